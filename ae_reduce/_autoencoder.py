@@ -1,0 +1,369 @@
+"""KerasAutoencoderTransformer: an autoencoder that behaves like scikit-learn's PCA."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array
+
+from ._base import ACTIVATIONS, BaseNeuralEstimator
+from ._data import RECONSTRUCT, Source, check_input
+
+
+class KerasAutoencoderTransformer(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeuralEstimator
+):
+    """Nonlinear dimensionality reduction with a dense autoencoder.
+
+    The encoder maps each row through ``hidden_layer_sizes`` to a linear code of
+    ``n_components`` units; a mirrored decoder maps the code back to the input space.
+    The network is trained to reconstruct its input, so no labels are needed.
+    :meth:`transform` returns the code and :meth:`inverse_transform` decodes it, as
+    :class:`~sklearn.decomposition.PCA` does with its components.
+
+    Training uses Keras 3 with the TensorFlow backend, on a GPU when one is visible.
+    Scale the input first (for example with :class:`~sklearn.preprocessing.StandardScaler`):
+    the network, like any gradient-trained model, converges poorly on raw units.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Width of the code: the number of output features of :meth:`transform`. At most
+        the number of input features.
+
+    hidden_layer_sizes : tuple of int, default=(128, 64)
+        Widths of the encoder's hidden layers, from the input towards the code. The
+        decoder uses the same widths in reverse. An empty tuple gives a linear-bottleneck
+        autoencoder with no hidden layer.
+
+    activation : str or callable, default="relu"
+        Activation of the hidden layers, a Keras activation name such as ``"relu"``,
+        ``"gelu"``, ``"selu"`` or ``"tanh"``. ReLU-family activations get He
+        initialisation, ``"selu"`` LeCun initialisation, the others Glorot.
+
+    output_activation : str, default="linear"
+        Activation of the reconstruction layer. ``"linear"`` suits standardised data;
+        ``"sigmoid"`` suits data scaled to [0, 1] (with ``loss="binary_crossentropy"``).
+
+    dropout : float, default=0.0
+        Dropout rate after each hidden layer during training, in [0, 1).
+
+    batch_normalization : bool, default=False
+        Whether to batch-normalise the pre-activations of the hidden layers.
+
+    l1 : float, default=0.0
+        L1 penalty on the code activations; a positive value gives a sparse
+        autoencoder.
+
+    l2 : float, default=0.0
+        L2 penalty on every kernel (weight decay).
+
+    noise_stddev : float, default=0.0
+        Standard deviation of the Gaussian noise added to the input during training; a
+        positive value gives a denoising autoencoder. It is in the units of the input.
+
+    loss : {"mse", "mae", "huber", "binary_crossentropy"}, default="mse"
+        Reconstruction loss minimised during training.
+
+    optimizer : str, default="adam"
+        Name of a Keras optimizer: ``"adam"``, ``"adamw"``, ``"nadam"``, ``"adamax"``,
+        ``"rmsprop"``, ``"sgd"``, ``"adagrad"`` or ``"lion"``.
+
+    learning_rate : float, default=1e-3
+        Learning rate of the optimizer.
+
+    batch_size : int, default=256
+        Rows per mini-batch.
+
+    epochs : int, default=200
+        Largest number of passes over the training data. With ``early_stopping`` the
+        fit usually ends well before.
+
+    validation_split : float, default=0.1
+        Fraction of the rows, chosen at random, held out to measure ``val_loss`` for
+        early stopping. With 0, or too few rows to hold any out, the training loss is
+        monitored instead.
+
+    early_stopping : bool, default=True
+        Stop when the monitored loss has not improved by ``min_delta`` for ``patience``
+        epochs, and restore the weights of the best epoch.
+
+    patience : int, default=10
+        Epochs without improvement before early stopping.
+
+    min_delta : float, default=0.0
+        Smallest decrease of the monitored loss that counts as an improvement.
+
+    callbacks : list of keras.callbacks.Callback, default=None
+        Extra Keras callbacks for training, for example TensorBoard or a learning-rate
+        schedule.
+
+    device : {"auto", "cpu", "gpu"}, default="auto"
+        Where to train. ``"auto"`` uses a GPU when TensorFlow sees one, ``"cpu"`` forces
+        the CPU, ``"gpu"`` raises a ``ValueError`` when no GPU is visible. Inference
+        runs on a GPU when one is visible unless ``device="cpu"``.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the validation split, dropout, noise and shuffling. An int
+        makes :meth:`fit` reproducible on the CPU: same data and seed, identical
+        embeddings. Seeding does not change the global random state of Python or
+        numpy. See :term:`Glossary <random_state>`.
+
+    verbose : int, default=0
+        Keras's training output: 0 is silent, 1 a progress bar, 2 one line per epoch.
+
+    Attributes
+    ----------
+    encoder_ : keras.Model
+        Network from the input to the code.
+
+    decoder_ : keras.Model
+        Network from the code to the reconstruction.
+
+    history_ : dict of str to list of float
+        Per-epoch ``"loss"``, ``"val_loss"`` (when rows were held out) and
+        ``"learning_rate"``.
+
+    n_epochs_ : int
+        Number of epochs trained.
+
+    best_epoch_ : int
+        Epoch (counting from 1) with the lowest monitored loss. With
+        ``early_stopping`` the fitted weights are those of this epoch.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X` has feature
+        names that are all strings.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : The linear counterpart.
+    SupervisedEmbeddingTransformer : An embedding trained on labels instead.
+
+    Notes
+    -----
+    Keras computes in float32. :meth:`transform`, :meth:`inverse_transform` and
+    :meth:`score_samples` return float32 for float32 input and float64 otherwise, with
+    float32 precision.
+
+    Sparse matrices are densified one mini-batch at a time, and a file-backed
+    ``numpy.memmap`` is read from its file batch by batch; neither is copied whole
+    into memory. Their mini-batches are shuffled by this estimator rather than by
+    Keras, so their fits differ from a fit on the same data in memory.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from ae_reduce import KerasAutoencoderTransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> reducer = make_pipeline(
+    ...     StandardScaler(),
+    ...     KerasAutoencoderTransformer(n_components=2, epochs=5, random_state=0),
+    ... )
+    >>> reducer.fit_transform(X).shape
+    (1797, 2)
+    """
+
+    _keras_attributes = ("encoder_", "decoder_")
+
+    _parameter_constraints: dict = {
+        **BaseNeuralEstimator._parameter_constraints,
+        "output_activation": [StrOptions(ACTIVATIONS)],
+        "noise_stddev": [Interval(Real, 0, None, closed="left")],
+        "loss": [StrOptions({"mse", "mae", "huber", "binary_crossentropy"})],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(128, 64),
+        activation="relu",
+        output_activation="linear",
+        dropout=0.0,
+        batch_normalization=False,
+        l1=0.0,
+        l2=0.0,
+        noise_stddev=0.0,
+        loss="mse",
+        optimizer="adam",
+        learning_rate=1e-3,
+        batch_size=256,
+        epochs=200,
+        validation_split=0.1,
+        early_stopping=True,
+        patience=10,
+        min_delta=0.0,
+        callbacks=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.dropout = dropout
+        self.batch_normalization = batch_normalization
+        self.l1 = l1
+        self.l2 = l2
+        self.noise_stddev = noise_stddev
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.min_delta = min_delta
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _network_builder(self):
+        from ._networks import build_autoencoder
+
+        return build_autoencoder
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder to reconstruct `X`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. A file-backed ``numpy.memmap`` is read batch by batch.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        source = check_input(self, X, reset=True)
+        self._check_n_components(source.n_features)
+        self._network_config = {
+            "n_features": source.n_features,
+            "n_components": self.n_components,
+            "hidden_layer_sizes": self._hidden_layer_sizes(),
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+            "dropout": self.dropout,
+            "batch_normalization": self.batch_normalization,
+            "l1": self.l1,
+            "l2": self.l2,
+            "noise_stddev": self.noise_stddev,
+        }
+        _, self.encoder_, self.decoder_ = self._train(
+            source, targets=[RECONSTRUCT], loss=self.loss
+        )
+        return self
+
+    def transform(self, X):
+        """Encode `X` into the code space.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            The codes.
+        """
+        self._check_fitted()
+        source = check_input(self, X, reset=False)
+        return self._apply(lambda rows: self.encoder_(rows, training=False), source)
+
+    def inverse_transform(self, X):
+        """Decode codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, such as the output of :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            The reconstructions.
+        """
+        self._check_fitted()
+        codes = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+        if codes.shape[1] != self._n_features_out:
+            raise ValueError(
+                f"X has {codes.shape[1]} features, but {type(self).__name__}."
+                f"inverse_transform is expecting {self._n_features_out} features "
+                "(n_components) as input."
+            )
+        source = Source(codes)
+        return self._apply(lambda rows: self.decoder_(rows, training=False), source)
+
+    def score_samples(self, X):
+        """Negative mean squared reconstruction error of each row.
+
+        Rows the autoencoder reconstructs badly get low scores, which makes this an
+        outlier score.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Minus the mean over features of the squared reconstruction error.
+        """
+        self._check_fitted()
+        source = check_input(self, X, reset=False)
+
+        def negative_error(rows):
+            code = self.encoder_(rows, training=False)
+            reconstruction = np.asarray(self.decoder_(code, training=False), dtype=np.float64)
+            return -np.mean((rows.astype(np.float64) - reconstruction) ** 2, axis=1)
+
+        return self._apply(negative_error, source)
+
+    def score(self, X, y=None):
+        """Negative mean squared reconstruction error over all of `X`.
+
+        Higher is better, so :class:`~sklearn.model_selection.GridSearchCV` can choose
+        an architecture without labels. The error is the squared error whatever the
+        training ``loss``, so scores are comparable across settings.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to reconstruct.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            Minus the mean squared reconstruction error.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    @property
+    def _n_features_out(self):
+        # An AttributeError before fit is what makes get_feature_names_out say "not fitted".
+        return int(self.encoder_.output_shape[-1])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

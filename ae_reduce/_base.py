@@ -1,0 +1,183 @@
+"""What every ae_reduce estimator shares: parameters, training, inference and pickling.
+
+The estimators themselves hold no layer code (that is in ``_networks``) and no training
+loop (that is in ``_training``); both are imported when first needed so that importing
+ae_reduce or calling ``get_params`` never loads TensorFlow.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, check_random_state
+
+from ._backend import inference_device, resolve_device
+
+#: Activation names accepted by the ``activation`` parameters.
+ACTIVATIONS = frozenset(
+    {
+        "relu",
+        "leaky_relu",
+        "elu",
+        "selu",
+        "gelu",
+        "silu",
+        "swish",
+        "relu6",
+        "mish",
+        "tanh",
+        "sigmoid",
+        "hard_sigmoid",
+        "softplus",
+        "softsign",
+        "linear",
+    }
+)
+
+#: Optimizer names accepted by the ``optimizer`` parameters (Keras's own names).
+OPTIMIZERS = frozenset({"adam", "adamw", "nadam", "adamax", "rmsprop", "sgd", "adagrad", "lion"})
+
+
+class BaseNeuralEstimator(BaseEstimator):
+    """Shared machinery of the ae_reduce estimators; not for direct use.
+
+    Subclasses set ``_keras_attributes``, the fitted attributes that hold Keras models,
+    in the order in which ``_build_networks`` returns them after the trained model.
+    """
+
+    _keras_attributes = ()
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(ACTIVATIONS), callable],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_normalization": ["boolean"],
+        "l1": [Interval(Real, 0, None, closed="left")],
+        "l2": [Interval(Real, 0, None, closed="left")],
+        "optimizer": [StrOptions(OPTIMIZERS)],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "validation_split": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "patience": [Interval(Integral, 0, None, closed="left")],
+        "min_delta": [Interval(Real, 0, None, closed="left")],
+        "callbacks": [list, None],
+        "device": [StrOptions({"auto", "cpu", "gpu"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    # -- validation -------------------------------------------------------------------
+
+    def _hidden_layer_sizes(self):
+        """``hidden_layer_sizes`` as a tuple of positive ints, or a clear error."""
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        for size in sizes:
+            if isinstance(size, bool) or not isinstance(size, Integral | np.integer):
+                raise TypeError(
+                    "hidden_layer_sizes must contain integers (layer widths), got "
+                    f"{size!r} in {self.hidden_layer_sizes!r}."
+                )
+            if size < 1:
+                raise ValueError(
+                    "hidden_layer_sizes must contain positive layer widths, got "
+                    f"{size} in {self.hidden_layer_sizes!r}."
+                )
+        return tuple(int(size) for size in sizes)
+
+    def _check_n_components(self, n_features):
+        if self.n_components > n_features:
+            raise ValueError(
+                f"n_components={self.n_components} must be at most n_features={n_features}, "
+                "the number of input columns: a code wider than the input does not reduce "
+                "anything."
+            )
+
+    # -- training ---------------------------------------------------------------------
+
+    def _network_builder(self):
+        """Return the pure builder function of this estimator's network."""
+        raise NotImplementedError
+
+    def _build_networks(self, seed=0):
+        """Build the estimator's Keras models from the stored network configuration."""
+        return self._network_builder()(**self._network_config, seed=seed)
+
+    def _train(self, source, *, targets, loss, sample_weight=None, stratify=None, **compile):
+        """Build and train the networks; store ``history_``, ``n_epochs_``, ``best_epoch_``.
+
+        Returns the built models, the trained one first.
+        """
+        device = resolve_device(self.device)
+        from ._training import make_optimizer, train
+
+        config = tuple(sorted(self._network_config.items(), key=lambda item: item[0]))
+        compile_kwargs = {
+            "optimizer": make_optimizer(self.optimizer, self.learning_rate),
+            "loss": loss,
+            **compile,
+        }
+        result = train(
+            build=self._build_networks,
+            cache_key=(type(self).__name__, repr(config), repr(loss), self.optimizer),
+            source=source,
+            targets=targets,
+            sample_weight=sample_weight,
+            compile_kwargs=compile_kwargs,
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            epochs=self.epochs,
+            validation_split=self.validation_split,
+            early_stopping=self.early_stopping,
+            patience=self.patience,
+            min_delta=self.min_delta,
+            callbacks=self.callbacks,
+            device=device,
+            random_state=check_random_state(self.random_state),
+            verbose=self.verbose,
+            stratify=stratify,
+        )
+        self.history_ = result["history"]
+        self.n_epochs_ = result["n_epochs"]
+        self.best_epoch_ = result["best_epoch"]
+        return result["models"]
+
+    # -- inference --------------------------------------------------------------------
+
+    def _apply(self, function, source):
+        """Run ``function`` over ``source`` in chunks, returning ``source.dtype``."""
+        from ._training import map_chunks
+
+        return map_chunks(function, source, inference_device(self.device), source.dtype)
+
+    # -- persistence ------------------------------------------------------------------
+
+    def __getstate__(self):
+        # Weights as plain numpy arrays keep pickles free of Keras and device details; the
+        # networks are rebuilt from the stored configuration on load.
+        state = dict(super().__getstate__())
+        for name in self._keras_attributes:
+            if name in state:
+                state[name] = state[name].get_weights()
+        return state
+
+    def __setstate__(self, state):
+        saved = {name: state.pop(name) for name in self._keras_attributes if name in state}
+        super().__setstate__(state)
+        if saved:
+            models = self._build_networks()[1:]
+            for name, model in zip(self._keras_attributes, models, strict=True):
+                model.set_weights(saved[name])
+                setattr(self, name, model)
+
+    def _check_fitted(self):
+        check_is_fitted(self, self._keras_attributes)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

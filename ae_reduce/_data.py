@@ -1,0 +1,309 @@
+"""Data feeding: arrays, data frames, memory maps and sparse matrices to float32 batches.
+
+Keras computes in float32, so every source hands out float32 rows. Dense in-memory data
+goes to ``keras.Model.fit`` as arrays (the fastest path); sparse matrices and file-backed
+memory maps are read batch by batch through a ``keras.utils.PyDataset`` and are never
+densified or loaded whole.
+"""
+
+import functools
+import math
+import mmap
+import os
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import validate_data
+
+#: Rows per block when data is read in pieces for inference or checks.
+CHUNK_ROWS = 8192
+
+#: Stand-in for "the target is the input itself" (autoencoders).
+RECONSTRUCT = "reconstruct"
+
+
+class Source:
+    """Validated input data that hands out float32 rows.
+
+    Parameters
+    ----------
+    data : ndarray or scipy.sparse.csr_matrix
+        The validated data. For a file-backed memory map this is a view of the mapping,
+        used only for its shape and dtype.
+    file : tuple of (str, int) or None
+        Path and byte offset of a C-ordered file that backs ``data``; rows are then read
+        with ``os.pread`` so that the mapping's pages never count against memory.
+    """
+
+    def __init__(self, data, file=None):
+        self.data = data
+        self.file = file
+        self.n_samples, self.n_features = data.shape
+        # The output follows the input's precision: float32 stays float32, anything
+        # else comes back as float64, as scikit-learn's transformers do.
+        self.dtype = np.float32 if data.dtype == np.float32 else np.float64
+
+    @property
+    def in_memory_dense(self):
+        """Whether the data is a dense array that can be given to Keras whole."""
+        return self.file is None and not sp.issparse(self.data)
+
+    def rows(self, start, stop):
+        """Return rows ``start:stop`` as a dense float32 array."""
+        if self.file is not None:
+            return self._read(start, stop)
+        block = self.data[start:stop]
+        if sp.issparse(block):
+            block = block.toarray()
+        return np.asarray(block, dtype=np.float32)
+
+    def take(self, indices):
+        """Return the rows at ``indices``, in that order, as a dense float32 array."""
+        indices = np.asarray(indices, dtype=np.intp)
+        if self.file is None:
+            block = self.data[indices]
+            if sp.issparse(block):
+                block = block.toarray()
+            return np.asarray(block, dtype=np.float32)
+        order = np.argsort(indices, kind="stable")
+        ordered = indices[order]
+        # Read runs of consecutive rows with one system call each.
+        breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
+        pieces = [
+            self._read(run[0], run[-1] + 1) for run in np.split(ordered, breaks) if len(run)
+        ]
+        out = np.empty((len(indices), self.n_features), dtype=np.float32)
+        out[order] = np.concatenate(pieces) if pieces else out[:0]
+        return out
+
+    def chunks(self, size=CHUNK_ROWS):
+        """Yield consecutive dense float32 blocks of at most ``size`` rows."""
+        for start in range(0, self.n_samples, size):
+            yield self.rows(start, min(start + size, self.n_samples))
+
+    def _read(self, start, stop):
+        path, offset = self.file
+        dtype = self.data.dtype
+        row_bytes = self.n_features * dtype.itemsize
+        n_bytes = (stop - start) * row_bytes
+        with open(path, "rb") as handle:
+            buffer = os.pread(handle.fileno(), n_bytes, offset + start * row_bytes)
+        if len(buffer) != n_bytes:
+            raise OSError(f"{path} is shorter than its memory map says; was it truncated?")
+        block = np.frombuffer(buffer, dtype=dtype).reshape(stop - start, self.n_features)
+        return block.astype(np.float32, copy=False)
+
+
+def _file_backing(X):
+    """Return ``(path, byte_offset)`` of a C-ordered file-backed memmap, else None."""
+    mapping = getattr(X, "_mmap", None)
+    path = getattr(X, "filename", None)
+    if not isinstance(X, np.memmap) or mapping is None or path is None:
+        return None
+    if X.ndim != 2 or not X.flags.c_contiguous or X.dtype not in (np.float32, np.float64):
+        return None
+    try:
+        mapping_address = np.frombuffer(mapping, dtype=np.uint8).ctypes.data
+    except (TypeError, ValueError):  # a closed mapping
+        return None
+    # numpy maps from the allocation boundary below the requested offset; a row slice of
+    # a memmap starts further in. Both are recovered from the addresses.
+    mapped_from = X.offset - X.offset % mmap.ALLOCATIONGRANULARITY
+    return os.fspath(path), mapped_from + (X.ctypes.data - mapping_address)
+
+
+def _check_finite_in_chunks(source, name):
+    for start in range(0, source.n_samples, CHUNK_ROWS):
+        block = source.rows(start, min(start + CHUNK_ROWS, source.n_samples))
+        if not np.isfinite(block).all():
+            raise ValueError(f"Input {name} contains NaN or infinity.")
+
+
+def _check_float32_range(data, name):
+    """Reject finite values that float32, the network's precision, would make infinite."""
+    values = data.data if sp.issparse(data) else data
+    if values.dtype == np.float64 and values.size:
+        largest = np.abs(values).max()
+        if largest > np.finfo(np.float32).max:
+            raise ValueError(
+                f"Input {name} contains values too large for float32 (largest absolute "
+                f"value {largest:.3g}); the network computes in float32. Scale the data, "
+                "for example with StandardScaler."
+            )
+
+
+def check_input(estimator, X, *, reset, name="X"):
+    """Validate ``X`` as scikit-learn does and wrap it in a :class:`Source`.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The estimator; ``n_features_in_`` and ``feature_names_in_`` are set on it when
+        ``reset`` is true and checked against otherwise.
+    X : array-like, sparse matrix or numpy.memmap of shape (n_samples, n_features)
+        The data.
+    reset : bool
+        True in ``fit``, False afterwards.
+    name : str, default="X"
+        Name of the input in error messages.
+
+    Returns
+    -------
+    source : Source
+        The validated data.
+    """
+    file = _file_backing(X)
+    data = validate_data(
+        estimator,
+        X,
+        reset=reset,
+        accept_sparse="csr",
+        dtype=[np.float64, np.float32],
+        ensure_all_finite=file is None,
+    )
+    source = Source(data, file=file)
+    if file is not None:
+        # Checking a large memory map through the mapping would pull every page in.
+        _check_finite_in_chunks(source, name)
+    else:
+        _check_float32_range(data, name)
+    return source
+
+
+def split_indices(n_samples, validation_split, random_state, stratify=None):
+    """Split row indices into a training and a validation part.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of rows.
+    validation_split : float
+        Fraction of rows held out; rounded, and dropped to none when either part would be
+        empty (one or two rows).
+    random_state : numpy.random.RandomState
+        Source of the permutation.
+    stratify : array-like or None
+        Class labels to keep in proportion in both parts, when possible.
+
+    Returns
+    -------
+    train : ndarray of int
+        Sorted training rows.
+    validation : ndarray of int
+        Sorted validation rows, possibly empty.
+    """
+    n_validation = int(round(n_samples * validation_split))
+    if n_validation < 1 or n_samples - n_validation < 1:
+        return np.arange(n_samples), np.arange(0)
+    if stratify is not None:
+        from sklearn.model_selection import StratifiedShuffleSplit
+
+        splitter = StratifiedShuffleSplit(
+            n_splits=1, test_size=n_validation, random_state=random_state
+        )
+        try:
+            train, validation = next(splitter.split(np.zeros(n_samples), stratify))
+            return np.sort(train), np.sort(validation)
+        except ValueError:
+            pass  # a class too small to split: fall back to a plain random split
+    permutation = random_state.permutation(n_samples)
+    return np.sort(permutation[n_validation:]), np.sort(permutation[:n_validation])
+
+
+def _pick(target, rows, x_rows):
+    if isinstance(target, str) and target == RECONSTRUCT:
+        return x_rows
+    return target[rows]
+
+
+def _structure(values):
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+@functools.cache
+def _batch_dataset_class():
+    from ._backend import import_keras
+
+    keras = import_keras()
+
+    class BatchDataset(keras.utils.PyDataset):
+        """Mini-batches of rows of a :class:`Source`, reshuffled every epoch."""
+
+        def __init__(self, source, rows, targets, sample_weight, batch_size, seed, shuffle):
+            super().__init__()
+            self.source = source
+            self.rows = rows
+            self.targets = targets
+            self.sample_weight = sample_weight
+            self.batch_size = batch_size
+            self.shuffle = shuffle
+            self._random = np.random.RandomState(seed)
+            self._order = self._new_order()
+
+        def _new_order(self):
+            return self._random.permutation(self.rows) if self.shuffle else self.rows
+
+        def __len__(self):
+            return math.ceil(len(self.rows) / self.batch_size)
+
+        def __getitem__(self, index):
+            batch = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+            x = self.source.take(batch)
+            y = _structure([_pick(t, batch, x) for t in self.targets])
+            if self.sample_weight is None:
+                return x, y
+            return x, y, _structure([w[batch] for w in self.sample_weight])
+
+        def on_epoch_end(self):
+            self._order = self._new_order()
+
+    return BatchDataset
+
+
+def fit_inputs(source, targets, sample_weight, train, validation, batch_size, seed):
+    """Arguments for ``keras.Model.fit`` that feed the given rows.
+
+    Parameters
+    ----------
+    source : Source
+        The inputs.
+    targets : list
+        One entry per model output: an array indexed like the rows of ``source``, or
+        :data:`RECONSTRUCT` for the input itself.
+    sample_weight : list of ndarray or None
+        Per-output sample weights, indexed like the rows of ``source``.
+    train, validation : ndarray of int
+        Training and validation rows; ``validation`` may be empty.
+    batch_size : int
+        Rows per mini-batch.
+    seed : int
+        Seed of the per-epoch shuffling of out-of-core sources.
+
+    Returns
+    -------
+    kwargs : dict
+        Keyword arguments for ``keras.Model.fit``.
+    """
+    if source.in_memory_dense:
+        kwargs = _array_inputs(source, targets, sample_weight, train)
+        kwargs.update(batch_size=batch_size, shuffle=True)
+        if len(validation):
+            held_out = _array_inputs(source, targets, sample_weight, validation)
+            kwargs["validation_data"] = tuple(held_out.values())
+        return kwargs
+    dataset = _batch_dataset_class()
+    kwargs = {"x": dataset(source, train, targets, sample_weight, batch_size, seed, True)}
+    if len(validation):
+        kwargs["validation_data"] = dataset(
+            source, validation, targets, sample_weight, batch_size, seed, False
+        )
+    return kwargs
+
+
+def _array_inputs(source, targets, sample_weight, rows):
+    everything = len(rows) == source.n_samples
+    x = source.rows(0, source.n_samples) if everything else source.take(rows)
+    inputs = {"x": x, "y": _structure([_pick(t, rows, x) for t in targets])}
+    if sample_weight is not None:
+        inputs["sample_weight"] = _structure([w[rows] for w in sample_weight])
+    return inputs

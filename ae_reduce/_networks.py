@@ -1,0 +1,154 @@
+"""Pure Keras network builders: sizes in, uncompiled Keras models out.
+
+Nothing here knows about scikit-learn. Every builder is deterministic for a given
+``seed``: initialisers and stochastic layers receive explicit seeds.
+"""
+
+import keras
+
+#: Activations for which He initialisation keeps the variance of ReLU-like units stable.
+RELU_FAMILY = frozenset({"relu", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "relu6"})
+
+
+def _initializer(activation, seed):
+    if isinstance(activation, str) and activation in RELU_FAMILY:
+        if activation == "selu":
+            return keras.initializers.LecunNormal(seed=seed)
+        return keras.initializers.HeNormal(seed=seed)
+    return keras.initializers.GlorotUniform(seed=seed)
+
+
+def _regularizer(l1, l2):
+    if l1 == 0 and l2 == 0:
+        return None
+    return keras.regularizers.L1L2(l1=l1, l2=l2)
+
+
+def dense_block(
+    x, units, *, activation, dropout, batch_normalization, l2, seed, name
+):
+    """Append Dense -> (BatchNormalization) -> activation -> (Dropout) to ``x``.
+
+    Parameters
+    ----------
+    x : KerasTensor
+        Input of the block.
+    units : int
+        Width of the dense layer.
+    activation : str or callable
+        Activation applied after the optional batch normalisation.
+    dropout : float
+        Dropout rate after the activation; 0 adds no dropout layer.
+    batch_normalization : bool
+        Whether to normalise the pre-activations.
+    l2 : float
+        L2 penalty on the kernel.
+    seed : int
+        Seed for the kernel initialiser and the dropout mask.
+    name : str
+        Prefix of the layer names.
+
+    Returns
+    -------
+    x : KerasTensor
+        Output of the block.
+    """
+    x = keras.layers.Dense(
+        units,
+        kernel_initializer=_initializer(activation, seed),
+        kernel_regularizer=_regularizer(0.0, l2),
+        use_bias=not batch_normalization,
+        name=f"{name}_dense",
+    )(x)
+    if batch_normalization:
+        x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = keras.layers.Activation(activation, name=f"{name}_act")(x)
+    if dropout > 0:
+        x = keras.layers.Dropout(dropout, seed=seed + 7919, name=f"{name}_dropout")(x)
+    return x
+
+
+def build_autoencoder(
+    n_features,
+    n_components,
+    *,
+    hidden_layer_sizes,
+    activation,
+    output_activation,
+    dropout,
+    batch_normalization,
+    l1,
+    l2,
+    noise_stddev,
+    seed,
+):
+    """Build a dense autoencoder with a linear bottleneck and a mirrored decoder.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input and of the reconstruction.
+    n_components : int
+        Width of the linear code layer.
+    hidden_layer_sizes : tuple of int
+        Widths of the encoder's hidden layers; the decoder uses them in reverse.
+    activation : str or callable
+        Activation of the hidden layers.
+    output_activation : str or callable
+        Activation of the reconstruction layer.
+    dropout : float
+        Dropout rate after each hidden layer.
+    batch_normalization : bool
+        Whether hidden layers use batch normalisation.
+    l1 : float
+        L1 penalty on the code activations (a sparse autoencoder).
+    l2 : float
+        L2 penalty on all kernels.
+    noise_stddev : float
+        Standard deviation of Gaussian noise added to the input during training (a
+        denoising autoencoder); 0 adds none.
+    seed : int
+        Seed of every initialiser and stochastic layer.
+
+    Returns
+    -------
+    autoencoder : keras.Model
+        Input to reconstruction, the model that is trained.
+    encoder : keras.Model
+        Input to code; shares its layers with ``autoencoder``.
+    decoder : keras.Model
+        Code to reconstruction; shares its layers with ``autoencoder``.
+    """
+    block = {"activation": activation, "dropout": dropout}
+    block.update(batch_normalization=batch_normalization, l2=l2)
+
+    inputs = keras.Input(shape=(n_features,), name="input")
+    x = inputs
+    if noise_stddev > 0:
+        x = keras.layers.GaussianNoise(noise_stddev, seed=seed, name="input_noise")(x)
+    for i, units in enumerate(hidden_layer_sizes):
+        x = dense_block(x, units, seed=seed + 1 + i, name=f"encoder_{i}", **block)
+    code = keras.layers.Dense(
+        n_components,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 101),
+        kernel_regularizer=_regularizer(0.0, l2),
+        activity_regularizer=_regularizer(l1, 0.0),
+        name="code",
+    )(x)
+    encoder = keras.Model(inputs, code, name="encoder")
+
+    code_input = keras.Input(shape=(n_components,), name="code_input")
+    y = code_input
+    for i, units in enumerate(reversed(hidden_layer_sizes)):
+        y = dense_block(y, units, seed=seed + 201 + i, name=f"decoder_{i}", **block)
+    reconstruction = keras.layers.Dense(
+        n_features,
+        activation=output_activation,
+        kernel_initializer=_initializer(output_activation, seed + 301),
+        kernel_regularizer=_regularizer(0.0, l2),
+        name="reconstruction",
+    )(y)
+    decoder = keras.Model(code_input, reconstruction, name="decoder")
+
+    autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name="autoencoder")
+    return autoencoder, encoder, decoder
