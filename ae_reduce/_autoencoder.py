@@ -264,9 +264,7 @@ class KerasAutoencoderTransformer(
             "l2": self.l2,
             "noise_stddev": self.noise_stddev,
         }
-        _, self.encoder_, self.decoder_ = self._train(
-            source, targets=[RECONSTRUCT], loss=self.loss
-        )
+        _, self.encoder_, self.decoder_ = self._train(source, targets=[RECONSTRUCT], loss=self.loss)
         return self
 
     def transform(self, X):

@@ -96,13 +96,13 @@ def seeded(seed):
     """
     keras = import_keras()
     python_state = random.getstate()
-    numpy_state = np.random.get_state()
+    numpy_state = np.random.get_state()  # noqa: NPY002 (the global state is what leaks)
     try:
         keras.utils.set_random_seed(int(seed))
         yield
     finally:
         random.setstate(python_state)
-        np.random.set_state(numpy_state)
+        np.random.set_state(numpy_state)  # noqa: NPY002
 
 
 def inference_device(device):

@@ -103,14 +103,18 @@ class BaseNeuralEstimator(BaseEstimator):
         """Return the pure builder function of this estimator's network."""
         raise NotImplementedError
 
-    def _build_networks(self, seed=0):
-        """Build the estimator's Keras models from the stored network configuration."""
-        return self._network_builder()(**self._network_config, seed=seed)
+    def _build_networks(self, seed=0, dtype="float64"):
+        """Build the estimator's Keras models from the stored network configuration.
+
+        Training uses float32; the fitted models that inference runs on use float64.
+        """
+        return self._network_builder()(**self._network_config, seed=seed, dtype=dtype)
 
     def _train(self, source, *, targets, loss, sample_weight=None, stratify=None, **compile):
         """Build and train the networks; store ``history_``, ``n_epochs_``, ``best_epoch_``.
 
-        Returns the built models, the trained one first.
+        Returns the float64 inference models holding the trained weights, the trained
+        model first.
         """
         device = resolve_device(self.device)
         from ._training import make_optimizer, train
@@ -144,7 +148,9 @@ class BaseNeuralEstimator(BaseEstimator):
         self.history_ = result["history"]
         self.n_epochs_ = result["n_epochs"]
         self.best_epoch_ = result["best_epoch"]
-        return result["models"]
+        models = self._build_networks()
+        models[0].set_weights(result["weights"])
+        return models
 
     # -- inference --------------------------------------------------------------------
 

@@ -48,14 +48,14 @@ class Source:
         """Whether the data is a dense array that can be given to Keras whole."""
         return self.file is None and not sp.issparse(self.data)
 
-    def rows(self, start, stop):
-        """Return rows ``start:stop`` as a dense float32 array."""
+    def rows(self, start, stop, dtype=np.float32):
+        """Return rows ``start:stop`` as a dense array of ``dtype``."""
         if self.file is not None:
-            return self._read(start, stop)
+            return self._read(start, stop).astype(dtype)
         block = self.data[start:stop]
         if sp.issparse(block):
             block = block.toarray()
-        return np.asarray(block, dtype=np.float32)
+        return np.asarray(block, dtype=dtype)
 
     def take(self, indices):
         """Return the rows at ``indices``, in that order, as a dense float32 array."""
@@ -69,17 +69,15 @@ class Source:
         ordered = indices[order]
         # Read runs of consecutive rows with one system call each.
         breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
-        pieces = [
-            self._read(run[0], run[-1] + 1) for run in np.split(ordered, breaks) if len(run)
-        ]
+        pieces = [self._read(run[0], run[-1] + 1) for run in np.split(ordered, breaks) if len(run)]
         out = np.empty((len(indices), self.n_features), dtype=np.float32)
         out[order] = np.concatenate(pieces) if pieces else out[:0]
         return out
 
-    def chunks(self, size=CHUNK_ROWS):
-        """Yield consecutive dense float32 blocks of at most ``size`` rows."""
+    def chunks(self, size=CHUNK_ROWS, dtype=np.float32):
+        """Yield consecutive dense blocks of at most ``size`` rows, as ``dtype``."""
         for start in range(0, self.n_samples, size):
-            yield self.rows(start, min(start + size, self.n_samples))
+            yield self.rows(start, min(start + size, self.n_samples), dtype)
 
     def _read(self, start, stop):
         path, offset = self.file
@@ -90,8 +88,7 @@ class Source:
             buffer = os.pread(handle.fileno(), n_bytes, offset + start * row_bytes)
         if len(buffer) != n_bytes:
             raise OSError(f"{path} is shorter than its memory map says; was it truncated?")
-        block = np.frombuffer(buffer, dtype=dtype).reshape(stop - start, self.n_features)
-        return block.astype(np.float32, copy=False)
+        return np.frombuffer(buffer, dtype=dtype).reshape(stop - start, self.n_features)
 
 
 def _file_backing(X):
@@ -192,7 +189,7 @@ def split_indices(n_samples, validation_split, random_state, stratify=None):
     validation : ndarray of int
         Sorted validation rows, possibly empty.
     """
-    n_validation = int(round(n_samples * validation_split))
+    n_validation = round(n_samples * validation_split)
     if n_validation < 1 or n_samples - n_validation < 1:
         return np.arange(n_samples), np.arange(0)
     if stratify is not None:

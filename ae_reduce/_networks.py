@@ -24,9 +24,7 @@ def _regularizer(l1, l2):
     return keras.regularizers.L1L2(l1=l1, l2=l2)
 
 
-def dense_block(
-    x, units, *, activation, dropout, batch_normalization, l2, seed, name
-):
+def dense_block(x, units, *, activation, dropout, batch_normalization, l2, seed, name, dtype):
     """Append Dense -> (BatchNormalization) -> activation -> (Dropout) to ``x``.
 
     Parameters
@@ -47,6 +45,8 @@ def dense_block(
         Seed for the kernel initialiser and the dropout mask.
     name : str
         Prefix of the layer names.
+    dtype : str
+        Dtype of the layers' variables and computations.
 
     Returns
     -------
@@ -59,12 +59,13 @@ def dense_block(
         kernel_regularizer=_regularizer(0.0, l2),
         use_bias=not batch_normalization,
         name=f"{name}_dense",
+        dtype=dtype,
     )(x)
     if batch_normalization:
-        x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
-    x = keras.layers.Activation(activation, name=f"{name}_act")(x)
+        x = keras.layers.BatchNormalization(name=f"{name}_bn", dtype=dtype)(x)
+    x = keras.layers.Activation(activation, name=f"{name}_act", dtype=dtype)(x)
     if dropout > 0:
-        x = keras.layers.Dropout(dropout, seed=seed + 7919, name=f"{name}_dropout")(x)
+        x = keras.layers.Dropout(dropout, seed=seed + 7919, name=f"{name}_dropout", dtype=dtype)(x)
     return x
 
 
@@ -81,6 +82,7 @@ def build_autoencoder(
     l2,
     noise_stddev,
     seed,
+    dtype="float32",
 ):
     """Build a dense autoencoder with a linear bottleneck and a mirrored decoder.
 
@@ -109,6 +111,8 @@ def build_autoencoder(
         denoising autoencoder); 0 adds none.
     seed : int
         Seed of every initialiser and stochastic layer.
+    dtype : str, default="float32"
+        Dtype of every layer: float32 to train, float64 for batch-independent inference.
 
     Returns
     -------
@@ -119,13 +123,13 @@ def build_autoencoder(
     decoder : keras.Model
         Code to reconstruction; shares its layers with ``autoencoder``.
     """
-    block = {"activation": activation, "dropout": dropout}
+    block = {"activation": activation, "dropout": dropout, "dtype": dtype}
     block.update(batch_normalization=batch_normalization, l2=l2)
 
-    inputs = keras.Input(shape=(n_features,), name="input")
+    inputs = keras.Input(shape=(n_features,), name="input", dtype=dtype)
     x = inputs
     if noise_stddev > 0:
-        x = keras.layers.GaussianNoise(noise_stddev, seed=seed, name="input_noise")(x)
+        x = keras.layers.GaussianNoise(noise_stddev, seed=seed, name="input_noise", dtype=dtype)(x)
     for i, units in enumerate(hidden_layer_sizes):
         x = dense_block(x, units, seed=seed + 1 + i, name=f"encoder_{i}", **block)
     code = keras.layers.Dense(
@@ -134,10 +138,11 @@ def build_autoencoder(
         kernel_regularizer=_regularizer(0.0, l2),
         activity_regularizer=_regularizer(l1, 0.0),
         name="code",
+        dtype=dtype,
     )(x)
     encoder = keras.Model(inputs, code, name="encoder")
 
-    code_input = keras.Input(shape=(n_components,), name="code_input")
+    code_input = keras.Input(shape=(n_components,), name="code_input", dtype=dtype)
     y = code_input
     for i, units in enumerate(reversed(hidden_layer_sizes)):
         y = dense_block(y, units, seed=seed + 201 + i, name=f"decoder_{i}", **block)
@@ -147,6 +152,7 @@ def build_autoencoder(
         kernel_initializer=_initializer(output_activation, seed + 301),
         kernel_regularizer=_regularizer(0.0, l2),
         name="reconstruction",
+        dtype=dtype,
     )(y)
     decoder = keras.Model(code_input, reconstruction, name="decoder")
 

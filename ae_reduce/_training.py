@@ -57,7 +57,7 @@ def _trainer(key, build, compile_kwargs, learning_rate):
     """A compiled model for ``key`` whose optimizer state is reset."""
     model = _checkout(key)
     if model is None:
-        model = build(seed=0)[0]
+        model = build(seed=0, dtype="float32")[0]
         model.compile(**compile_kwargs)
         return model
     for variable in model.optimizer.variables:
@@ -154,8 +154,8 @@ def train(
     Parameters
     ----------
     build : callable
-        ``build(seed=seed)`` returns a tuple of uncompiled models whose first entry is
-        trained; the others share its layers. It must be deterministic for a given seed.
+        ``build(seed=seed, dtype="float32")`` returns a tuple of uncompiled models whose
+        first entry is trained. It must be deterministic for a given seed.
     cache_key : hashable
         Identifies models that ``build`` makes identical up to their weights.
     source : Source
@@ -177,8 +177,8 @@ min_delta, callbacks, verbose :
     Returns
     -------
     result : dict
-        ``models`` (the tuple from ``build`` holding the trained weights), ``history``,
-        ``n_epochs`` and ``best_epoch``.
+        ``weights`` (the trained model's ``get_weights()``), ``history``, ``n_epochs``
+        and ``best_epoch``.
     """
     seed = int(random_state.randint(np.iinfo(np.int32).max))
     train_rows, validation_rows = split_indices(
@@ -190,25 +190,25 @@ min_delta, callbacks, verbose :
     monitor_name = "val_loss" if len(validation_rows) else "loss"
     monitor = _Monitor(monitor_name, early_stopping, patience, min_delta)
     with device_scope(device), seeded(seed):
-        models = build(seed=seed)
+        initial = build(seed=seed, dtype="float32")[0]
         trainer = _trainer((device, *cache_key), build, compile_kwargs, learning_rate)
         try:
-            _copy_variables(models[0], trainer)
+            _copy_variables(initial, trainer)
             trainer.fit(
                 **inputs,
                 epochs=epochs,
                 callbacks=[monitor, *(callbacks or [])],
                 verbose=verbose,
             )
-            _copy_variables(trainer, models[0])
+            weights = trainer.get_weights()
         finally:
             _checkin((device, *cache_key), trainer)
-    weights_finite = all(np.isfinite(w).all() for w in models[0].get_weights())
+    weights_finite = all(np.isfinite(w).all() for w in weights)
     if monitor.diverged_epoch is not None or not weights_finite:
         epoch = monitor.diverged_epoch or len(monitor.history["loss"])
         raise ValueError(_divergence_message(epoch, learning_rate, _largest_absolute(source)))
     return {
-        "models": models,
+        "weights": weights,
         "history": monitor.history,
         "n_epochs": len(monitor.history["loss"]),
         "best_epoch": monitor.best_epoch,
@@ -216,15 +216,16 @@ min_delta, callbacks, verbose :
 
 
 def map_chunks(function, source, device, dtype):
-    """Apply ``function`` to consecutive float32 chunks of ``source`` and stack the results.
+    """Apply ``function`` to consecutive float64 chunks of ``source`` and stack the results.
 
-    Eager calls on fixed-size chunks give every row the same result whatever batch it
-    arrives in, and trace no new TensorFlow graph per fitted model.
+    Inference networks compute in float64, so a row's result does not depend on the
+    batch it arrives in (float32 matrix kernels round differently for different batch
+    sizes). Eager calls trace no new TensorFlow graph per fitted model.
 
     Parameters
     ----------
     function : callable
-        Maps a float32 array of rows to an array (or tensor) with one entry per row.
+        Maps a float64 array of rows to an array (or tensor) with one entry per row.
     source : Source
         The inputs.
     device : str
@@ -239,6 +240,7 @@ def map_chunks(function, source, device, dtype):
     """
     with device_scope(device):
         pieces = [
-            keras.ops.convert_to_numpy(function(chunk)) for chunk in source.chunks(CHUNK_ROWS)
+            keras.ops.convert_to_numpy(function(chunk))
+            for chunk in source.chunks(CHUNK_ROWS, dtype=np.float64)
         ]
     return np.concatenate(pieces).astype(dtype, copy=False)
