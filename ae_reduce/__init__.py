@@ -4,7 +4,17 @@ Importing this package does not import TensorFlow; fitting an estimator does.
 """
 
 from ._autoencoder import KerasAutoencoderTransformer
+from ._tsne import TSNE, make_tsne_pipeline
+from ._html import export_html
+from .plotting import plot_embedding, plot_history, plot_reconstructions
 
 __version__ = "0.1.0"
 
-__all__ = ["KerasAutoencoderTransformer", "__version__"]
+__all__ = [
+    "KerasAutoencoderTransformer",
+    "__version__",
+    "export_html",
+    "plot_embedding",
+    "plot_history",
+    "plot_reconstructions",
+]

@@ -1,0 +1,494 @@
+"""Pictures of embeddings, training curves and reconstructions, drawn with matplotlib.
+
+matplotlib is imported inside the functions, so importing ae_reduce does not need it.
+"""
+
+import math
+import numbers
+
+import numpy as np
+from sklearn.exceptions import NotFittedError
+
+__all__ = ["plot_embedding", "plot_history", "plot_reconstructions"]
+
+#: Colours of matplotlib's "tab10" and "tab20" palettes, so that the static pictures and
+#: the interactive map agree without the map needing matplotlib.
+_TAB10 = ("#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf").split()
+_TAB20 = (
+    "#1f77b4 #aec7e8 #ff7f0e #ffbb78 #2ca02c #98df8a #d62728 #ff9896 #9467bd #c5b0d5 "
+    "#8c564b #c49c94 #e377c2 #f7b6d2 #7f7f7f #c7c7c7 #bcbd22 #dbdb8d #17becf #9edae5"
+).split()
+
+#: Largest number of classes that get a legend in :func:`plot_embedding`.
+MAX_LEGEND_CLASSES = 20
+
+
+def class_colors(n_classes):
+    """Distinct colours for `n_classes` classes, as hex strings.
+
+    Up to 10 classes get "tab10", up to 20 "tab20"; more get hues spaced by the golden
+    angle with alternating lightness, so that neighbouring class indices differ.
+    """
+    if n_classes <= 10:
+        return _TAB10[:n_classes]
+    if n_classes <= 20:
+        return _TAB20[:n_classes]
+    colors = []
+    for index in range(n_classes):
+        hue = (index * 0.618033988749895) % 1.0
+        lightness = (0.42, 0.58, 0.5)[index % 3]
+        colors.append(_hls_to_hex(hue, lightness, 0.65))
+    return colors
+
+
+def _hls_to_hex(hue, lightness, saturation):
+    import colorsys
+
+    red, green, blue = colorsys.hls_to_rgb(hue, lightness, saturation)
+    return "#{:02x}{:02x}{:02x}".format(*(round(255 * c) for c in (red, green, blue)))
+
+
+def point_style(n_points):
+    """Marker area (in points squared) and opacity that suit `n_points` points.
+
+    Both shrink as the points get denser, so that 10 points stand out and 100,000
+    points still show where they are dense.
+    """
+    n_points = max(int(n_points), 1)
+    size = float(np.clip(200.0 / math.sqrt(n_points), 0.5, 30.0))
+    alpha = float(np.clip(1.05 - 0.15 * math.log10(n_points), 0.25, 0.9))
+    return size, alpha
+
+
+def check_embedding(Z, name="Z"):
+    """Return `Z` as a finite float array of shape (n_samples, 2) or raise ValueError."""
+    Z = np.asarray(Z)
+    if Z.ndim != 2 or Z.shape[1] != 2:
+        raise ValueError(
+            f"{name} must have shape (n_samples, 2), got an array of shape {Z.shape}. "
+            "Reduce to two components first, for example with n_components=2."
+        )
+    if Z.shape[0] == 0:
+        raise ValueError(f"{name} has no rows.")
+    try:
+        Z = Z.astype(np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must hold numbers: {error}") from None
+    if not np.all(np.isfinite(Z)):
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    return Z
+
+
+def check_values(values, n_samples, name):
+    """Return per-point `values` as a 1-D array of length `n_samples` or raise ValueError."""
+    dtype = getattr(values, "dtype", None)
+    if dtype is not None and str(dtype) == "category":
+        values = np.asarray(values.astype(object))
+    else:
+        values = np.asarray(values)
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {values.shape}.")
+    if len(values) != n_samples:
+        raise ValueError(f"{name} has {len(values)} values but Z has {n_samples} rows.")
+    return values
+
+
+def is_continuous(values):
+    """Whether per-point values are measurements (floats) rather than class labels."""
+    dtype = getattr(values, "dtype", None)
+    if dtype is None or str(dtype) == "category":
+        return False
+    return np.issubdtype(np.asarray(values).dtype, np.floating)
+
+
+def encode_classes(*columns):
+    """Encode columns of class labels with one shared list of classes.
+
+    Parameters
+    ----------
+    *columns : sequence of array-like of shape (n_samples,)
+        Labels; equal values get the same code across all columns. Missing values
+        (``None`` or NaN) become the class ``"missing"``.
+
+    Returns
+    -------
+    codes : list of ndarray of int32
+        One array of class indices per column.
+    names : list of str
+        Class names, sorted when the labels can be sorted, else in order of appearance.
+    """
+    objects = [np.asarray(column, dtype=object) for column in columns]
+    missing = object()
+    index = {}
+    for column in objects:
+        for value in column:
+            index.setdefault(_class_key(value, missing), None)
+    keys = list(index)
+    present = [key for key in keys if key is not missing]
+    try:
+        present = sorted(present)
+    except TypeError:
+        pass
+    keys = present + ([missing] if missing in index else [])
+    position = {key: code for code, key in enumerate(keys)}
+    codes = [
+        np.fromiter(
+            (position[_class_key(value, missing)] for value in column),
+            dtype=np.int32,
+            count=len(column),
+        )
+        for column in objects
+    ]
+    names = ["missing" if key is missing else _class_name(key) for key in keys]
+    return codes, names
+
+
+def _class_key(value, missing):
+    if value is None or (isinstance(value, numbers.Real) and math.isnan(value)):
+        return missing
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _class_name(key):
+    if isinstance(key, float) and key.is_integer():
+        return str(int(key))
+    return str(key)
+
+
+def plot_embedding(
+    Z,
+    labels=None,
+    *,
+    ax=None,
+    cmap="viridis",
+    point_size=None,
+    alpha=None,
+    shuffle=True,
+    random_state=0,
+    legend=True,
+    title=None,
+):
+    """Scatter plot of a two-dimensional embedding, coloured by labels or values.
+
+    Point size and opacity scale with the number of points, so the defaults suit from
+    ten to a hundred thousand points. Class labels (strings, integers, booleans or a
+    pandas categorical) get one distinct colour per class and, for at most 20 classes,
+    a legend; float values get a continuous colour map and a colorbar.
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples, 2)
+        The embedding, such as the output of ``transform`` with ``n_components=2``.
+
+    labels : array-like of shape (n_samples,), default=None
+        Class labels or continuous values to colour by. None draws every point in one
+        colour.
+
+    ax : matplotlib.axes.Axes, default=None
+        Axes to draw on. None creates a new figure.
+
+    cmap : str or matplotlib.colors.Colormap, default="viridis"
+        Colour map for continuous values.
+
+    point_size : float, default=None
+        Marker area in points squared. None scales it with the number of points.
+
+    alpha : float, default=None
+        Marker opacity. None scales it with the number of points.
+
+    shuffle : bool, default=True
+        Whether to draw the points in a random (but reproducible) order, so that no
+        class is hidden under another merely because it comes later in the data.
+
+    random_state : int, default=0
+        Seed of the drawing order when `shuffle` is True.
+
+    legend : bool, default=True
+        Whether to add a legend (classes) or a colorbar (values).
+
+    title : str, default=None
+        Title of the axes.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The axes with the scatter plot.
+
+    See Also
+    --------
+    export_html : An interactive, zoomable version of the same picture.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from ae_reduce import plot_embedding
+    >>> rng = np.random.default_rng(0)
+    >>> ax = plot_embedding(rng.normal(size=(300, 2)), labels=rng.integers(0, 3, 300))
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['0', '1', '2']
+    """
+    import matplotlib.pyplot as plt
+
+    Z = check_embedding(Z)
+    n_samples = Z.shape[0]
+    default_size, default_alpha = point_style(n_samples)
+    size = default_size if point_size is None else point_size
+    alpha = default_alpha if alpha is None else alpha
+    if ax is None:
+        _, ax = plt.subplots(
+            figsize=(7.5, 6) if labels is not None else (6, 6), layout="constrained"
+        )
+
+    order = np.arange(n_samples)
+    if shuffle:
+        order = np.random.default_rng(random_state).permutation(n_samples)
+    style = {"s": size, "alpha": alpha, "linewidths": 0, "rasterized": n_samples > 5000}
+
+    if labels is None:
+        ax.scatter(Z[order, 0], Z[order, 1], color=_TAB10[0], **style)
+    else:
+        values = check_values(labels, n_samples, "labels")
+        if is_continuous(labels):
+            points = ax.scatter(
+                Z[order, 0], Z[order, 1], c=values[order].astype(float), cmap=cmap, **style
+            )
+            if legend:
+                colorbar = ax.figure.colorbar(points, ax=ax, fraction=0.046, pad=0.03)
+                # The bar shows the colour scale, not the points' transparency.
+                colorbar.solids.set_alpha(1.0)
+        else:
+            (codes,), names = encode_classes(values)
+            colors = np.array(class_colors(len(names)))
+            ax.scatter(Z[order, 0], Z[order, 1], c=colors[codes[order]], **style)
+            if legend and len(names) <= MAX_LEGEND_CLASSES:
+                _add_class_legend(ax, names, colors)
+
+    ax.set_xlabel("component 1")
+    ax.set_ylabel("component 2")
+    ax.tick_params(labelsize="small", colors="0.4")
+    for spine in ax.spines.values():
+        spine.set_color("0.75")
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+def _add_class_legend(ax, names, colors):
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], linestyle="", marker="o", markersize=7, color=color, label=name)
+        for name, color in zip(names, colors, strict=True)
+    ]
+    return ax.legend(
+        handles=handles,
+        labels=list(names),
+        loc="center left",
+        bbox_to_anchor=(1.02, 0.5),
+        frameon=False,
+        fontsize="small",
+        handletextpad=0.3,
+        title=f"{len(names)} classes",
+        title_fontsize="small",
+    )
+
+
+def _final_estimator(estimator):
+    # A Pipeline keeps its history on the last step.
+    steps = getattr(estimator, "steps", None)
+    if steps and not hasattr(estimator, "history_"):
+        return steps[-1][1]
+    return estimator
+
+
+def plot_history(estimator, *, ax=None, log_scale=None, title=None):
+    """Training and validation loss per epoch, with the best epoch marked.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted ae_reduce estimator, or a pipeline ending in one: anything with
+        ``history_`` (a dict with per-epoch ``"loss"`` and optionally ``"val_loss"``)
+        and ``best_epoch_`` (counting from 1).
+
+    ax : matplotlib.axes.Axes, default=None
+        Axes to draw on. None creates a new figure.
+
+    log_scale : bool, default=None
+        Whether to use a logarithmic loss axis. None uses one when the positive losses
+        span more than a factor of 10.
+
+    title : str, default=None
+        Title of the axes.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The axes with the loss curves.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If `estimator` has no training history.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from types import SimpleNamespace
+    >>> from ae_reduce import plot_history
+    >>> fitted = SimpleNamespace(history_={"loss": [3.0, 2.0, 1.5]}, best_epoch_=3)
+    >>> plot_history(fitted).get_xlabel()
+    'epoch'
+    """
+    import matplotlib.pyplot as plt
+
+    fitted = _final_estimator(estimator)
+    history = getattr(fitted, "history_", None)
+    if not history or not history.get("loss"):
+        raise NotFittedError(
+            f"This {type(estimator).__name__} has no training history yet; call 'fit' "
+            "before plot_history."
+        )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
+
+    curves = [("loss", "training loss", _TAB10[0])]
+    if history.get("val_loss"):
+        curves.append(("val_loss", "validation loss", _TAB10[1]))
+    every_value = []
+    for key, label, color in curves:
+        values = np.asarray(history[key], dtype=float)
+        epochs = np.arange(1, len(values) + 1)
+        marker = "o" if len(values) <= 30 else None
+        ax.plot(epochs, values, label=label, color=color, marker=marker, markersize=3)
+        every_value.append(values)
+
+    best_epoch = getattr(fitted, "best_epoch_", None)
+    if best_epoch is not None:
+        monitored = every_value[-1]
+        ax.axvline(best_epoch, color="0.35", linestyle="--", linewidth=1, zorder=0)
+        if 1 <= best_epoch <= len(monitored):
+            ax.plot(
+                [best_epoch],
+                [monitored[best_epoch - 1]],
+                linestyle="",
+                marker="*",
+                markersize=13,
+                color="#d62728",
+                label=f"best epoch ({best_epoch})",
+                zorder=3,
+            )
+
+    values = np.concatenate(every_value)
+    positive = values[np.isfinite(values) & (values > 0)]
+    if log_scale is None:
+        log_scale = len(positive) == len(values) and positive.max() > 10 * positive.min()
+    if log_scale:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(True, color="0.92")
+    ax.legend(frameon=False)
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+def plot_reconstructions(estimator, X, image_shape, *, n_images=8, cmap="gray"):
+    """Images beside their reconstructions by a fitted autoencoder.
+
+    The top row shows the first `n_images` rows of `X` as images, the bottom row
+    ``estimator.inverse_transform(estimator.transform(X))``, each pair on the same
+    grey scale, with the mean squared error of each reconstruction.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted estimator with ``transform`` and ``inverse_transform``, such as
+        :class:`KerasAutoencoderTransformer` or a pipeline ending in one.
+
+    X : array-like of shape (n_samples, n_features)
+        Images, one flattened image per row.
+
+    image_shape : tuple of int
+        Shape of one image, ``(height, width)`` or ``(height, width, channels)`` with 3
+        or 4 channels; its product must equal ``n_features``.
+
+    n_images : int, default=8
+        Number of images to show (at most the number of rows of `X`).
+
+    cmap : str, default="gray"
+        Colour map of single-channel images.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure, with two rows of `n_images` axes.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from sklearn.decomposition import PCA
+    >>> from ae_reduce import plot_reconstructions
+    >>> X = np.random.default_rng(0).random((20, 16))
+    >>> fig = plot_reconstructions(PCA(4).fit(X), X, (4, 4), n_images=3)
+    >>> len(fig.axes)
+    6
+    """
+    import matplotlib.pyplot as plt
+
+    image_shape = tuple(int(size) for size in np.atleast_1d(image_shape))
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2:
+        raise ValueError(f"X must be two-dimensional, got shape {X.shape}.")
+    if len(image_shape) not in (2, 3) or (len(image_shape) == 3 and image_shape[2] not in (3, 4)):
+        raise ValueError(
+            "image_shape must be (height, width) or (height, width, channels) with 3 or 4 "
+            f"channels, got {image_shape}."
+        )
+    if math.prod(image_shape) != X.shape[1]:
+        raise ValueError(
+            f"image_shape {image_shape} holds {math.prod(image_shape)} values but X has "
+            f"{X.shape[1]} features."
+        )
+    n_images = min(int(n_images), X.shape[0])
+    if n_images < 1:
+        raise ValueError("n_images must be at least 1 and X must have rows.")
+
+    originals = X[:n_images]
+    reconstructions = np.asarray(estimator.inverse_transform(estimator.transform(originals)))
+    errors = np.mean((reconstructions - originals) ** 2, axis=1)
+
+    fig, axes = plt.subplots(2, n_images, figsize=(1.3 * n_images, 3.0), squeeze=False)
+    for column in range(n_images):
+        low, high = originals[column].min(), originals[column].max()
+        for row, image in enumerate((originals[column], reconstructions[column])):
+            ax = axes[row, column]
+            _show_image(ax, image, image_shape, low, high, cmap)
+        axes[1, column].set_title(f"mse {errors[column]:.3g}", fontsize="x-small", y=-0.28)
+    axes[0, 0].set_ylabel("original", fontsize="small")
+    axes[1, 0].set_ylabel("reconstruction", fontsize="small")
+    fig.subplots_adjust(wspace=0.08, hspace=0.12, left=0.08, right=0.99, top=0.97, bottom=0.1)
+    return fig
+
+
+def _show_image(ax, image, image_shape, low, high, cmap):
+    image = image.reshape(image_shape)
+    if len(image_shape) == 3:
+        # Colour images share the original's range, mapped to [0, 1] for imshow.
+        image = np.clip((image - low) / (high - low or 1.0), 0.0, 1.0)
+        ax.imshow(image, interpolation="nearest")
+    else:
+        ax.imshow(image, cmap=cmap, vmin=low, vmax=high, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
