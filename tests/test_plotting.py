@@ -1,0 +1,198 @@
+"""The matplotlib pictures: what they draw, rendered to PNG with the Agg backend."""
+
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.collections import PathCollection  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.exceptions import NotFittedError  # noqa: E402
+
+from ae_reduce import (  # noqa: E402
+    KerasAutoencoderTransformer,
+    plot_embedding,
+    plot_history,
+    plot_reconstructions,
+)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 4, 400)
+    Z = rng.normal(scale=0.4, size=(400, 2)) + np.array([[0, 0], [3, 0], [0, 3], [3, 3]])[labels]
+    return Z, labels
+
+
+@pytest.fixture(scope="module")
+def digits_autoencoder():
+    X, _ = load_digits(return_X_y=True)
+    X = X[:300] / 16.0
+    model = KerasAutoencoderTransformer(
+        n_components=2, hidden_layer_sizes=(8,), epochs=5, batch_size=32, random_state=0
+    )
+    return model.fit(X), X
+
+
+def _points(ax):
+    return sum(
+        len(collection.get_offsets())
+        for collection in ax.collections
+        if isinstance(collection, PathCollection)
+    )
+
+
+def _png(fig, path):
+    fig.savefig(path, dpi=60)
+    image = plt.imread(path)[..., :3]
+    return image
+
+
+def _is_drawn(image):
+    # Something other than the white background covers a fair share of the picture.
+    return np.mean(np.any(image < 0.9, axis=-1)) > 0.01
+
+
+def test_import_does_not_import_matplotlib():
+    code = "import sys, ae_reduce; print('matplotlib' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
+
+
+@pytest.mark.parametrize("kind", ["int", "str", "pandas"])
+def test_plot_embedding_classes_get_a_legend(blobs, kind, tmp_path):
+    Z, labels = blobs
+    names = np.array(["ant", "bee", "cat", "dog"])
+    if kind == "str":
+        labels = names[labels]
+    elif kind == "pandas":
+        pd = pytest.importorskip("pandas")
+        Z = pd.DataFrame(Z, columns=["a", "b"])
+        labels = pd.Series(pd.Categorical(names[labels]))
+    ax = plot_embedding(Z, labels)
+    assert _points(ax) == 400
+    texts = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert texts == (["0", "1", "2", "3"] if kind == "int" else list(names))
+    colors = ax.collections[0].get_facecolors()
+    assert len(np.unique(colors[:, :3], axis=0)) == 4
+    assert _is_drawn(_png(ax.figure, tmp_path / "embedding.png"))
+
+
+def test_plot_embedding_many_classes_distinct_colours_without_legend(tmp_path):
+    rng = np.random.default_rng(1)
+    labels = np.arange(1000) % 40
+    ax = plot_embedding(rng.normal(size=(1000, 2)), labels)
+    assert ax.get_legend() is None
+    colors = ax.collections[0].get_facecolors()
+    assert len(np.unique(np.round(colors[:, :3], 4), axis=0)) == 40
+
+
+def test_plot_embedding_continuous_values_get_a_colorbar(blobs, tmp_path):
+    Z, _ = blobs
+    ax = plot_embedding(Z, Z[:, 0] * 0.37)
+    assert _points(ax) == 400
+    assert ax.collections[0].colorbar is not None
+    assert ax.get_legend() is None
+    assert len(ax.figure.axes) == 2
+    assert _is_drawn(_png(ax.figure, tmp_path / "continuous.png"))
+
+
+def test_plot_embedding_scales_markers_with_the_number_of_points():
+    rng = np.random.default_rng(0)
+    small = plot_embedding(rng.normal(size=(100, 2))).collections[0]
+    large = plot_embedding(rng.normal(size=(100_000, 2))).collections[0]
+    assert large.get_sizes()[0] < small.get_sizes()[0]
+    assert large.get_alpha() < small.get_alpha()
+    assert len(large.get_offsets()) == 100_000
+
+
+def test_plot_embedding_order_is_reproducible_and_uses_given_axes(blobs):
+    Z, labels = blobs
+    _, ax = plt.subplots()
+    first = plot_embedding(Z, labels, ax=ax)
+    assert first is ax
+    second = plot_embedding(Z, labels)
+    np.testing.assert_array_equal(
+        first.collections[0].get_offsets(), second.collections[0].get_offsets()
+    )
+    ordered = plot_embedding(Z, labels, shuffle=False)
+    np.testing.assert_array_equal(ordered.collections[0].get_offsets(), Z)
+
+
+@pytest.mark.parametrize(
+    ("Z", "labels", "message"),
+    [
+        (np.zeros((10, 3)), None, r"shape \(n_samples, 2\)"),
+        (np.zeros(10), None, r"shape \(n_samples, 2\)"),
+        (np.array([[0.0, np.nan]]), None, "NaN or infinite"),
+        (np.zeros((10, 2)), np.arange(9), "9 values but Z has 10 rows"),
+    ],
+)
+def test_plot_embedding_rejects_bad_input(Z, labels, message):
+    with pytest.raises(ValueError, match=message):
+        plot_embedding(Z, labels)
+
+
+def test_plot_history_marks_the_best_epoch(digits_autoencoder, tmp_path):
+    model, _ = digits_autoencoder
+    ax = plot_history(model)
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert "training loss" in labels and "validation loss" in labels
+    (training,) = [line for line in ax.get_lines() if line.get_label() == "training loss"]
+    np.testing.assert_allclose(training.get_ydata(), model.history_["loss"])
+    assert list(training.get_xdata()) == list(range(1, model.n_epochs_ + 1))
+    marked = [line for line in ax.get_lines() if line.get_label().startswith("best epoch")]
+    assert marked[0].get_xdata()[0] == model.best_epoch_
+    assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == "loss"
+    assert _is_drawn(_png(ax.figure, tmp_path / "history.png"))
+
+
+def test_plot_history_accepts_a_pipeline_and_a_training_loss_only(digits_autoencoder):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    model, _ = digits_autoencoder
+    pipeline = make_pipeline(FunctionTransformer(), model)
+    assert plot_history(pipeline).get_lines()
+    fitted = SimpleNamespace(history_={"loss": [4.0, 2.0, 3.0]}, best_epoch_=2)
+    ax = plot_history(fitted)
+    assert ax.get_lines()[0].get_label() == "training loss"
+    marked = [line for line in ax.get_lines() if line.get_label() == "best epoch (2)"]
+    assert marked[0].get_ydata()[0] == 2.0
+
+
+def test_plot_history_requires_a_fitted_estimator():
+    with pytest.raises(NotFittedError, match="fit"):
+        plot_history(KerasAutoencoderTransformer())
+
+
+def test_plot_reconstructions_shows_pairs(digits_autoencoder, tmp_path):
+    model, X = digits_autoencoder
+    fig = plot_reconstructions(model, X, (8, 8), n_images=5)
+    assert len(fig.axes) == 10
+    originals = [ax.get_images()[0].get_array() for ax in fig.axes[:5]]
+    np.testing.assert_allclose(originals[0], X[0].reshape(8, 8))
+    expected = model.inverse_transform(model.transform(X[:5]))
+    reconstructed = fig.axes[5].get_images()[0].get_array()
+    np.testing.assert_allclose(reconstructed, expected[0].reshape(8, 8), rtol=1e-5)
+    assert fig.axes[0].get_ylabel() == "original"
+    assert _is_drawn(_png(fig, tmp_path / "reconstructions.png"))
+
+
+def test_plot_reconstructions_checks_image_shape(digits_autoencoder):
+    model, X = digits_autoencoder
+    with pytest.raises(ValueError, match="holds 49 values but X has 64 features"):
+        plot_reconstructions(model, X, (7, 7))
