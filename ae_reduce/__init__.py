@@ -4,16 +4,18 @@ Importing this package does not import TensorFlow; fitting an estimator does.
 """
 
 from ._autoencoder import KerasAutoencoderTransformer
-from ._tsne import TSNE, make_tsne_pipeline
 from ._html import export_html
+from ._tsne import TSNE, make_tsne_pipeline
 from .plotting import plot_embedding, plot_history, plot_reconstructions
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "TSNE",
     "KerasAutoencoderTransformer",
     "__version__",
     "export_html",
+    "make_tsne_pipeline",
     "plot_embedding",
     "plot_history",
     "plot_reconstructions",

@@ -1,0 +1,574 @@
+"""t-SNE maps in scikit-learn pipelines: a thin adapter over openTSNE and a pipeline helper.
+
+openTSNE already offers a scikit-learn style estimator, ``openTSNE.sklearn.TSNE``. It
+works in a pipeline for the common case, but it breaks several of scikit-learn's rules
+(see the user guide, "Why an adapter"). :class:`TSNE` keeps openTSNE's algorithm and
+its ``TSNEEmbedding`` untouched and adds only what scikit-learn expects of an estimator:
+parameters stored as given, validation in ``fit``, ``n_features_in_``, a
+``NotFittedError`` before ``fit``, feature names out, and outputs that do not move.
+
+openTSNE is an optional dependency (the ``tsne`` extra); it is imported inside ``fit``.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
+
+_FFT_METHODS = frozenset({"fft", "FFT", "interpolation"})
+_BH_METHODS = frozenset({"bh", "BH", "barnes-hut"})
+
+
+def _import_opentsne():
+    try:
+        import openTSNE
+    except ImportError as error:
+        raise ImportError(
+            "ae_reduce.TSNE needs openTSNE, an optional dependency. Install it with "
+            "pip install 'ae-reduce[tsne]' (or pip install openTSNE)."
+        ) from error
+    return openTSNE
+
+
+class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """t-SNE map that can place new points, as a scikit-learn transformer.
+
+    A thin adapter over openTSNE: :meth:`fit` runs ``openTSNE.TSNE(...).fit(X)`` and
+    keeps the resulting ``openTSNE.TSNEEmbedding`` as ``embedding_``; :meth:`transform`
+    places new rows on that fixed map with ``embedding_.transform``, optimising each new
+    point against the training points only. Unlike :class:`sklearn.manifold.TSNE`, a
+    fitted map can therefore embed rows it has not seen, which is what a pipeline's
+    ``transform`` and ``predict`` need.
+
+    The adapter exists because openTSNE's own scikit-learn estimator does not follow
+    all of scikit-learn's rules; the user guide lists what differs. The algorithm and
+    its defaults are openTSNE's.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Dimension of the map: 1, 2 or 3. Three dimensions need the Barnes-Hut
+        gradient (``negative_gradient_method="bh"`` or ``"auto"``).
+
+    perplexity : float, default=30.0
+        Roughly the number of neighbours whose distances the map preserves. Must be
+        below ``(n_samples - 1) / 3``; a larger value is lowered to that bound with a
+        warning, and the value used is kept as ``perplexity_``.
+
+    learning_rate : "auto" or float, default="auto"
+        Step size of the optimisation. ``"auto"`` uses ``n_samples / exaggeration``
+        (Belkina et al., 2019), which suits any data size.
+
+    early_exaggeration_iter : int, default=250
+        Iterations of the early-exaggeration phase, which lets clusters form.
+
+    early_exaggeration : "auto" or float, default="auto"
+        Exaggeration of the attractive forces in the first phase. ``"auto"`` means 12,
+        or ``exaggeration`` when that is larger.
+
+    n_iter : int, default=500
+        Iterations of the second, normal phase.
+
+    exaggeration : float, default=None
+        Exaggeration in the second phase. None means 1 (plain t-SNE); values around 2
+        to 4 give more compact clusters, which helps on large data sets.
+
+    dof : float, default=1.0
+        Degrees of freedom of the Student-t kernel. Values below 1 give heavier tails
+        and reveal finer clusters (Kobak et al., 2019).
+
+    initialization : {"pca", "spectral", "random"} or ndarray, default="pca"
+        Initial positions of the training points. ``"pca"`` (the first principal
+        components, rescaled) preserves global structure better than ``"random"``. An
+        array must have shape ``(n_samples, n_components)`` and a small spread.
+
+    metric : str or callable, default="euclidean"
+        Distance between input rows used for the neighbour search.
+
+    metric_params : dict, default=None
+        Extra keyword arguments of the metric.
+
+    neighbors : {"auto", "exact", "annoy", "approx", "pynndescent", "hnsw"}, \
+default="auto"
+        Nearest-neighbour search. ``"auto"`` searches exactly below 1,000 rows and uses
+        Annoy above. ``"pynndescent"`` and ``"hnsw"`` need those packages installed.
+        Every choice pickles.
+
+    negative_gradient_method : {"auto", "fft", "bh"}, default="auto"
+        Approximation of the repulsive forces: Barnes-Hut (``"bh"``) for small data,
+        FFT interpolation (``"fft"``) for large; ``"auto"`` switches at 10,000 rows.
+
+    transform_params : dict, default=None
+        Keyword arguments of ``openTSNE.TSNEEmbedding.transform`` used by
+        :meth:`transform`, such as ``perplexity`` (default 5, lowered to
+        ``perplexity_`` if that is smaller), ``n_iter`` (default 250) or
+        ``learning_rate`` (default 0.1).
+
+    n_jobs : int, default=None
+        Threads for the neighbour search and the gradient. None means 1, -1 all
+        processors.
+
+    callbacks : callable or list of callable, default=None
+        Functions called as ``callback(iteration, kl_divergence, embedding)`` every
+        ``callbacks_every_iters`` iterations during :meth:`fit`; one that returns True
+        stops the current phase. They are not kept in the fitted model.
+
+    callbacks_every_iters : int, default=50
+        Iterations between calls of ``callbacks``.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the neighbour search and the initialisation. An int gives the same map
+        on every fit. See :term:`Glossary <random_state>`.
+
+    verbose : int, default=0
+        Whether openTSNE prints the progress of each phase (on standard output).
+
+    Attributes
+    ----------
+    embedding_ : openTSNE.TSNEEmbedding
+        The fitted map, an ndarray subclass of shape (n_samples, n_components) holding
+        the training points' positions, centred on the origin, together with the
+        neighbour index and affinities used to place new points.
+
+    perplexity_ : float
+        Perplexity used for the fit: ``perplexity``, lowered for small data.
+
+    kl_divergence_ : float
+        Kullback-Leibler divergence of the fitted map, t-SNE's objective.
+
+    n_iter_ : int
+        Number of optimisation iterations run in both phases.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X` has feature
+        names that are all strings.
+
+    See Also
+    --------
+    make_tsne_pipeline : Scaler, reducer and t-SNE in one pipeline, sized for the data.
+    sklearn.manifold.TSNE : scikit-learn's t-SNE, which cannot place new points.
+
+    Notes
+    -----
+    ``fit_transform(X)`` returns the optimised training positions, whereas
+    ``fit(X).transform(X)`` places the rows of `X` again as if they were new, so the
+    two differ (as for any non-parametric map).
+
+    The fitted model holds openTSNE's neighbour index and a copy of the training
+    data, so its pickle grows with the data: a few megabytes per thousand rows of 64
+    features.
+
+    References
+    ----------
+    Poličar, Stražar and Zupan (2024), "openTSNE: A Modular Python Library for t-SNE
+    Dimensionality Reduction and Embedding", Journal of Statistical Software 109(3).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from ae_reduce import TSNE
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> tsne = TSNE(n_iter=100, random_state=0).fit(X[:500])
+    >>> tsne.transform(X[500:510]).shape
+    (10, 2)
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, 3, closed="both")],
+        "perplexity": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "early_exaggeration_iter": [Interval(Integral, 0, None, closed="left")],
+        "early_exaggeration": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "exaggeration": [Interval(Real, 0, None, closed="neither"), None],
+        "dof": [Interval(Real, 0, None, closed="neither")],
+        "initialization": [StrOptions({"pca", "spectral", "random"}), np.ndarray],
+        "metric": [str, callable],
+        "metric_params": [dict, None],
+        "neighbors": [StrOptions({"auto", "exact", "annoy", "approx", "pynndescent", "hnsw"})],
+        "negative_gradient_method": [StrOptions({"auto"} | _FFT_METHODS | _BH_METHODS)],
+        "transform_params": [dict, None],
+        "n_jobs": [Integral, None],
+        "callbacks": [callable, list, None],
+        "callbacks_every_iters": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        perplexity=30.0,
+        learning_rate="auto",
+        early_exaggeration_iter=250,
+        early_exaggeration="auto",
+        n_iter=500,
+        exaggeration=None,
+        dof=1.0,
+        initialization="pca",
+        metric="euclidean",
+        metric_params=None,
+        neighbors="auto",
+        negative_gradient_method="auto",
+        transform_params=None,
+        n_jobs=None,
+        callbacks=None,
+        callbacks_every_iters=50,
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.perplexity = perplexity
+        self.learning_rate = learning_rate
+        self.early_exaggeration_iter = early_exaggeration_iter
+        self.early_exaggeration = early_exaggeration
+        self.n_iter = n_iter
+        self.exaggeration = exaggeration
+        self.dof = dof
+        self.initialization = initialization
+        self.metric = metric
+        self.metric_params = metric_params
+        self.neighbors = neighbors
+        self.negative_gradient_method = negative_gradient_method
+        self.transform_params = transform_params
+        self.n_jobs = n_jobs
+        self.callbacks = callbacks
+        self.callbacks_every_iters = callbacks_every_iters
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Compute the t-SNE map of `X`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; at least 4 rows.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._fit(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Compute the t-SNE map of `X` and return the training points' positions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; at least 4 rows.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            Positions of the training points on the map. A copy: later calls of
+            :meth:`transform` do not change it.
+        """
+        return np.array(self._fit(X))
+
+    def _fit(self, X):
+        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=4)
+        openTSNE = _import_opentsne()
+        n_samples, n_features = X.shape
+        self.perplexity_ = self._effective_perplexity(n_samples)
+        initialization = self.initialization
+        if isinstance(initialization, str) and initialization == "pca":
+            if n_features < self.n_components:
+                # PCA cannot give more components than there are features.
+                initialization = "spectral"
+        tsne = openTSNE.TSNE(
+            n_components=self.n_components,
+            perplexity=self.perplexity_,
+            learning_rate=self.learning_rate,
+            early_exaggeration_iter=self.early_exaggeration_iter,
+            early_exaggeration=self.early_exaggeration,
+            n_iter=self.n_iter,
+            exaggeration=self.exaggeration,
+            dof=self.dof,
+            initialization=initialization,
+            metric=self.metric,
+            metric_params=self.metric_params,
+            neighbors=self.neighbors,
+            negative_gradient_method=self._gradient_method(),
+            n_jobs=1 if self.n_jobs is None else self.n_jobs,
+            callbacks=self.callbacks,
+            callbacks_every_iters=self.callbacks_every_iters,
+            random_state=int(check_random_state(self.random_state).randint(2**31 - 1)),
+            verbose=bool(self.verbose),
+        )
+        embedding = tsne.fit(X)
+        # openTSNE's transform re-centres the map in place before placing new points.
+        # Centring once here makes that a no-op, so the training positions returned by
+        # fit_transform and the positions of new points share one coordinate frame.
+        embedding -= (embedding.max(axis=0) + embedding.min(axis=0)) / 2
+        # User callbacks may not pickle and belong to this fit only.
+        embedding.gradient_descent_params["callbacks"] = None
+        embedding.gradient_descent_params["use_callbacks"] = False
+        self.embedding_ = embedding
+        self.kl_divergence_ = float(embedding.kl_divergence)
+        self.n_iter_ = int(self.early_exaggeration_iter + self.n_iter)
+        return embedding
+
+    def _effective_perplexity(self, n_samples):
+        # openTSNE lowers a too-large perplexity by itself, printing to stdout and
+        # producing a negative value for tiny data; lower it here, visibly.
+        largest = (n_samples - 1) / 3
+        if self.perplexity <= largest:
+            return float(self.perplexity)
+        warnings.warn(
+            f"perplexity={self.perplexity:g} is too large for {n_samples} samples; "
+            f"using {largest:g}, the largest value that fits (n_samples - 1) / 3.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return float(largest)
+
+    def _gradient_method(self):
+        method = self.negative_gradient_method
+        if self.n_components <= 2:
+            return method
+        if method in _FFT_METHODS:
+            raise ValueError(
+                f"negative_gradient_method={method!r} supports at most 2 components, got "
+                f"n_components={self.n_components}. Use negative_gradient_method='bh'."
+            )
+        return "bh"
+
+    def transform(self, X):
+        """Place new rows on the fitted map.
+
+        Each row is positioned among its nearest training points and optimised against
+        the fixed training map, independently of the other new rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data, with the features seen in :meth:`fit`.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            Positions of the new rows on the map.
+        """
+        check_is_fitted(self, "embedding_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        params = {"perplexity": min(5.0, self.perplexity_), **(self.transform_params or {})}
+        return np.array(self.embedding_.transform(X, **params))
+
+    @property
+    def _n_features_out(self):
+        # An AttributeError before fit is what makes get_feature_names_out say "not fitted".
+        return self.embedding_.shape[1]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
+
+# -- the usual chain --------------------------------------------------------------------
+
+#: Code widths that make_tsne_pipeline uses when n_components is None.
+_DEFAULT_WIDTHS = {"pca": 50, "autoencoder": 32, "supervised": 16}
+
+
+def _default_perplexity(n_samples):
+    if n_samples is None:
+        return 30.0
+    return float(min(30.0, max(2.0, (n_samples - 1) / 3 - 1)))
+
+
+def _default_tsne_params(n_samples):
+    params = {"perplexity": _default_perplexity(n_samples)}
+    if n_samples is not None and n_samples >= 100_000:
+        # On very large data plain t-SNE spreads clusters thin; mild exaggeration keeps
+        # them compact (Kobak and Berens, 2019).
+        params["exaggeration"] = 4.0
+    return params
+
+
+def _default_hidden_layers(n_features):
+    if n_features is not None and n_features >= 400:
+        return (512, 256)
+    return (128, 64)
+
+
+def _make_reducer(reducer, n_components, shape, random_state, verbose, reducer_params):
+    n_features = shape[1] if shape is not None else None
+    if n_components is None:
+        n_components = _DEFAULT_WIDTHS[reducer]
+        if n_features is not None:
+            n_components = min(n_components, n_features)
+    params = {"n_components": n_components, "random_state": random_state}
+    if reducer == "pca":
+        from sklearn.decomposition import PCA
+
+        return PCA(**params, **reducer_params)
+    params["verbose"] = verbose
+    params["hidden_layer_sizes"] = _default_hidden_layers(n_features)
+    params.update(reducer_params)
+    if reducer == "autoencoder":
+        from ._autoencoder import KerasAutoencoderTransformer
+
+        return KerasAutoencoderTransformer(**params)
+    from ._supervised import SupervisedEmbeddingTransformer
+
+    return SupervisedEmbeddingTransformer(**params)
+
+
+def make_tsne_pipeline(
+    reducer="autoencoder",
+    *,
+    n_components=None,
+    shape=None,
+    scaler="standard",
+    perplexity=None,
+    random_state=None,
+    n_jobs=None,
+    verbose=0,
+    reducer_params=None,
+    tsne_params=None,
+):
+    """Build the usual chain: scaler, then a reducer, then a t-SNE map.
+
+    t-SNE measures neighbours by Euclidean distance, which degrades in many
+    dimensions and costs time in proportion to them. A reducer in front gives t-SNE a
+    short, informative vector per row:
+
+    - ``"pca"``: fast and deterministic; the standard choice (50 components) when the
+      classes are already separated along directions of large variance.
+    - ``"autoencoder"``: :class:`KerasAutoencoderTransformer`, no labels needed. Use it
+      when the structure is nonlinear (images, sensor readings, one-hot heavy tables)
+      and PCA needs many components to keep it, or when the map must place new rows
+      at the speed of a forward pass plus t-SNE's placement.
+    - ``"supervised"``: :class:`SupervisedEmbeddingTransformer`, trained on the labels
+      passed to ``fit(X, y)``. The map then shows the classes (or the target's
+      gradient) as the network sees them: clusters separate cleanly, and rows the
+      network confuses sit between them. Inside the pipeline ``fit_transform`` uses
+      its cross-fitted, out-of-fold codes, so the map of the training rows is not
+      flattered by overfitting. It shows what the labels explain, not the data's own
+      structure.
+    - ``None``: t-SNE on the scaled input; fine up to a few hundred features.
+
+    Parameters
+    ----------
+    reducer : {"autoencoder", "supervised", "pca"}, estimator or None, default="autoencoder"
+        The step between the scaler and t-SNE. An estimator is used as given.
+
+    n_components : int, default=None
+        Width of the reducer's output. None picks 50 for PCA, 32 for the autoencoder
+        and 16 for the supervised embedding, capped at the number of features when
+        `shape` is given. Ignored when `reducer` is an estimator or None.
+
+    shape : tuple of (int, int), default=None
+        ``(n_samples, n_features)`` of the data the pipeline will be fitted on, for
+        example ``X.shape``. It sizes the defaults: the code width, the hidden layers
+        (``(512, 256)`` from 400 features, else ``(128, 64)``), the perplexity and,
+        from 100,000 rows, an exaggeration of 4. None keeps the generic defaults.
+
+    scaler : "standard", estimator or None, default="standard"
+        First step. ``"standard"`` is a :class:`~sklearn.preprocessing.StandardScaler`;
+        None leaves the input as it is (for data already on a common scale).
+
+    perplexity : float, default=None
+        t-SNE's perplexity. None means 30, or less for fewer than about 100 rows.
+
+    random_state : int, RandomState instance or None, default=None
+        Passed to the reducer and to t-SNE.
+
+    n_jobs : int, default=None
+        Threads for t-SNE.
+
+    verbose : int, default=0
+        Passed to the neural reducer (Keras's output) and to t-SNE.
+
+    reducer_params : dict, default=None
+        Extra parameters of the named reducer, for example ``{"epochs": 50}``.
+
+    tsne_params : dict, default=None
+        Extra parameters of :class:`TSNE`; they override the size-based defaults.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Unfitted pipeline whose ``fit_transform`` draws the map and whose
+        ``transform`` places new rows on it. Steps are named ``"scaler"``,
+        ``"reducer"`` and ``"tsne"`` (absent steps are left out).
+
+    See Also
+    --------
+    TSNE : The t-SNE step.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from ae_reduce import make_tsne_pipeline
+    >>> X, y = load_digits(return_X_y=True)
+    >>> pipeline = make_tsne_pipeline("pca", shape=X.shape, random_state=0)
+    >>> [name for name, _ in pipeline.steps]
+    ['scaler', 'reducer', 'tsne']
+    >>> pipeline.fit_transform(X[:300]).shape
+    (300, 2)
+    """
+    if shape is not None:
+        if len(shape) != 2:
+            raise ValueError(f"shape must be (n_samples, n_features), got {shape!r}.")
+        shape = (int(shape[0]), int(shape[1]))
+    steps = []
+    if isinstance(scaler, str):
+        if scaler != "standard":
+            raise ValueError(f"scaler must be 'standard', an estimator or None, got {scaler!r}.")
+        from sklearn.preprocessing import StandardScaler
+
+        steps.append(("scaler", StandardScaler()))
+    elif scaler is not None:
+        steps.append(("scaler", scaler))
+
+    if isinstance(reducer, str):
+        if reducer not in _DEFAULT_WIDTHS:
+            raise ValueError(
+                "reducer must be 'autoencoder', 'supervised', 'pca', an estimator or None, "
+                f"got {reducer!r}."
+            )
+        steps.append(
+            (
+                "reducer",
+                _make_reducer(
+                    reducer, n_components, shape, random_state, verbose, reducer_params or {}
+                ),
+            )
+        )
+    elif reducer is not None:
+        steps.append(("reducer", reducer))
+
+    tsne_kwargs = _default_tsne_params(None if shape is None else shape[0])
+    if perplexity is not None:
+        tsne_kwargs["perplexity"] = perplexity
+    tsne_kwargs.update(random_state=random_state, n_jobs=n_jobs, verbose=verbose)
+    tsne_kwargs.update(tsne_params or {})
+    steps.append(("tsne", TSNE(**tsne_kwargs)))
+    return Pipeline(steps)

@@ -1,0 +1,230 @@
+"""The t-SNE adapter and the pipeline helper."""
+
+import importlib.util
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.decomposition import PCA
+from sklearn.exceptions import NotFittedError
+from sklearn.neighbors import NearestNeighbors
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from ae_reduce import TSNE, KerasAutoencoderTransformer, make_tsne_pipeline
+
+pytest.importorskip("openTSNE")
+
+HAS_SUPERVISED = importlib.util.find_spec("ae_reduce._supervised") is not None
+
+FAST = {"n_iter": 100, "early_exaggeration_iter": 50}
+
+# fit_transform returns the optimised training positions; transform places the same
+# rows again as new points. They agree only roughly, as for any non-parametric map.
+EXPECTED_FAILURES = {
+    "check_transformer_general": "fit_transform and fit().transform() differ by design",
+    "check_transformer_data_not_an_array": "fit_transform and fit().transform() differ",
+}
+
+
+@parametrize_with_checks(
+    [TSNE(perplexity=5, n_iter=20, early_exaggeration_iter=10, random_state=0)],
+    expected_failed_checks=lambda estimator: EXPECTED_FAILURES,
+)
+def test_scikit_learn_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def raw_digits():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    order = np.random.RandomState(0).permutation(len(X))[:500]
+    return X[order], y[order]
+
+
+@pytest.fixture(scope="module")
+def fitted_pipeline(raw_digits):
+    X, _ = raw_digits
+    pipeline = make_pipeline(
+        StandardScaler(),
+        KerasAutoencoderTransformer(
+            n_components=16, hidden_layer_sizes=(16,), epochs=5, random_state=0
+        ),
+        TSNE(random_state=0, **FAST),
+    )
+    Z = pipeline.fit_transform(X[:400])
+    return pipeline, Z
+
+
+def test_pipeline_fit_transform_draws_the_map(fitted_pipeline):
+    pipeline, Z = fitted_pipeline
+    assert Z.shape == (400, 2)
+    assert np.isfinite(Z).all()
+    assert pipeline.get_feature_names_out().tolist() == ["tsne0", "tsne1"]
+
+
+def test_transform_places_new_rows_near_their_neighbours(fitted_pipeline, raw_digits):
+    pipeline, Z = fitted_pipeline
+    X, _ = raw_digits
+    placed = pipeline.transform(X[400:])
+    assert placed.shape == (100, 2)
+    # Each new row should land next to one of the training rows nearest to it in the
+    # autoencoder's code (by chance that happens for 10 in 400, 2.5%).
+    codes = pipeline[:-1].transform(X)
+    code_neighbours = NearestNeighbors(n_neighbors=10).fit(codes[:400]).kneighbors(codes[400:])[1]
+    map_neighbour = NearestNeighbors(n_neighbors=1).fit(Z).kneighbors(placed)[1][:, 0]
+    hits = [map_neighbour[i] in code_neighbours[i] for i in range(len(placed))]
+    assert np.mean(hits) > 0.8
+
+
+def test_transform_does_not_move_the_training_map(raw_digits):
+    X, _ = raw_digits
+    tsne = TSNE(random_state=0, **FAST)
+    Z = tsne.fit_transform(X[:300])
+    before = Z.copy()
+    tsne.transform(X[300:320])
+    np.testing.assert_array_equal(Z, before)
+    np.testing.assert_allclose(np.asarray(tsne.embedding_), before, atol=1e-12)
+
+
+def test_fit_is_reproducible_with_a_seed(raw_digits):
+    X, _ = raw_digits
+    first = TSNE(random_state=3, **FAST).fit_transform(X[:300])
+    second = TSNE(random_state=3, **FAST).fit_transform(X[:300])
+    np.testing.assert_array_equal(first, second)
+
+
+def test_pipeline_clones_with_all_parameters(fitted_pipeline):
+    pipeline, _ = fitted_pipeline
+    copy = clone(pipeline)
+    assert copy.get_params()["tsne__n_iter"] == 100
+    assert copy.get_params()["tsne__early_exaggeration"] == "auto"
+    assert not hasattr(copy[-1], "embedding_")
+
+
+def test_pickle_round_trip_gives_the_same_transform(fitted_pipeline, raw_digits):
+    pipeline, _ = fitted_pipeline
+    X, _ = raw_digits
+    restored = pickle.loads(pickle.dumps(pipeline))
+    np.testing.assert_allclose(restored.transform(X[400:]), pipeline.transform(X[400:]))
+
+
+def test_callbacks_run_during_fit_and_are_not_kept(raw_digits):
+    X, _ = raw_digits
+    calls = []
+    tsne = TSNE(random_state=0, callbacks=lambda *args: calls.append(args[0]), **FAST)
+    tsne.fit(X[:200])
+    assert calls
+    pickle.dumps(tsne.embedding_)  # a lambda would not pickle if the map kept it
+
+
+def test_too_large_perplexity_is_lowered_with_a_warning(raw_digits):
+    X, _ = raw_digits
+    with pytest.warns(UserWarning, match="perplexity=30 is too large for 40 samples"):
+        tsne = TSNE(random_state=0, **FAST).fit(X[:40])
+    assert tsne.perplexity_ == pytest.approx(13.0)
+    assert tsne.transform(X[40:45]).shape == (5, 2)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"perplexity": 0}, "perplexity"),
+        ({"n_components": 4}, "n_components"),
+        ({"neighbors": "kdtree"}, "neighbors"),
+        ({"learning_rate": "fast"}, "learning_rate"),
+        ({"n_components": 3, "negative_gradient_method": "fft"}, "at most 2 components"),
+    ],
+)
+def test_invalid_parameters_raise_at_fit(raw_digits, params, match):
+    X, _ = raw_digits
+    tsne = TSNE(**params)  # __init__ accepts anything, as scikit-learn requires
+    with pytest.raises(ValueError, match=match):
+        tsne.fit(X[:100])
+
+
+def test_transform_checks_fit_and_features(raw_digits):
+    X, _ = raw_digits
+    with pytest.raises(NotFittedError):
+        TSNE().transform(X[:5])
+    tsne = TSNE(random_state=0, **FAST).fit(X[:100])
+    with pytest.raises(ValueError, match="features"):
+        tsne.transform(X[:5, :10])
+
+
+def test_three_components_use_barnes_hut(raw_digits):
+    X, _ = raw_digits
+    assert TSNE(n_components=3, random_state=0, **FAST).fit_transform(X[:150]).shape == (150, 3)
+
+
+def test_helper_builds_the_usual_chain():
+    pipeline = make_tsne_pipeline("pca", shape=(60_000, 784), random_state=0)
+    assert isinstance(pipeline, Pipeline)
+    assert [name for name, _ in pipeline.steps] == ["scaler", "reducer", "tsne"]
+    assert isinstance(pipeline["reducer"], PCA)
+    assert pipeline["reducer"].n_components == 50
+    assert pipeline["tsne"].perplexity == 30
+
+
+def test_helper_sizes_the_defaults_to_the_data():
+    small = make_tsne_pipeline("autoencoder", shape=(60, 10))
+    assert small["reducer"].n_components == 10
+    assert small["reducer"].hidden_layer_sizes == (128, 64)
+    assert small["tsne"].perplexity < 30
+    wide = make_tsne_pipeline("autoencoder", shape=(200_000, 784), random_state=1)
+    assert wide["reducer"].n_components == 32
+    assert wide["reducer"].hidden_layer_sizes == (512, 256)
+    assert wide["reducer"].random_state == 1
+    assert wide["tsne"].exaggeration == 4.0
+
+
+def test_helper_accepts_estimators_and_overrides():
+    reducer = PCA(n_components=5)
+    pipeline = make_tsne_pipeline(reducer, scaler=None, perplexity=10, tsne_params={"n_iter": 50})
+    assert [name for name, _ in pipeline.steps] == ["reducer", "tsne"]
+    assert pipeline["reducer"] is reducer
+    assert pipeline["tsne"].perplexity == 10
+    assert pipeline["tsne"].n_iter == 50
+    raw = make_tsne_pipeline(None, reducer_params={"epochs": 3})
+    assert [name for name, _ in raw.steps] == ["scaler", "tsne"]
+    assert make_tsne_pipeline(reducer_params={"epochs": 3})["reducer"].epochs == 3
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"reducer": "umap"}, "reducer must be"),
+        ({"scaler": "minmax"}, "scaler must be"),
+        ({"shape": (10,)}, "shape must be"),
+    ],
+)
+def test_helper_rejects_unknown_choices(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_tsne_pipeline(**kwargs)
+
+
+def test_helper_pipeline_runs_end_to_end(raw_digits):
+    X, _ = raw_digits
+    pipeline = make_tsne_pipeline("pca", shape=(300, 64), random_state=0, tsne_params=FAST)
+    assert pipeline.fit_transform(X[:300]).shape == (300, 2)
+    assert pipeline.transform(X[300:310]).shape == (10, 2)
+
+
+@pytest.mark.skipif(not HAS_SUPERVISED, reason="SupervisedEmbeddingTransformer not built yet")
+def test_supervised_front_end(raw_digits):
+    X, y = raw_digits
+    pipeline = make_tsne_pipeline(
+        "supervised",
+        shape=(300, 64),
+        n_components=8,
+        random_state=0,
+        reducer_params={"hidden_layer_sizes": (16,), "epochs": 5, "cv": 2},
+        tsne_params=FAST,
+    )
+    Z = pipeline.fit_transform(X[:300], y[:300])
+    assert Z.shape == (300, 2)
+    assert pipeline.transform(X[300:320]).shape == (20, 2)
