@@ -17,7 +17,7 @@ import numpy as np
 from .plotting import check_embedding, check_values, class_colors, encode_classes
 
 #: Colours of the agreement mode: agreeing points recede, disagreeing points stand out.
-AGREE_COLOR = "#a9b8c8"
+AGREE_COLOR = "#9aabbd"
 DISAGREE_COLOR = "#e8202a"
 
 _PLACEHOLDER = re.compile(r"__AE_(TITLE|DATA)__")
@@ -93,7 +93,8 @@ def export_html(Z, path, labels=None, predictions=None, hover=None, *, title="Em
 
     codes, classes = encode_classes(*columns.values()) if columns else ([], [])
     encoded = dict(zip(columns, codes, strict=True))
-    radius = float(np.clip(5.0 / n_samples**0.2, 1.0, 4.0))
+    # Radius in CSS pixels: large for a few points, one pixel beyond about 20,000.
+    radius = float(np.clip(12.0 / n_samples**0.25, 1.0, 5.0))
     payload = {
         "n": n_samples,
         "xy": _base64(Z.astype(np.float32)),

@@ -1,0 +1,266 @@
+"""The interactive HTML map: the file it writes, and the page in a headless Chromium."""
+
+import base64
+import json
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ae_reduce import export_html
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+NAMES = np.array(["ant", "bee", "cat"])
+
+
+@pytest.fixture(scope="module")
+def clusters():
+    """Three separated clusters, one lone point (index 0) and some wrong predictions."""
+    rng = np.random.default_rng(0)
+    codes = np.arange(600) % 3
+    Z = rng.normal(scale=0.5, size=(600, 2)) + np.array([[0, 0], [6, 0], [3, 5]])[codes]
+    Z[0] = [-4.0, 6.0]
+    labels = NAMES[codes]
+    predictions = labels.copy()
+    wrong = np.arange(1, 600, 20)
+    predictions[wrong] = NAMES[(codes[wrong] + 1) % 3]
+    return Z, labels, predictions
+
+
+def _payload(path):
+    text = Path(path).read_text(encoding="utf-8")
+    match = re.search(r'<script type="application/json" id="ae-data">(.*?)</script>', text, re.S)
+    return json.loads(match.group(1))
+
+
+def test_file_is_self_contained_and_holds_the_data(clusters, tmp_path):
+    Z, labels, predictions = clusters
+    path = export_html(Z, tmp_path / "map.html", labels=labels, predictions=predictions)
+    assert path == tmp_path / "map.html"
+    text = path.read_text(encoding="utf-8")
+    assert re.search(r"<(script|link|img)[^>]+(src|href)=\"(https?:)?//", text) is None
+    payload = _payload(path)
+    xy = np.frombuffer(base64.b64decode(payload["xy"]), dtype="<f4").reshape(-1, 2)
+    np.testing.assert_allclose(xy, Z, rtol=1e-6)
+    assert payload["classes"] == ["ant", "bee", "cat"]
+    codes = np.frombuffer(base64.b64decode(payload["predictions"]), dtype="<i4")
+    np.testing.assert_array_equal(np.array(payload["classes"])[codes], predictions)
+
+
+def test_text_cannot_break_out_of_the_page(tmp_path):
+    hover = ["</script><script>alert(1)</script>", "a & <b>"]
+    path = export_html(np.eye(2), tmp_path / "map.html", hover=hover, title="</title><i>x")
+    text = path.read_text(encoding="utf-8")
+    assert "alert(1)</script>" not in text
+    assert "<i>x" not in text
+    assert _payload(path)["hover"] == hover
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"Z": np.zeros((5, 3))}, r"shape \(n_samples, 2\)"),
+        ({"Z": np.array([[0.0, np.inf]])}, "NaN or infinite"),
+        ({"labels": np.arange(4)}, "labels has 4 values but Z has 5 rows"),
+        ({"predictions": np.arange(6)}, "predictions has 6 values"),
+        ({"hover": ["a"]}, "hover has 1 values"),
+    ],
+)
+def test_bad_input_is_rejected(kwargs, message, tmp_path):
+    arguments = {"Z": np.zeros((5, 2)), **kwargs}
+    with pytest.raises(ValueError, match=message):
+        export_html(path=tmp_path / "map.html", **arguments)
+
+
+# In the browser ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip(
+            f"Chromium and chromedriver not found at {CHROMIUM} and {CHROMEDRIVER}; "
+            "install them with tools/install_browser.sh (Debian: chromium chromium-driver)"
+        )
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="ae-reduce-chromium-")
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1000,700",
+        "--force-device-scale-factor=1",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def _open(driver, path):
+    driver.get(path.resolve().as_uri())
+    for _ in range(100):
+        if driver.execute_script("return document.body.dataset.ready === 'true'"):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the map did not finish loading")
+
+
+def _errors(driver):
+    return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def _pixels(driver):
+    """Counts of canvas pixels that are not background white, and of red ones."""
+    return driver.execute_script(
+        """
+        var canvas = document.getElementById('ae-canvas');
+        var pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        var drawn = 0, red = 0;
+        for (var i = 0; i < pixels.length; i += 4) {
+          if (pixels[i] < 250 || pixels[i + 1] < 250 || pixels[i + 2] < 250) drawn++;
+          var green = pixels[i + 1], blue = pixels[i + 2];
+          if (pixels[i] - green > 60 && Math.abs(green - blue) < 30) red++;
+        }
+        return {drawn: drawn, red: red, total: pixels.length / 4};
+        """
+    )
+
+
+def _legend_item(driver, name):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.CSS_SELECTOR, f'.ae-legend-item[data-name="{name}"]')
+
+
+def _hover(driver, index):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    canvas = driver.find_element(By.ID, "ae-canvas")
+    box = driver.execute_script("return arguments[0].getBoundingClientRect().toJSON()", canvas)
+    point = driver.execute_script("return aeMap.screenPosition(arguments[0])", index)
+    dx = round(point["x"] - (box["left"] + box["width"] / 2))
+    dy = round(point["y"] - (box["top"] + box["height"] / 2))
+    ActionChains(driver).move_to_element_with_offset(canvas, dx, dy).perform()
+
+
+@pytest.fixture(scope="module")
+def page(clusters, browser, tmp_path_factory):
+    Z, labels, predictions = clusters
+    hover = [f"row {i}: <{label}> & co" for i, label in enumerate(labels)]
+    path = tmp_path_factory.mktemp("map") / "map.html"
+    export_html(Z, path, labels=labels, predictions=predictions, hover=hover, title="Test map")
+    browser.get_log("browser")
+    _open(browser, path)
+    return browser, hover
+
+
+def test_page_loads_without_errors_and_draws_points(page):
+    driver, _ = page
+    assert _errors(driver) == []
+    assert driver.title == "Test map"
+    assert driver.execute_script("return aeMap.modes()") == ["label", "prediction", "agreement"]
+    pixels = _pixels(driver)
+    assert pixels["drawn"] > 1000
+    assert pixels["drawn"] < 0.5 * pixels["total"]
+
+
+def test_legend_click_hides_and_shows_a_class(page):
+    driver, _ = page
+    driver.execute_script("aeMap.setMode('label')")
+    before = _pixels(driver)["drawn"]
+    item = _legend_item(driver, "bee")
+    item.click()
+    assert item.get_attribute("data-hidden") == "true"
+    assert driver.execute_script("return aeMap.hiddenKeys()") == [1]
+    hidden = _pixels(driver)["drawn"]
+    assert hidden < 0.8 * before
+    item.click()
+    assert driver.execute_script("return aeMap.hiddenKeys()") == []
+    assert _pixels(driver)["drawn"] == before
+
+
+def test_hover_shows_the_text_of_the_point(page):
+    driver, hover = page
+    driver.execute_script("aeMap.setMode('label')")
+    from selenium.webdriver.common.by import By
+
+    for index in (0, 5):
+        _hover(driver, index)
+        assert driver.execute_script("return aeMap.hovered()") == index
+        tooltip = driver.find_element(By.ID, "ae-tooltip")
+        assert tooltip.is_displayed()
+        assert tooltip.text == hover[index]
+    assert _errors(driver) == []
+
+
+def test_agreement_mode_shows_disagreements(page):
+    driver, _ = page
+    driver.execute_script("aeMap.setMode('label')")
+    assert _pixels(driver)["red"] < 50
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+
+    Select(driver.find_element(By.ID, "ae-color-by")).select_by_value("agreement")
+    assert driver.execute_script("return aeMap.mode()") == "agreement"
+    with_disagreements = _pixels(driver)["red"]
+    assert with_disagreements > 50
+    _legend_item(driver, "disagree").click()
+    assert _pixels(driver)["red"] < 0.1 * with_disagreements
+    _legend_item(driver, "disagree").click()
+
+
+def test_drag_pans_and_wheel_zooms(page):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+    from selenium.webdriver.common.by import By
+
+    driver, _ = page
+    canvas = driver.find_element(By.ID, "ae-canvas")
+    start = driver.execute_script("return aeMap.screenPosition(0)")
+    ActionChains(driver).move_to_element(canvas).click_and_hold().move_by_offset(
+        40, 30
+    ).release().perform()
+    moved = driver.execute_script("return aeMap.screenPosition(0)")
+    assert moved["x"] == pytest.approx(start["x"] + 40, abs=1)
+    assert moved["y"] == pytest.approx(start["y"] + 30, abs=1)
+    ActionChains(driver).scroll_from_origin(ScrollOrigin.from_element(canvas), 0, -300).perform()
+    time.sleep(0.1)
+    assert driver.execute_script("return aeMap.zoom()") > 1.5
+    assert _errors(driver) == []
+
+
+def test_hundred_thousand_points_draw_quickly(browser, tmp_path):
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 10, 100_000)
+    Z = rng.normal(size=(100_000, 2)) + rng.normal(scale=6, size=(10, 2))[codes]
+    path = export_html(Z, tmp_path / "large.html", labels=codes, predictions=codes)
+    browser.get_log("browser")
+    _open(browser, path)
+    assert _errors(browser) == []
+    start = time.perf_counter()
+    browser.execute_script("for (var i = 0; i < 10; i++) aeMap.toggle(3);")
+    per_frame = (time.perf_counter() - start) / 10
+    # Generous bound for a headless software renderer; a desktop browser is faster.
+    assert per_frame < 0.25
+    assert _pixels(browser)["drawn"] > 10_000
+    _hover(browser, 123)
+    assert browser.execute_script("return aeMap.hovered()") >= 0
