@@ -23,9 +23,9 @@ def import_keras():
     """
     global _CONFIGURED
     if not _CONFIGURED:
-        # TensorFlow's C++ start-up chatter is not useful to scikit-learn users; an
-        # explicit setting by the user wins.
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        # TensorFlow's C++ start-up chatter (including a CUDA error on every machine
+        # without a GPU) is noise to scikit-learn users; an explicit setting wins.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         os.environ.setdefault("KERAS_BACKEND", "tensorflow")
         import tensorflow as tf
 

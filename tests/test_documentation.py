@@ -1,0 +1,39 @@
+"""Every public parameter and fitted attribute has a numpydoc entry."""
+
+import inspect
+
+import pytest
+from numpydoc.docscrape import ClassDoc
+
+import ae_reduce
+
+ESTIMATORS = [
+    getattr(ae_reduce, name)
+    for name in ae_reduce.__all__
+    if inspect.isclass(getattr(ae_reduce, name)) and hasattr(getattr(ae_reduce, name), "fit")
+]
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS, ids=lambda c: c.__name__)
+def test_parameters_are_documented(estimator_class):
+    documented = {p.name for p in ClassDoc(estimator_class)["Parameters"]}
+    parameters = set(inspect.signature(estimator_class).parameters)
+    assert parameters - documented == set()
+    assert documented - parameters == set()
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS, ids=lambda c: c.__name__)
+def test_fitted_attributes_are_documented(estimator_class, digits):
+    X, y = digits
+    documented = {p.name.split()[0] for p in ClassDoc(estimator_class)["Attributes"]}
+    estimator = estimator_class(epochs=2, hidden_layer_sizes=(8,))
+    estimator.fit(X[:200], y[:200])
+    fitted = {name for name in vars(estimator) if name.endswith("_") and not name.startswith("_")}
+    assert fitted - documented == set()
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS, ids=lambda c: c.__name__)
+def test_public_methods_have_docstrings(estimator_class):
+    for name, member in inspect.getmembers(estimator_class, inspect.isfunction):
+        if not name.startswith("_"):
+            assert member.__doc__, f"{estimator_class.__name__}.{name} has no docstring"
