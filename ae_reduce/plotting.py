@@ -401,7 +401,7 @@ def plot_history(estimator, *, ax=None, log_scale=None, title=None):
 
 
 def plot_reconstructions(estimator, X, image_shape, *, n_images=8, cmap="gray"):
-    """Images beside their reconstructions by a fitted autoencoder.
+    """Show images beside their reconstructions by a fitted autoencoder.
 
     The top row shows the first `n_images` rows of `X` as images, the bottom row
     ``estimator.inverse_transform(estimator.transform(X))``, each pair on the same

@@ -123,6 +123,16 @@ def _open(driver, path):
     raise AssertionError("the map did not finish loading")
 
 
+def _wait_for(driver, script, timeout=5.0):
+    """The value of `script` once it is truthy; input events may arrive a moment later."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = driver.execute_script(script)
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.02)
+
+
 def _errors(driver):
     return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
@@ -205,7 +215,7 @@ def test_hover_shows_the_text_of_the_point(page):
 
     for index in (0, 5):
         _hover(driver, index)
-        assert driver.execute_script("return aeMap.hovered()") == index
+        assert _wait_for(driver, f"return aeMap.hovered() === {index}")
         tooltip = driver.find_element(By.ID, "ae-tooltip")
         assert tooltip.is_displayed()
         assert tooltip.text == hover[index]
@@ -243,8 +253,7 @@ def test_drag_pans_and_wheel_zooms(page):
     assert moved["x"] == pytest.approx(start["x"] + 40, abs=1)
     assert moved["y"] == pytest.approx(start["y"] + 30, abs=1)
     ActionChains(driver).scroll_from_origin(ScrollOrigin.from_element(canvas), 0, -300).perform()
-    time.sleep(0.1)
-    assert driver.execute_script("return aeMap.zoom()") > 1.5
+    assert _wait_for(driver, "return aeMap.zoom() > 1.5")
     assert _errors(driver) == []
 
 
@@ -263,4 +272,4 @@ def test_hundred_thousand_points_draw_quickly(browser, tmp_path):
     assert per_frame < 0.25
     assert _pixels(browser)["drawn"] > 10_000
     _hover(browser, 123)
-    assert browser.execute_script("return aeMap.hovered()") >= 0
+    assert _wait_for(browser, "return aeMap.hovered() >= 0")
