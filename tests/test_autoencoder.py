@@ -45,10 +45,11 @@ def test_fit_transform_equals_fit_then_transform(digits):
 def test_beats_pca_on_a_curved_manifold(s_curve_64):
     X, _ = s_curve_64
     X_train, X_test = train_test_split(X, random_state=0)
-    model = KerasAutoencoderTransformer(n_components=2, epochs=60, random_state=0).fit(X_train)
+    model = KerasAutoencoderTransformer(n_components=2, batch_size=32, epochs=60, random_state=0)
+    model.fit(X_train)
     pca = PCA(n_components=2).fit(X_train)
     pca_error = np.mean((X_test - pca.inverse_transform(pca.transform(X_test))) ** 2)
-    assert -model.score(X_test) < 0.5 * pca_error
+    assert -model.score(X_test) < 0.3 * pca_error
 
 
 def test_score_is_negative_reconstruction_error(digits):
