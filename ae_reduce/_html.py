@@ -20,6 +20,9 @@ from .plotting import check_embedding, check_values, class_colors, encode_classe
 AGREE_COLOR = "#9aabbd"
 DISAGREE_COLOR = "#e8202a"
 
+#: Most classes the legend of the page can list.
+MAX_CLASSES = 1000
+
 _PLACEHOLDER = re.compile(r"__AE_(TITLE|DATA)__")
 
 
@@ -92,6 +95,12 @@ def export_html(Z, path, labels=None, predictions=None, hover=None, *, title="Em
         hover = [str(text) for text in check_values(hover, n_samples, "hover")]
 
     codes, classes = encode_classes(*columns.values()) if columns else ([], [])
+    if len(classes) > MAX_CLASSES:
+        raise ValueError(
+            f"labels and predictions hold {len(classes)} distinct values; the map colours "
+            f"by class and takes at most {MAX_CLASSES}. For continuous values use "
+            "plot_embedding, or bin them first (for example with numpy.digitize)."
+        )
     encoded = dict(zip(columns, codes, strict=True))
     # Radius in CSS pixels: large for a few points, one pixel beyond about 20,000.
     radius = float(np.clip(12.0 / n_samples**0.25, 1.0, 5.0))

@@ -69,6 +69,7 @@ def test_text_cannot_break_out_of_the_page(tmp_path):
         ({"labels": np.arange(4)}, "labels has 4 values but Z has 5 rows"),
         ({"predictions": np.arange(6)}, "predictions has 6 values"),
         ({"hover": ["a"]}, "hover has 1 values"),
+        ({"Z": np.zeros((2000, 2)), "labels": np.linspace(0, 1, 2000)}, "2000 distinct values"),
     ],
 )
 def test_bad_input_is_rejected(kwargs, message, tmp_path):
@@ -219,6 +220,14 @@ def test_hover_shows_the_text_of_the_point(page):
         tooltip = driver.find_element(By.ID, "ae-tooltip")
         assert tooltip.is_displayed()
         assert tooltip.text == hover[index]
+    # A hidden point cannot be hovered.
+    driver.execute_script("aeMap.toggle(2)")
+    _hover(driver, 0)
+    assert _wait_for(driver, "return aeMap.hovered() === 0")
+    _hover(driver, 5)
+    assert _wait_for(driver, "return aeMap.hovered() === -1")
+    assert driver.find_element(By.ID, "ae-tooltip").text != hover[5]
+    driver.execute_script("aeMap.toggle(2)")
     assert _errors(driver) == []
 
 
