@@ -1,67 +1,654 @@
-"""The ``ae-reduce`` command line."""
+"""The ``ae-reduce`` command line: a digits demo and embedding of a data file.
+
+Progress goes to standard error and results (the paths written) to standard output, so
+``ae-reduce embed ... > written.txt`` keeps the two apart. Heavy imports (TensorFlow,
+openTSNE, matplotlib, pandas) happen inside the commands, so ``ae-reduce --help`` is
+instant.
+"""
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
+
+#: Extensions that ``embed`` reads and writes.
+TABLE_FORMATS = (".csv", ".npy", ".parquet")
+#: Extensions of ``--plot``: the formats matplotlib writes without extra software.
+PICTURE_FORMATS = (".png", ".pdf", ".svg")
+
+_EXIT_STATUS = """\
+exit status:
+  0  success
+  1  the work failed (for example training diverged, or a file could not be written)
+  2  bad arguments or input: unknown option, missing file, unsupported extension,
+     unknown or non-numeric column
+"""
+
+
+class InputError(Exception):
+    """A problem with the command's arguments or input files (exit status 2)."""
+
+
+class _Progress:
+    """Timestamped progress lines on standard error, silent when quiet."""
+
+    def __init__(self, quiet):
+        self.quiet = quiet
+        self.start = time.perf_counter()
+
+    def __call__(self, message):
+        if not self.quiet:
+            elapsed = time.perf_counter() - self.start
+            print(f"[{elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def _epoch_printer(name, progress):
+    """A Keras callback that reports each epoch's losses through ``progress``."""
+    from ._backend import import_keras
+
+    keras = import_keras()
+
+    class EpochPrinter(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.n_trainings = 0
+
+        def on_train_begin(self, logs=None):
+            self.n_trainings += 1
+            if self.n_trainings > 1:
+                progress(f"{name}: training network {self.n_trainings}")
+
+        def on_epoch_end(self, epoch, logs=None):
+            losses = ", ".join(
+                f"{key} {value:.4f}" for key, value in (logs or {}).items() if "loss" in key
+            )
+            progress(f"{name}: epoch {epoch + 1}/{self.params['epochs']}: {losses}")
+
+    return EpochPrinter()
+
+
+class _TSNEPrinter:
+    """An openTSNE callback that reports the phase, iteration and KL divergence."""
+
+    PHASES = ("early exaggeration", "main phase")
+
+    def __init__(self, progress, iterations):
+        self.progress = progress
+        self.iterations = iterations
+        self.phase = -1
+
+    def optimization_about_to_start(self):
+        self.phase += 1
+
+    def __call__(self, iteration, kl_divergence, embedding):
+        phase = min(self.phase, 1)
+        total = self.iterations[phase]
+        self.progress(
+            f"t-SNE {self.PHASES[phase]}: iteration {iteration}/{total}, "
+            f"KL divergence {kl_divergence:.3f}"
+        )
+        return False
+
+
+def _report_progress(pipeline, progress, quiet):
+    """Attach progress reporters to the neural reducer and the t-SNE step."""
+    if quiet:
+        return
+    steps = dict(pipeline.steps)
+    reducer = steps.get("reducer")
+    if reducer is not None and hasattr(reducer, "callbacks"):
+        name = "supervised" if "Supervised" in type(reducer).__name__ else "autoencoder"
+        reducer.set_params(callbacks=[_epoch_printer(name, progress)])
+    tsne = steps.get("tsne")
+    if tsne is not None:
+        iterations = (tsne.early_exaggeration_iter, tsne.n_iter)
+        tsne.set_params(callbacks=[_TSNEPrinter(progress, iterations)])
+
+
+def _quiet_tensorflow(quiet):
+    # TensorFlow's C++ logging reports a missing GPU as an error; in quiet mode nothing
+    # but real errors should reach the terminal. The user's own setting wins.
+    if quiet:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _save_figure(ax, path):
+    figure = ax.figure
+    figure.savefig(path, dpi=150)
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+
+
+def _use_agg():
+    try:
+        import matplotlib
+    except ImportError as error:
+        raise InputError(
+            "pictures need matplotlib: pip install 'ae-reduce[plot]' (or leave out --plot)"
+        ) from error
+    matplotlib.use("Agg")
+
+
+def _neighbour_votes(Z, labels, random_state=0):
+    """Each point's class by a vote of its neighbours on the map (out of fold)."""
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.neighbors import KNeighborsClassifier
+
+    _, counts = np.unique(labels, return_counts=True)
+    n_splits = int(min(5, counts.min()))
+    if n_splits < 2:
+        return None
+    folds = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+    return cross_val_predict(KNeighborsClassifier(n_neighbors=10), Z, labels, cv=folds)
+
+
+# -- demo ---------------------------------------------------------------------------------
 
 
 def _demo(args):
     import numpy as np
     from sklearn.datasets import load_digits
-    from sklearn.decomposition import PCA
     from sklearn.model_selection import train_test_split
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.neighbors import KNeighborsClassifier
 
-    from ._autoencoder import KerasAutoencoderTransformer
+    from ._html import export_html
+    from ._tsne import make_tsne_pipeline
 
+    _use_agg()
+    from .plotting import plot_embedding, plot_history
+
+    progress = _Progress(args.quiet)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     X, y = load_digits(return_X_y=True)
-    X_train, X_test = train_test_split(X, random_state=0, stratify=y)
-    print(f"Digits: {X_train.shape[0]} training and {X_test.shape[0]} test rows.", file=sys.stderr)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, random_state=args.random_state, stratify=y
+    )
+    progress(
+        f"digits: {X_train.shape[0]} rows to draw the map, {X_test.shape[0]} new rows to "
+        "place on it"
+    )
+    pipeline = make_tsne_pipeline(
+        "autoencoder",
+        shape=X_train.shape,
+        random_state=args.random_state,
+        # Noise on the input (a denoising autoencoder) gives codes that separate the
+        # digits better on so small a data set.
+        reducer_params={"epochs": args.epochs, "noise_stddev": 0.5},
+    )
+    _report_progress(pipeline, progress, args.quiet)
+    progress("training a denoising autoencoder (64 pixels -> 32-unit code)")
+    Z_train = pipeline.fit_transform(X_train)
+    progress(f"placing {X_test.shape[0]} new rows on the map")
+    Z_test = pipeline.transform(X_test)
 
-    errors = {}
-    for name, reducer in {
-        "PCA": PCA(n_components=args.n_components),
-        "autoencoder": KerasAutoencoderTransformer(
-            n_components=args.n_components, random_state=0, verbose=0 if args.quiet else 2
-        ),
-    }.items():
-        model = make_pipeline(StandardScaler(), reducer).fit(X_train)
-        scaled = model[0].transform(X_test)
-        reconstruction = model[1].inverse_transform(model[1].transform(scaled))
-        errors[name] = float(np.mean((scaled - reconstruction) ** 2))
-        np.save(out / f"{name.lower()}_embedding.npy", model.transform(X_test))
-    print(f"Test reconstruction error with {args.n_components} components:")
-    for name, error in errors.items():
-        print(f"  {name:12s} {error:.4f}")
-    print(f"  ratio        {errors['autoencoder'] / errors['PCA']:.3f} (autoencoder / PCA)")
-    print(f"Embeddings written to {out.resolve()}")
+    accuracy = KNeighborsClassifier(n_neighbors=10).fit(Z_train, y_train).score(Z_test, y_test)
+    Z = np.vstack([Z_train, Z_test])
+    labels = np.concatenate([y_train, y_test])
+    role = ["training"] * len(y_train) + ["new"] * len(y_test)
+    votes = _neighbour_votes(Z, labels, args.random_state)
+
+    paths = {"map": out / "map.png", "html": out / "map.html", "history": out / "history.png"}
+    ax = plot_embedding(Z, labels, title="Digits: autoencoder code, then t-SNE")
+    _save_figure(ax, paths["map"])
+    hover = [
+        f"row {i}: digit {label} ({kind})"
+        for i, (label, kind) in enumerate(zip(labels, role, strict=True))
+    ]
+    export_html(
+        Z,
+        paths["html"],
+        labels=labels,
+        predictions=votes,
+        hover=hover,
+        title="Digits: autoencoder code, then t-SNE",
+    )
+    ax = plot_history(pipeline["reducer"], title="Autoencoder learning curve")
+    _save_figure(ax, paths["history"])
+
+    print(f"Placed new digits classified by their map neighbours: {accuracy:.1%} correct.")
+    print(f"Map picture:      {paths['map'].resolve()}")
+    print(f"Interactive map:  {paths['html'].resolve()}")
+    print(f"Learning curve:   {paths['history'].resolve()}")
     return 0
 
 
+# -- embed --------------------------------------------------------------------------------
+
+
+def _extension(path, allowed, option):
+    suffix = Path(path).suffix.lower()
+    if suffix not in allowed:
+        raise InputError(
+            f"{option} {path}: unsupported extension {suffix or '(none)'!r}; use one of "
+            + ", ".join(allowed)
+        )
+    return suffix
+
+
+def _read_table(path, label_column):
+    """Read the input file into a float matrix, labels (or None) and column names."""
+    import numpy as np
+
+    suffix = _extension(path, TABLE_FORMATS, "input")
+    if not Path(path).is_file():
+        raise InputError(f"input file not found: {path}")
+    if suffix == ".npy":
+        return _split_array(np.load(path, allow_pickle=False), label_column, path)
+    try:
+        import pandas as pd
+    except ImportError as error:
+        raise InputError(f"reading {suffix} files needs pandas: pip install pandas") from error
+    try:
+        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+    except ImportError as error:
+        raise InputError(f"reading .parquet files needs pyarrow: {error}") from error
+    except Exception as error:
+        raise InputError(f"could not read {path}: {error}") from error
+    return _split_frame(frame, label_column, path)
+
+
+def _split_frame(frame, label_column, path):
+    import numpy as np
+    import pandas as pd
+
+    frame.columns = [str(column) for column in frame.columns]
+    labels = None
+    if label_column is not None:
+        if label_column not in frame.columns:
+            raise InputError(
+                f"unknown column {label_column!r} in {path}; its columns are: "
+                + ", ".join(frame.columns[:20])
+                + (" ..." if len(frame.columns) > 20 else "")
+            )
+        labels = frame.pop(label_column).to_numpy()
+    bad = [
+        column
+        for column in frame.columns
+        if not (
+            pd.api.types.is_numeric_dtype(frame[column])
+            or pd.api.types.is_bool_dtype(frame[column])
+        )
+    ]
+    if bad:
+        column = bad[0]
+        example = frame[column].dropna().iloc[0] if frame[column].notna().any() else None
+        raise InputError(
+            f"column {column!r} of {path} is not numeric (for example {example!r}); "
+            + (f"{len(bad)} such columns: {', '.join(bad[:10])}. " if len(bad) > 1 else "")
+            + "Encode it as numbers, drop it, or name it with --label-column."
+        )
+    if frame.shape[1] == 0:
+        raise InputError(f"{path} has no feature columns left")
+    return frame.to_numpy(dtype=np.float64), labels, list(frame.columns)
+
+
+def _split_array(array, label_column, path):
+    import numpy as np
+
+    if array.ndim != 2:
+        raise InputError(f"{path} must hold a 2-D array, got shape {array.shape}")
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise InputError(f"{path} is not numeric (dtype {array.dtype})")
+    labels = None
+    if label_column is not None:
+        try:
+            index = int(label_column)
+            labels = array[:, index]
+        except (ValueError, IndexError):
+            raise InputError(
+                f"unknown column {label_column!r} in {path}: columns of a .npy file are "
+                f"named by their index, 0 to {array.shape[1] - 1} (or -1 for the last)"
+            ) from None
+        array = np.delete(array, index, axis=1)
+        if np.issubdtype(labels.dtype, np.floating) and np.all(labels == np.round(labels)):
+            labels = labels.astype(np.int64)
+    names = [f"x{i}" for i in range(array.shape[1])]
+    return array.astype(np.float64), labels, names
+
+
+def _check_missing(X, names, path):
+    import numpy as np
+
+    finite = np.isfinite(X)
+    if not finite.all():
+        columns = [names[i] for i in np.flatnonzero(~finite.all(axis=0))]
+        raise InputError(
+            f"{path} has missing or infinite values in {len(columns)} column(s): "
+            + ", ".join(columns[:10])
+            + ". Impute or drop them first."
+        )
+
+
+def _build_embed_pipeline(args, shape):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    reducer = "supervised" if args.supervised else "autoencoder"
+    reducer_params = {"epochs": args.epochs}
+    if args.hidden_layer_sizes is not None:
+        reducer_params["hidden_layer_sizes"] = args.hidden_layer_sizes
+    if args.tsne:
+        from ._tsne import make_tsne_pipeline
+
+        return make_tsne_pipeline(
+            reducer,
+            n_components=args.n_components,
+            shape=shape,
+            random_state=args.random_state,
+            reducer_params=reducer_params,
+            tsne_params={"perplexity": args.perplexity} if args.perplexity else None,
+        )
+    n_components = 2 if args.n_components is None else args.n_components
+    if reducer == "supervised":
+        from ._supervised import SupervisedEmbeddingTransformer as Reducer
+    else:
+        from ._autoencoder import KerasAutoencoderTransformer as Reducer
+    return Pipeline(
+        [
+            ("scaler", StandardScaler()),
+            (
+                "reducer",
+                Reducer(
+                    n_components=n_components, random_state=args.random_state, **reducer_params
+                ),
+            ),
+        ]
+    )
+
+
+def _write_embedding(Z, path, names, labels, label_column):
+    import numpy as np
+
+    suffix = Path(path).suffix.lower()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".npy":
+        np.save(path, Z)
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame(Z, columns=names)
+    if labels is not None:
+        frame[label_column if label_column is not None else "label"] = labels
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+
+
+def _check_embed_arguments(args):
+    _extension(args.output, TABLE_FORMATS, "--output")
+    if args.plot is not None:
+        _extension(args.plot, PICTURE_FORMATS, "--plot")
+    if args.html is not None:
+        _extension(args.html, (".html", ".htm"), "--html")
+    if args.supervised and args.label_column is None:
+        raise InputError("--supervised needs --label-column: the network learns the labels")
+    two_dimensional = args.tsne or args.n_components in (None, 2)
+    if (args.plot or args.html) and not two_dimensional:
+        raise InputError("--plot and --html draw 2-D maps; add --tsne or use --n-components 2")
+    if args.perplexity is not None and not args.tsne:
+        raise InputError("--perplexity applies to the t-SNE map; add --tsne")
+
+
+def _embed(args):
+    _check_embed_arguments(args)
+    if args.plot:
+        _use_agg()
+    progress = _Progress(args.quiet)
+    X, labels, columns = _read_table(args.input, args.label_column)
+    _check_missing(X, columns, args.input)
+    progress(f"{args.input}: {X.shape[0]} rows, {X.shape[1]} feature columns")
+    pipeline = _build_embed_pipeline(args, X.shape)
+    _report_progress(pipeline, progress, args.quiet)
+    reducer = pipeline["reducer"]
+    progress(
+        f"fitting {type(reducer).__name__}(n_components={reducer.n_components})"
+        + (" then t-SNE" if args.tsne else "")
+    )
+    Z = pipeline.fit_transform(X, labels if args.supervised else None)
+    names = list(pipeline.get_feature_names_out())
+    _write_embedding(Z, args.output, names, labels, args.label_column)
+    written = [("Embedding", args.output)]
+    is_classes = labels is not None and not _is_continuous(labels)
+    if args.plot:
+        from .plotting import plot_embedding
+
+        _save_figure(plot_embedding(Z, labels, title=Path(args.input).name), args.plot)
+        written.append(("Map picture", args.plot))
+    if args.html:
+        from ._html import export_html
+
+        votes = _neighbour_votes(Z, labels, args.random_state or 0) if is_classes else None
+        hover = None
+        if labels is not None and not is_classes:
+            hover = [f"row {i}: {value:g}" for i, value in enumerate(labels)]
+        export_html(
+            Z,
+            args.html,
+            labels=labels if is_classes else None,
+            predictions=votes,
+            hover=hover,
+            title=Path(args.input).name,
+        )
+        written.append(("Interactive map", args.html))
+    for what, path in written:
+        print(f"{what + ':':17s} {Path(path).resolve()}")
+    return 0
+
+
+def _is_continuous(labels):
+    import numpy as np
+
+    return np.issubdtype(np.asarray(labels).dtype, np.floating)
+
+
+# -- argument parsing ---------------------------------------------------------------------
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _layer_sizes(text):
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated layer widths such as 128,64, got {text!r}"
+        ) from None
+    if any(size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError(f"layer widths must be positive, got {text!r}")
+    return sizes
+
+
 def build_parser():
-    """Return the argument parser of the ``ae-reduce`` command."""
+    """Return the argument parser of the ``ae-reduce`` command.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        The parser, with the ``demo`` and ``embed`` subcommands.
+    """
+    from . import __version__
+
+    # -q is accepted before and after the subcommand; SUPPRESS keeps the subcommand's
+    # default from overwriting a -q given before it.
+    quiet = argparse.ArgumentParser(add_help=False)
+    quiet.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print no progress on standard error (results still go to standard output)",
+    )
     parser = argparse.ArgumentParser(
         prog="ae-reduce",
-        description="Neural dimensionality reduction for tabular data.",
+        description=(
+            "Neural dimensionality reduction for tables and images: autoencoder or "
+            "supervised embeddings, optionally drawn as a t-SNE map. Progress goes to "
+            "standard error, the paths of the files written to standard output."
+        ),
+        epilog=_EXIT_STATUS + "\nRun 'ae-reduce COMMAND --help' for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[quiet],
     )
-    parser.add_argument("-q", "--quiet", action="store_true", help="print no progress")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.set_defaults(quiet=False)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
     demo = commands.add_parser(
-        "demo", help="fit an autoencoder and PCA on the built-in digits data and compare them"
+        "demo",
+        parents=[quiet],
+        help="draw a map of the built-in digits data (about a minute)",
+        description=(
+            "Fit scaler -> autoencoder -> t-SNE on three quarters of scikit-learn's 8x8 "
+            "digits, place the remaining quarter on the map as new rows, and write "
+            "map.png (the map), map.html (an interactive, zoomable map whose points can "
+            "be coloured by digit or by the vote of their map neighbours) and "
+            "history.png (the autoencoder's learning curve) into --out."
+        ),
     )
-    demo.add_argument("--out", default="ae_reduce_demo", help="folder for the outputs")
-    demo.add_argument("--n-components", type=int, default=8, help="width of the code")
+    demo.add_argument(
+        "--out", default="ae_reduce_demo", help="folder for the outputs (default: %(default)s)"
+    )
+    demo.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=200,
+        help="largest number of training epochs; early stopping usually ends sooner "
+        "(default: %(default)s)",
+    )
+    demo.add_argument(
+        "--random-state", type=int, default=0, help="seed of the whole run (default: 0)"
+    )
     demo.set_defaults(handler=_demo)
+
+    embed = commands.add_parser(
+        "embed",
+        parents=[quiet],
+        help="embed the rows of a .csv, .npy or .parquet file",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Standardise the feature columns of INPUT, reduce them with an autoencoder "
+            "(or, with --supervised, a network trained on --label-column), optionally "
+            "draw a 2-D t-SNE map of the result (--tsne), and write the embedding to "
+            "--output.\n\n"
+            "Every column except the label column must be numeric and complete.\n"
+            "For .npy input the label column is given by its index (-1 for the last)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  ae-reduce embed cells.parquet -o codes.npy --n-components 16\n"
+            "  ae-reduce embed digits.csv --label-column target --tsne -o map.csv \\\n"
+            "      --plot map.png --html map.html\n"
+            "  ae-reduce embed digits.csv --label-column target --supervised --tsne "
+            "-o map.parquet"
+        ),
+    )
+    embed.add_argument("input", help="data file: .csv, .npy or .parquet, one row per sample")
+    embed.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="where to write the embedding: .npy, .csv or .parquet (tables get one column "
+        "per component, plus the label column when one is given)",
+    )
+    embed.add_argument(
+        "--label-column",
+        help="column holding labels: left out of the features, used to colour --plot and "
+        "--html, and learnt with --supervised",
+    )
+    embed.add_argument(
+        "--supervised",
+        action="store_true",
+        help="embed with a network trained to predict --label-column (classes or values) "
+        "instead of an autoencoder",
+    )
+    embed.add_argument(
+        "--n-components",
+        type=_positive_int,
+        help="width of the network's code; without --tsne this is the output's width "
+        "(default: 2), with --tsne the width handed to t-SNE (default: chosen from the "
+        "data's size)",
+    )
+    embed.add_argument(
+        "--tsne",
+        action="store_true",
+        help="draw a 2-D t-SNE map of the code (needs openTSNE: pip install 'ae-reduce[tsne]')",
+    )
+    embed.add_argument(
+        "--perplexity",
+        type=_positive_float,
+        help="t-SNE perplexity (default: 30, less for small data)",
+    )
+    embed.add_argument(
+        "--hidden-layer-sizes",
+        type=_layer_sizes,
+        metavar="W1,W2,...",
+        help="widths of the hidden layers, for example 256,128 (default: 128,64; 512,256 "
+        "from 400 features with --tsne)",
+    )
+    embed.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=200,
+        help="largest number of training epochs (default: %(default)s; early stopping "
+        "usually ends sooner)",
+    )
+    embed.add_argument("--plot", metavar="PICTURE", help="also write a picture: .png, .pdf or .svg")
+    embed.add_argument("--html", metavar="PAGE", help="also write an interactive map: .html")
+    embed.add_argument("--random-state", type=int, help="seed, for a reproducible run")
+    embed.set_defaults(handler=_embed)
     return parser
 
 
 def main(argv=None):
-    """Run the ``ae-reduce`` command line and return its exit status."""
-    args = build_parser().parse_args(argv)
-    return args.handler(args)
+    """Run the ``ae-reduce`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments without the program name. None reads ``sys.argv``.
+
+    Returns
+    -------
+    status : int
+        0 on success, 1 when the work failed, 2 for bad arguments or input.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _quiet_tensorflow(args.quiet)
+    try:
+        return args.handler(args)
+    except InputError as error:
+        print(f"ae-reduce {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except (ValueError, ImportError, OSError) as error:
+        print(f"ae-reduce {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"ae-reduce {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

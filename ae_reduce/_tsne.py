@@ -418,7 +418,7 @@ def _default_hidden_layers(n_features):
 
 
 def _make_reducer(reducer, n_components, shape, random_state, verbose, reducer_params):
-    n_features = shape[1] if shape is not None else None
+    n_samples, n_features = shape if shape is not None else (None, None)
     if n_components is None:
         n_components = _DEFAULT_WIDTHS[reducer]
         if n_features is not None:
@@ -430,6 +430,9 @@ def _make_reducer(reducer, n_components, shape, random_state, verbose, reducer_p
         return PCA(**params, **reducer_params)
     params["verbose"] = verbose
     params["hidden_layer_sizes"] = _default_hidden_layers(n_features)
+    if n_samples is not None and n_samples < 10_000:
+        # Small data sets need more update steps per epoch than batches of 256 give.
+        params["batch_size"] = 64
     params.update(reducer_params)
     if reducer == "autoencoder":
         from ._autoencoder import KerasAutoencoderTransformer
@@ -487,8 +490,9 @@ def make_tsne_pipeline(
     shape : tuple of (int, int), default=None
         ``(n_samples, n_features)`` of the data the pipeline will be fitted on, for
         example ``X.shape``. It sizes the defaults: the code width, the hidden layers
-        (``(512, 256)`` from 400 features, else ``(128, 64)``), the perplexity and,
-        from 100,000 rows, an exaggeration of 4. None keeps the generic defaults.
+        (``(512, 256)`` from 400 features, else ``(128, 64)``), the batch size of the
+        networks (64 below 10,000 rows, else their default), the perplexity and, from
+        100,000 rows, an exaggeration of 4. None keeps the generic defaults.
 
     scaler : "standard", estimator or None, default="standard"
         First step. ``"standard"`` is a :class:`~sklearn.preprocessing.StandardScaler`;

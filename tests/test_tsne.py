@@ -174,10 +174,12 @@ def test_helper_sizes_the_defaults_to_the_data():
     small = make_tsne_pipeline("autoencoder", shape=(60, 10))
     assert small["reducer"].n_components == 10
     assert small["reducer"].hidden_layer_sizes == (128, 64)
+    assert small["reducer"].batch_size == 64
     assert small["tsne"].perplexity < 30
     wide = make_tsne_pipeline("autoencoder", shape=(200_000, 784), random_state=1)
     assert wide["reducer"].n_components == 32
     assert wide["reducer"].hidden_layer_sizes == (512, 256)
+    assert wide["reducer"].batch_size == 256
     assert wide["reducer"].random_state == 1
     assert wide["tsne"].exaggeration == 4.0
 

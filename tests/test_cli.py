@@ -1,0 +1,270 @@
+"""The ``ae-reduce`` command line, run in-process through ``main`` and once as a script."""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from ae_reduce._cli import main
+
+pd = pytest.importorskip("pandas")
+
+HAS_SUPERVISED = importlib.util.find_spec("ae_reduce._supervised") is not None
+HAS_OPENTSNE = importlib.util.find_spec("openTSNE") is not None
+HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+HAS_PYARROW = importlib.util.find_spec("pyarrow") is not None
+
+#: A tiny network, so that each command trains in a second or two.
+FAST = ["--epochs", "3", "--hidden-layer-sizes", "8", "--random-state", "0"]
+
+
+@pytest.fixture(scope="module")
+def digits_frame():
+    X, y = load_digits(return_X_y=True)
+    frame = pd.DataFrame(X[:240], columns=[f"pixel{i}" for i in range(64)])
+    frame["digit"] = y[:240]
+    return frame
+
+
+@pytest.fixture
+def digits_csv(tmp_path, digits_frame):
+    path = tmp_path / "digits.csv"
+    digits_frame.to_csv(path, index=False)
+    return path
+
+
+def test_help_explains_each_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for word in ("demo", "embed", "--quiet", "exit status"):
+        assert word in text
+    for command, options in {
+        "demo": ["--out", "--epochs"],
+        "embed": ["--label-column", "--supervised", "--n-components", "--tsne", "--plot"],
+    }.items():
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        assert all(option in text for option in options)
+
+
+def test_a_command_is_required(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2
+    assert "required" in capsys.readouterr().err
+
+
+def test_embed_npy_to_npy_reports_progress(tmp_path, capsys):
+    X, _ = load_digits(return_X_y=True)
+    np.save(tmp_path / "x.npy", X[:200])
+    status = main(["embed", str(tmp_path / "x.npy"), "-o", str(tmp_path / "z.npy"), *FAST])
+    assert status == 0
+    assert np.load(tmp_path / "z.npy").shape == (200, 2)
+    captured = capsys.readouterr()
+    assert "epoch 3/3" in captured.err
+    assert str((tmp_path / "z.npy").resolve()) in captured.out
+
+
+def test_npy_label_column_is_an_index(tmp_path):
+    X, y = load_digits(return_X_y=True)
+    np.save(tmp_path / "xy.npy", np.column_stack([X[:150], y[:150]]))
+    output = tmp_path / "z.csv"
+    status = main(
+        ["embed", str(tmp_path / "xy.npy"), "-o", str(output), "--label-column", "-1", "-q", *FAST]
+    )
+    assert status == 0
+    table = pd.read_csv(output)
+    assert table.shape == (150, 3)
+    assert table["-1"].tolist() == y[:150].tolist()
+
+
+@pytest.mark.skipif(not (HAS_OPENTSNE and HAS_MATPLOTLIB), reason="needs openTSNE, matplotlib")
+def test_embed_csv_with_tsne_plot_and_html(digits_csv, tmp_path, capsys):
+    output = tmp_path / "map.csv"
+    status = main(
+        [
+            "embed",
+            str(digits_csv),
+            "--label-column",
+            "digit",
+            "--tsne",
+            "--n-components",
+            "4",
+            "-o",
+            str(output),
+            "--plot",
+            str(tmp_path / "map.png"),
+            "--html",
+            str(tmp_path / "map.html"),
+            *FAST,
+        ]
+    )
+    assert status == 0
+    table = pd.read_csv(output)
+    assert table.columns.tolist() == ["tsne0", "tsne1", "digit"]
+    assert len(table) == 240
+    assert (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
+    assert "<html" in (tmp_path / "map.html").read_text().lower()
+    err = capsys.readouterr().err
+    assert "t-SNE early exaggeration" in err
+    assert "t-SNE main phase" in err
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="needs pyarrow")
+def test_embed_parquet_quietly(tmp_path, digits_frame, capsys):
+    digits_frame.to_parquet(tmp_path / "digits.parquet")
+    output = tmp_path / "codes.parquet"
+    status = main(
+        [
+            "embed",
+            str(tmp_path / "digits.parquet"),
+            "-o",
+            str(output),
+            "--n-components",
+            "3",
+            "--label-column",
+            "digit",
+            "-q",
+            *FAST,
+        ]
+    )
+    assert status == 0
+    assert pd.read_parquet(output).shape == (240, 4)
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.skipif(not (HAS_SUPERVISED and HAS_OPENTSNE), reason="needs the supervised embedder")
+def test_embed_supervised_with_tsne(digits_csv, tmp_path, capsys):
+    status = main(
+        [
+            "embed",
+            str(digits_csv),
+            "--label-column",
+            "digit",
+            "--supervised",
+            "--tsne",
+            "-o",
+            str(tmp_path / "map.npy"),
+            *FAST,
+        ]
+    )
+    assert status == 0, capsys.readouterr().err
+    assert np.load(tmp_path / "map.npy").shape == (240, 2)
+    # Cross-fitting trains one network per fold, then one on all rows.
+    assert "training network 2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "make_arguments, message",
+    [
+        (lambda d: ["embed", str(d / "absent.csv"), "-o", str(d / "z.npy")], "not found"),
+        (lambda d: ["embed", str(d / "x.txt"), "-o", str(d / "z.npy")], "unsupported extension"),
+        (lambda d: ["embed", str(d / "digits.csv"), "-o", str(d / "z.json")], "--output"),
+        (
+            lambda d: (
+                ["embed", str(d / "digits.csv"), "-o", str(d / "z.npy"), "--label-column", "colour"]
+            ),
+            "unknown column 'colour'",
+        ),
+        (
+            lambda d: ["embed", str(d / "text.csv"), "-o", str(d / "z.npy")],
+            "column 'name' of",
+        ),
+        (
+            lambda d: ["embed", str(d / "digits.csv"), "-o", str(d / "z.npy"), "--supervised"],
+            "--supervised needs --label-column",
+        ),
+        (
+            lambda d: (
+                [
+                    "embed",
+                    str(d / "digits.csv"),
+                    "-o",
+                    str(d / "z.npy"),
+                    "--n-components",
+                    "5",
+                    "--plot",
+                    str(d / "z.png"),
+                ]
+            ),
+            "2-D",
+        ),
+    ],
+)
+def test_input_errors_exit_with_status_2(tmp_path, digits_csv, make_arguments, message, capsys):
+    (tmp_path / "x.txt").write_text("1,2\n")
+    pd.DataFrame({"name": ["a", "b", "c", "d"], "value": [1.0, 2.0, 3.0, 4.0]}).to_csv(
+        tmp_path / "text.csv", index=False
+    )
+    status = main([*make_arguments(tmp_path), "-q"])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ae-reduce embed: error:")
+    assert message in err
+
+
+def test_missing_values_are_reported(tmp_path, capsys):
+    pd.DataFrame({"a": [1.0, None, 3.0, 4.0], "b": [1.0, 2.0, 3.0, 4.0]}).to_csv(
+        tmp_path / "gaps.csv", index=False
+    )
+    assert main(["embed", str(tmp_path / "gaps.csv"), "-o", str(tmp_path / "z.npy")]) == 2
+    assert "missing or infinite values in 1 column(s): a" in capsys.readouterr().err
+
+
+def test_bad_option_values_are_usage_errors(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["embed", "x.csv", "-o", "z.npy", "--n-components", "0"])
+    assert exit_info.value.code == 2
+    assert "positive integer" in capsys.readouterr().err
+
+
+def test_failures_while_fitting_exit_with_status_1(tmp_path, capsys):
+    X = np.random.RandomState(0).normal(size=(50, 4))
+    np.save(tmp_path / "x.npy", X)
+    # A code wider than the input is rejected by the autoencoder when it is fitted.
+    status = main(
+        [
+            "embed",
+            str(tmp_path / "x.npy"),
+            "-o",
+            str(tmp_path / "z.npy"),
+            "-q",
+            "--n-components",
+            "6",
+            *FAST,
+        ]
+    )
+    assert status == 1
+    assert "n_components=6 must be at most n_features=4" in capsys.readouterr().err
+
+
+def _console_script():
+    script = Path(sys.executable).with_name("ae-reduce")
+    return script if script.exists() else None
+
+
+@pytest.mark.skipif(
+    not (_console_script() and HAS_OPENTSNE and HAS_MATPLOTLIB),
+    reason="needs the installed ae-reduce script, openTSNE and matplotlib",
+)
+def test_demo_through_the_console_script(tmp_path):
+    out = tmp_path / "demo"
+    result = subprocess.run(
+        [str(_console_script()), "demo", "-q", "--out", str(out), "--epochs", "3"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for name in ("map.png", "map.html", "history.png"):
+        assert (out / name).stat().st_size > 1000
+        assert str((out / name).resolve()) in result.stdout
+    assert "epoch" not in result.stderr
