@@ -5,6 +5,7 @@ Importing this package does not import TensorFlow; fitting an estimator does.
 
 from ._autoencoder import KerasAutoencoderTransformer
 from ._html import export_html
+from ._supervised import SupervisedEmbeddingTransformer
 from ._tsne import TSNE, make_tsne_pipeline
 from .plotting import plot_embedding, plot_history, plot_reconstructions
 
@@ -13,6 +14,7 @@ __version__ = "0.1.0"
 __all__ = [
     "TSNE",
     "KerasAutoencoderTransformer",
+    "SupervisedEmbeddingTransformer",
     "__version__",
     "export_html",
     "make_tsne_pipeline",

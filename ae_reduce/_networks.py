@@ -158,3 +158,161 @@ def build_autoencoder(
 
     autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name="autoencoder")
     return autoencoder, encoder, decoder
+
+
+def _hidden_stack(x, hidden_layer_sizes, *, skip_connections, seed, name, block):
+    """Dense blocks from ``x``; with skip connections each block (and the result) sees the
+    concatenation of ``x`` and every earlier block's output."""
+    earlier = [x]
+    for i, units in enumerate(hidden_layer_sizes):
+        if skip_connections and len(earlier) > 1:
+            x = keras.layers.Concatenate(name=f"{name}_{i}_skip", dtype=block["dtype"])(earlier)
+        x = dense_block(x, units, seed=seed + i, name=f"{name}_{i}", **block)
+        earlier.append(x)
+    if skip_connections and len(earlier) > 1:
+        x = keras.layers.Concatenate(name=f"{name}_skip", dtype=block["dtype"])(earlier)
+    return x
+
+
+def build_supervised_network(
+    n_features,
+    n_components,
+    n_outputs,
+    *,
+    hidden_layer_sizes,
+    activation,
+    dropout,
+    batch_normalization,
+    l1,
+    l2,
+    skip_connections,
+    reconstruct,
+    seed,
+    dtype="float32",
+):
+    """Build a dense network with a linear embedding layer right before its task head.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input.
+    n_components : int
+        Width of the linear embedding layer.
+    n_outputs : int
+        Width of the task head, whose outputs are logits or standardised values (no
+        activation: the losses apply the link function).
+    hidden_layer_sizes : tuple of int
+        Widths of the hidden layers between the input and the embedding.
+    activation : str or callable
+        Activation of the hidden layers.
+    dropout : float
+        Dropout rate after each hidden layer.
+    batch_normalization : bool
+        Whether hidden layers use batch normalisation.
+    l1 : float
+        L1 penalty on the embedding activations.
+    l2 : float
+        L2 penalty on all kernels.
+    skip_connections : bool
+        Whether every hidden layer and the embedding also receive the input and the
+        outputs of all earlier hidden layers (concatenated).
+    reconstruct : bool
+        Whether to add a decoder from the embedding back to the input, trained as a
+        second output.
+    seed : int
+        Seed of every initialiser and stochastic layer.
+    dtype : str, default="float32"
+        Dtype of every layer: float32 to train, float64 for batch-independent inference.
+
+    Returns
+    -------
+    trained : keras.Model
+        The model that is trained: input to task output, plus the reconstruction as a
+        second output when ``reconstruct`` is true.
+    predictor : keras.Model
+        Input to task output; shares its layers with ``trained``.
+    encoder : keras.Model
+        Input to embedding; shares its layers with ``trained``.
+    """
+    block = {"activation": activation, "dropout": dropout, "dtype": dtype}
+    block.update(batch_normalization=batch_normalization, l2=l2)
+
+    inputs = keras.Input(shape=(n_features,), name="input", dtype=dtype)
+    x = _hidden_stack(
+        inputs,
+        hidden_layer_sizes,
+        skip_connections=skip_connections,
+        seed=seed + 1,
+        name="hidden",
+        block=block,
+    )
+    embedding = keras.layers.Dense(
+        n_components,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 101),
+        kernel_regularizer=_regularizer(0.0, l2),
+        activity_regularizer=_regularizer(l1, 0.0),
+        name="embedding",
+        dtype=dtype,
+    )(x)
+    head = keras.layers.Dense(
+        n_outputs,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 151),
+        kernel_regularizer=_regularizer(0.0, l2),
+        name="task",
+        dtype=dtype,
+    )(embedding)
+    encoder = keras.Model(inputs, embedding, name="encoder")
+    predictor = keras.Model(inputs, head, name="predictor")
+    if not reconstruct:
+        return predictor, predictor, encoder
+
+    y = embedding
+    for i, units in enumerate(reversed(hidden_layer_sizes)):
+        y = dense_block(y, units, seed=seed + 201 + i, name=f"decoder_{i}", **block)
+    reconstruction = keras.layers.Dense(
+        n_features,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 301),
+        kernel_regularizer=_regularizer(0.0, l2),
+        name="reconstruction",
+        dtype=dtype,
+    )(y)
+    trained = keras.Model(inputs, [head, reconstruction], name="supervised_autoencoder")
+    return trained, predictor, encoder
+
+
+def clone_user_network(model, *, embedding_layer, dtype="float32"):
+    """Rebuild a user's Keras model with fresh weights and the given dtype.
+
+    The original model is left untouched. Weight initialisers without an explicit seed
+    draw from Keras's global generator, so seed it (``keras.utils.set_random_seed``)
+    before calling this for reproducible weights.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A single-input, single-output model.
+    embedding_layer : str
+        Name of the layer whose output is the embedding.
+    dtype : str, default="float32"
+        Dtype of every layer of the clone.
+
+    Returns
+    -------
+    predictor : keras.Model
+        The clone: input to output.
+    encoder : keras.Model
+        Input to the output of ``embedding_layer``; shares its layers with ``predictor``.
+    """
+
+    def with_dtype(layer):
+        config = layer.get_config()
+        config["dtype"] = dtype
+        return layer.__class__.from_config(config)
+
+    input_shape = tuple(model.inputs[0].shape[1:])
+    inputs = keras.Input(shape=input_shape, dtype=dtype, name="input")
+    clone = keras.models.clone_model(model, input_tensors=inputs, clone_function=with_dtype)
+    # Rewrapped so that both models take a single tensor rather than a list of one.
+    predictor = keras.Model(inputs, clone.outputs[0], name=model.name)
+    encoder = keras.Model(inputs, clone.get_layer(embedding_layer).output, name="encoder")
+    return predictor, encoder

@@ -1,0 +1,248 @@
+"""Targets for supervised networks: validation, the task they imply, and their encoding.
+
+A target is read once in ``fit``: missing labels are found, the task (classification or
+regression, one or several outputs) is inferred with scikit-learn's ``type_of_target``,
+and the labels are turned into what a Keras output layer trains on. Nothing here
+imports Keras.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_array
+
+#: ``type_of_target`` kinds that are classification problems.
+CLASSIFICATION_KINDS = frozenset({"binary", "multiclass", "multilabel-indicator"})
+
+#: ``type_of_target`` kinds that are regression problems.
+REGRESSION_KINDS = frozenset({"continuous", "continuous-multioutput"})
+
+
+@dataclass
+class Target:
+    """A validated, encoded target.
+
+    Attributes
+    ----------
+    kind : str
+        ``"binary"``, ``"multiclass"``, ``"multilabel-indicator"``, ``"continuous"`` or
+        ``"continuous-multioutput"``.
+    encoded : ndarray
+        What the network trains on: float32 0/1 columns for binary and multilabel
+        targets, int32 class codes for multiclass ones, standardised float32 columns for
+        regression. Missing labels hold 0 (their task weight is 0).
+    labelled : ndarray of bool
+        Whether each row has a label.
+    n_outputs : int
+        Width of the network's task output.
+    classes : ndarray or None
+        The user's labels, sorted (classification only).
+    codes : ndarray of int or None
+        Class code of each row, -1 where the label is missing (single-output
+        classification only).
+    mean, scale : ndarray or None
+        Per-column standardisation of a regression target.
+    shape_2d : bool
+        Whether a regression target was given as a 2-D array (predictions keep it so).
+    """
+
+    kind: str
+    encoded: np.ndarray
+    labelled: np.ndarray
+    n_outputs: int
+    classes: np.ndarray | None = None
+    codes: np.ndarray | None = None
+    mean: np.ndarray | None = None
+    scale: np.ndarray | None = None
+    shape_2d: bool = False
+
+    @property
+    def is_classification(self):
+        return self.kind in CLASSIFICATION_KINDS
+
+    @property
+    def stratify(self):
+        """Labels for stratified splits: class codes, with missing labels as one group."""
+        return self.codes
+
+
+def _missing_rows(y):
+    """Rows of ``y`` that hold NaN, None or pandas' NA in any column."""
+    values = y.reshape(len(y), -1)
+    if values.dtype.kind == "f":
+        return np.isnan(values).any(axis=1)
+    if values.dtype.kind == "O":
+        import pandas as pd
+
+        return np.asarray(pd.isna(values)).any(axis=1)
+    return np.zeros(len(y), dtype=bool)
+
+
+def _as_array(y, n_samples):
+    if y is None:
+        raise ValueError(
+            "This estimator requires y to be passed, but the target y is None. Pass the "
+            "labels or values the embedding should be trained to predict."
+        )
+    dtype = getattr(y, "dtype", None)
+    if dtype is not None and getattr(dtype, "name", "") == "category":
+        # A pandas categorical keeps the user's labels; its missing values become NaN.
+        y = np.asarray(y.astype(object))
+    y = check_array(
+        y,
+        ensure_2d=False,
+        ensure_all_finite=False,
+        dtype=None,
+        ensure_min_samples=0,
+        input_name="y",
+    )
+    if y.ndim == 0 or y.ndim > 2:
+        raise ValueError(f"y must be 1-D or 2-D, got an array of shape {y.shape}.")
+    if len(y) != n_samples:
+        raise ValueError(
+            f"y has {len(y)} rows but X has {n_samples}: they must describe the same samples."
+        )
+    if y.dtype.kind == "f" and np.isinf(y).any():
+        raise ValueError("Input y contains infinity; targets must be finite.")
+    return y
+
+
+def _kind(values, task):
+    kind = type_of_target(values, input_name="y")
+    if kind in CLASSIFICATION_KINDS and task == "regression":
+        return (
+            "continuous-multioutput" if values.ndim == 2 and values.shape[1] > 1 else "continuous"
+        )
+    if kind in REGRESSION_KINDS and task == "classification":
+        raise ValueError(
+            f"Unknown label type: {kind}. task='classification' needs discrete labels; use "
+            "task='regression' (or 'auto') to predict continuous values."
+        )
+    if kind == "unknown" or kind not in CLASSIFICATION_KINDS | REGRESSION_KINDS:
+        raise ValueError(
+            f"Unknown label type: {kind}. y must hold class labels (binary, multiclass or "
+            "a multilabel indicator matrix) or continuous values (one or several columns)."
+        )
+    return kind
+
+
+def check_target(y, n_samples, *, task, allow_missing):
+    """Validate ``y``, infer its task and encode it for a network.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        The target. Labels may be numbers, strings or a pandas categorical.
+    n_samples : int
+        Number of rows of ``X``.
+    task : {"auto", "classification", "regression"}
+        The estimator's ``task`` parameter.
+    allow_missing : bool
+        Whether rows without a label are allowed (semi-supervised training): NaN, None
+        or pandas' NA, and -1 in an integer classification target.
+
+    Returns
+    -------
+    target : Target
+        The validated, encoded target.
+    """
+    y = _as_array(y, n_samples)
+    missing = _missing_rows(y)
+    if missing.any() and not allow_missing:
+        raise ValueError(
+            f"Input y contains NaN or missing labels ({int(missing.sum())} rows). Drop "
+            "those rows, or set reconstruction_weight > 0 to let unlabelled rows train "
+            "the embedding through the reconstruction loss."
+        )
+    if y.ndim == 2 and y.shape[1] == 1 and task != "regression":
+        kind = type_of_target(y[~missing], input_name="y") if (~missing).any() else "unknown"
+        if kind in {"binary", "multiclass"}:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please change "
+                "the shape of y to (n_samples,), for example using ravel().",
+                DataConversionWarning,
+                stacklevel=3,
+            )
+            y = y.ravel()
+    if allow_missing and task != "regression" and y.ndim == 1 and y.dtype.kind in "iu":
+        # scikit-learn's semi-supervised estimators mark unlabelled rows with -1.
+        missing = missing | (y == -1)
+    if missing.all():
+        raise ValueError("y has no labelled row: at least some rows need a label.")
+    labelled = ~missing
+    values = y[labelled]
+    if values.dtype.kind == "O" and task == "regression":
+        values = _to_float(values)
+    kind = _kind(values, task)
+    if kind in REGRESSION_KINDS:
+        return _encode_regression(y, labelled, kind)
+    return _encode_classes(y, labelled, values, kind)
+
+
+def _to_float(values):
+    try:
+        return values.astype(np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"Unknown label type: task='regression' needs numeric y ({error})."
+        ) from None
+
+
+def _encode_regression(y, labelled, kind):
+    shape_2d = y.ndim == 2
+    values = _to_float(y.reshape(len(y), -1).astype(object) if y.dtype.kind == "O" else y)
+    values = values.reshape(len(y), -1)
+    mean = values[labelled].mean(axis=0)
+    scale = values[labelled].std(axis=0)
+    scale[scale == 0] = 1.0
+    encoded = np.where(labelled[:, None], (values - mean) / scale, 0.0).astype(np.float32)
+    return Target(
+        kind=kind,
+        encoded=encoded,
+        labelled=labelled,
+        n_outputs=values.shape[1],
+        mean=mean,
+        scale=scale,
+        shape_2d=shape_2d,
+    )
+
+
+def _encode_classes(y, labelled, values, kind):
+    if kind == "multilabel-indicator":
+        values = values.astype(np.float64)
+        encoded = np.zeros(y.shape, dtype=np.float32)
+        encoded[labelled] = values
+        n_labels = y.shape[1]
+        return Target(
+            kind=kind,
+            encoded=encoded,
+            labelled=labelled,
+            n_outputs=n_labels,
+            classes=np.arange(n_labels),
+        )
+    classes = np.unique(values)
+    if len(classes) < 2:
+        raise ValueError(
+            f"y contains only one class ({classes[0]!r}); a classifier needs at least 2 "
+            "classes to learn from. (With reconstruction_weight > 0, -1 in an integer y "
+            "marks an unlabelled row.)"
+        )
+    codes = np.full(len(y), -1, dtype=np.int64)
+    codes[labelled] = np.searchsorted(classes, values)
+    if kind == "binary":
+        encoded = np.maximum(codes, 0).astype(np.float32).reshape(-1, 1)
+        n_outputs = 1
+    else:
+        encoded = np.maximum(codes, 0).astype(np.int32)
+        n_outputs = len(classes)
+    return Target(
+        kind=kind,
+        encoded=encoded,
+        labelled=labelled,
+        n_outputs=n_outputs,
+        classes=classes,
+        codes=codes,
+    )
