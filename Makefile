@@ -21,6 +21,7 @@ demo: install
 	$(VENV)/bin/ae-reduce demo --out $(OUT)
 
 test: install
+	sh tools/install_browser.sh
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
