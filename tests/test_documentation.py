@@ -13,6 +13,14 @@ ESTIMATORS = [
     if inspect.isclass(getattr(ae_reduce, name)) and hasattr(getattr(ae_reduce, name), "fit")
 ]
 
+# Settings that keep each estimator's fit short.
+NETWORK = {"epochs": 2, "hidden_layer_sizes": (8,)}
+SMALL = {
+    "KerasAutoencoderTransformer": NETWORK,
+    "SupervisedEmbeddingTransformer": NETWORK,
+    "TSNE": {"n_iter": 10, "early_exaggeration_iter": 10},
+}
+
 
 @pytest.mark.parametrize("estimator_class", ESTIMATORS, ids=lambda c: c.__name__)
 def test_parameters_are_documented(estimator_class):
@@ -26,7 +34,7 @@ def test_parameters_are_documented(estimator_class):
 def test_fitted_attributes_are_documented(estimator_class, digits):
     X, y = digits
     documented = {p.name.split()[0] for p in ClassDoc(estimator_class)["Attributes"]}
-    estimator = estimator_class(epochs=2, hidden_layer_sizes=(8,))
+    estimator = estimator_class(**SMALL.get(estimator_class.__name__, {}))
     estimator.fit(X[:200], y[:200])
     fitted = {name for name in vars(estimator) if name.endswith("_") and not name.startswith("_")}
     assert fitted - documented == set()
