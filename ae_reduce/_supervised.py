@@ -254,7 +254,9 @@ class SupervisedEmbeddingTransformer(
     network of :meth:`transform`): a coordinate means different things in different
     folds. Models downstream see a noisier representation than the in-sample one, but
     an honest one. Tree ensembles and models fitted on the same cross-fitted output
-    handle this well; do not compare out-of-fold coordinates across folds directly.
+    handle this well; do not compare out-of-fold coordinates across folds directly. For
+    nearest-neighbour search or clustering, where stored rows and new queries must share
+    one space, embed both with :meth:`transform` after :meth:`fit` (or set ``cv=None``).
 
     Keras computes in float32. :meth:`transform` returns float32 for float32 input and
     float64 otherwise; inference runs in float64, so a row's output does not depend on
