@@ -148,9 +148,7 @@ class BaseNeuralEstimator(BaseEstimator):
         self.history_ = result["history"]
         self.n_epochs_ = result["n_epochs"]
         self.best_epoch_ = result["best_epoch"]
-        models = self._build_networks()
-        models[0].set_weights(result["weights"])
-        return models
+        return result["models"]
 
     # -- inference --------------------------------------------------------------------
 

@@ -44,8 +44,9 @@ def clear_cache():
 
 
 def _copy_variables(source, target):
+    """Copy every variable (weights, normalisation statistics, seed states) across dtypes."""
     for src, dst in zip(source.variables, target.variables, strict=True):
-        dst.assign(src)
+        dst.assign(keras.ops.cast(src, dst.dtype))
 
 
 def make_optimizer(name, learning_rate):
@@ -154,8 +155,9 @@ def train(
     Parameters
     ----------
     build : callable
-        ``build(seed=seed, dtype="float32")`` returns a tuple of uncompiled models whose
-        first entry is trained. It must be deterministic for a given seed.
+        ``build(seed=seed, dtype=dtype)`` returns a tuple of uncompiled models whose
+        first entry is trained; the others share its layers. It must be deterministic for
+        a given seed.
     cache_key : hashable
         Identifies models that ``build`` makes identical up to their weights.
     source : Source
@@ -177,8 +179,8 @@ min_delta, callbacks, verbose :
     Returns
     -------
     result : dict
-        ``weights`` (the trained model's ``get_weights()``), ``history``, ``n_epochs``
-        and ``best_epoch``.
+        ``models`` (the tuple from ``build`` in float64, holding the trained weights),
+        ``history``, ``n_epochs`` and ``best_epoch``.
     """
     seed = int(random_state.randint(np.iinfo(np.int32).max))
     train_rows, validation_rows = split_indices(
@@ -190,10 +192,12 @@ min_delta, callbacks, verbose :
     monitor_name = "val_loss" if len(validation_rows) else "loss"
     monitor = _Monitor(monitor_name, early_stopping, patience, min_delta)
     with device_scope(device), seeded(seed):
-        initial = build(seed=seed, dtype="float32")[0]
+        # The float64 inference networks carry the seeded initial weights into the float32
+        # trainer and receive the trained weights back: one build per fit.
+        models = build(seed=seed, dtype="float64")
         trainer = _trainer((device, *cache_key), build, compile_kwargs, learning_rate)
         try:
-            _copy_variables(initial, trainer)
+            _copy_variables(models[0], trainer)
             trainer.fit(
                 **inputs,
                 epochs=epochs,
@@ -207,8 +211,9 @@ min_delta, callbacks, verbose :
     if monitor.diverged_epoch is not None or not weights_finite:
         epoch = monitor.diverged_epoch or len(monitor.history["loss"])
         raise ValueError(_divergence_message(epoch, learning_rate, _largest_absolute(source)))
+    models[0].set_weights(weights)
     return {
-        "weights": weights,
+        "models": models,
         "history": monitor.history,
         "n_epochs": len(monitor.history["loss"]),
         "best_epoch": monitor.best_epoch,
