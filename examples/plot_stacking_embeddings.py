@@ -70,10 +70,10 @@ plt.show()
 # is small. In our run (3 folds, 2 CPU cores) the booster scored 0.964 on the raw pixels,
 # 0.961 with the cross-fitted embedding and 0.959 with the in-sample one: the embedding
 # did not help here, and the differences are within one standard deviation across folds.
-# The cross-fitted
-# embedding is the honest variant: its training features come from networks that did
-# not see the rows' labels, as the test rows' features do. The in-sample variant's
-# training features are cleaner than anything it will see at prediction time, which can
-# make the booster lean on them too much. Out-of-fold embeddings come from three
-# networks whose spaces are not aligned, which is a cost of their own; measure both on
-# your data.
+#
+# The cross-fitted embedding is the honest variant: its training features come from
+# networks that did not see the rows' labels, as the test rows' features do. The
+# in-sample variant's training features are cleaner than anything it will see at
+# prediction time, which can make the booster lean on them too much. Out-of-fold
+# embeddings come from three networks whose spaces are not aligned, which is a cost of
+# their own; measure both on your data.
