@@ -55,6 +55,8 @@ sphinx_gallery_conf = {
     "reset_modules": ("matplotlib",),
     "min_reported_time": 1,
     "show_memory": False,
+    # Timings belong in the build log, not in a source file beside conf.py.
+    "write_computation_times": False,
     "doc_module": ("ae_reduce",),
     # A failing example fails the build: the gallery doubles as an integration test.
     "abort_on_example_error": False,
