@@ -19,6 +19,7 @@ install: $(STAMP)
 
 demo: install
 	$(VENV)/bin/ae-reduce demo --out $(OUT)
+	@echo "Pictures are in $(OUT)/: map.png, map.html (open it in a browser) and history.png"
 
 test: install
 	sh tools/install_browser.sh
@@ -38,10 +39,12 @@ bench: install
 	$(PY) benchmarks/bench_overhead.py
 	$(PY) benchmarks/bench_quality.py
 	$(PY) benchmarks/bench_memory.py
+	$(PY) benchmarks/bench_supervised_knn.py
+	$(PY) benchmarks/bench_tsne.py
 
 docs: install
 	$(PY) -m pip install --quiet -e ".[docs]"
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
 clean:
-	rm -rf docs/_build docs/auto_examples $(OUT) .pytest_cache .ruff_cache
+	rm -rf docs/_build docs/auto_examples docs/gen_modules $(OUT) .pytest_cache .ruff_cache
