@@ -170,7 +170,7 @@ def test_unlabelled_rows_train_the_reconstruction(blobs, missing):
     X, y = blobs
     labels = y.astype(float) if missing is np.nan else y.copy()
     labels[::3] = missing
-    estimator = embedder(reconstruction_weight=1.0).fit(X, labels)
+    estimator = embedder(reconstruction_weight=1.0, epochs=30).fit(X, labels)
     assert estimator.classes_.tolist() == [0, 1, 2]
     assert estimator.score(X, y) > 0.8
     names = [layer.name for layer in estimator.model_.layers]
