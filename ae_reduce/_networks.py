@@ -69,6 +69,42 @@ def dense_block(x, units, *, activation, dropout, batch_normalization, l2, seed,
     return x
 
 
+def _block_options(activation, dropout, batch_normalization, l2, dtype):
+    return {
+        "activation": activation,
+        "dropout": dropout,
+        "batch_normalization": batch_normalization,
+        "l2": l2,
+        "dtype": dtype,
+    }
+
+
+def _linear_code(x, n_components, *, l1, l2, seed, name, dtype):
+    """The linear bottleneck (or embedding) layer, with the L1 penalty on its output."""
+    return keras.layers.Dense(
+        n_components,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 101),
+        kernel_regularizer=_regularizer(0.0, l2),
+        activity_regularizer=_regularizer(l1, 0.0),
+        name=name,
+        dtype=dtype,
+    )(x)
+
+
+def _mirrored_decoder(y, hidden_layer_sizes, n_features, *, output_activation, seed, block):
+    """Dense blocks with the hidden widths in reverse, then the reconstruction layer."""
+    for i, units in enumerate(reversed(hidden_layer_sizes)):
+        y = dense_block(y, units, seed=seed + 201 + i, name=f"decoder_{i}", **block)
+    return keras.layers.Dense(
+        n_features,
+        activation=output_activation,
+        kernel_initializer=_initializer(output_activation, seed + 301),
+        kernel_regularizer=_regularizer(0.0, block["l2"]),
+        name="reconstruction",
+        dtype=block["dtype"],
+    )(y)
+
+
 def build_autoencoder(
     n_features,
     n_components,
@@ -123,8 +159,7 @@ def build_autoencoder(
     decoder : keras.Model
         Code to reconstruction; shares its layers with ``autoencoder``.
     """
-    block = {"activation": activation, "dropout": dropout, "dtype": dtype}
-    block.update(batch_normalization=batch_normalization, l2=l2)
+    block = _block_options(activation, dropout, batch_normalization, l2, dtype)
 
     inputs = keras.Input(shape=(n_features,), name="input", dtype=dtype)
     x = inputs
@@ -132,28 +167,18 @@ def build_autoencoder(
         x = keras.layers.GaussianNoise(noise_stddev, seed=seed, name="input_noise", dtype=dtype)(x)
     for i, units in enumerate(hidden_layer_sizes):
         x = dense_block(x, units, seed=seed + 1 + i, name=f"encoder_{i}", **block)
-    code = keras.layers.Dense(
-        n_components,
-        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 101),
-        kernel_regularizer=_regularizer(0.0, l2),
-        activity_regularizer=_regularizer(l1, 0.0),
-        name="code",
-        dtype=dtype,
-    )(x)
+    code = _linear_code(x, n_components, l1=l1, l2=l2, seed=seed, name="code", dtype=dtype)
     encoder = keras.Model(inputs, code, name="encoder")
 
     code_input = keras.Input(shape=(n_components,), name="code_input", dtype=dtype)
-    y = code_input
-    for i, units in enumerate(reversed(hidden_layer_sizes)):
-        y = dense_block(y, units, seed=seed + 201 + i, name=f"decoder_{i}", **block)
-    reconstruction = keras.layers.Dense(
+    reconstruction = _mirrored_decoder(
+        code_input,
+        hidden_layer_sizes,
         n_features,
-        activation=output_activation,
-        kernel_initializer=_initializer(output_activation, seed + 301),
-        kernel_regularizer=_regularizer(0.0, l2),
-        name="reconstruction",
-        dtype=dtype,
-    )(y)
+        output_activation=output_activation,
+        seed=seed,
+        block=block,
+    )
     decoder = keras.Model(code_input, reconstruction, name="decoder")
 
     autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name="autoencoder")
@@ -234,8 +259,7 @@ def build_supervised_network(
     encoder : keras.Model
         Input to embedding; shares its layers with ``trained``.
     """
-    block = {"activation": activation, "dropout": dropout, "dtype": dtype}
-    block.update(batch_normalization=batch_normalization, l2=l2)
+    block = _block_options(activation, dropout, batch_normalization, l2, dtype)
 
     inputs = keras.Input(shape=(n_features,), name="input", dtype=dtype)
     x = _hidden_stack(
@@ -246,14 +270,9 @@ def build_supervised_network(
         name="hidden",
         block=block,
     )
-    embedding = keras.layers.Dense(
-        n_components,
-        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 101),
-        kernel_regularizer=_regularizer(0.0, l2),
-        activity_regularizer=_regularizer(l1, 0.0),
-        name="embedding",
-        dtype=dtype,
-    )(x)
+    embedding = _linear_code(
+        x, n_components, l1=l1, l2=l2, seed=seed, name="embedding", dtype=dtype
+    )
     head = keras.layers.Dense(
         n_outputs,
         kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 151),
@@ -266,16 +285,14 @@ def build_supervised_network(
     if not reconstruct:
         return predictor, predictor, encoder
 
-    y = embedding
-    for i, units in enumerate(reversed(hidden_layer_sizes)):
-        y = dense_block(y, units, seed=seed + 201 + i, name=f"decoder_{i}", **block)
-    reconstruction = keras.layers.Dense(
+    reconstruction = _mirrored_decoder(
+        embedding,
+        hidden_layer_sizes,
         n_features,
-        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 301),
-        kernel_regularizer=_regularizer(0.0, l2),
-        name="reconstruction",
-        dtype=dtype,
-    )(y)
+        output_activation="linear",
+        seed=seed,
+        block=block,
+    )
     trained = keras.Model(inputs, [head, reconstruction], name="supervised_autoencoder")
     return trained, predictor, encoder
 
