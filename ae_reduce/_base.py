@@ -152,11 +152,12 @@ class BaseNeuralEstimator(BaseEstimator):
 
     # -- inference --------------------------------------------------------------------
 
-    def _apply(self, function, source):
-        """Run ``function`` over ``source`` in chunks, returning ``source.dtype``."""
+    def _apply(self, function, source, dtype=None):
+        """Run ``function`` over ``source`` in chunks; return ``dtype`` (``source.dtype``)."""
         from ._training import map_chunks
 
-        return map_chunks(function, source, inference_device(self.device), source.dtype)
+        dtype = source.dtype if dtype is None else dtype
+        return map_chunks(function, source, inference_device(self.device), dtype)
 
     # -- persistence ------------------------------------------------------------------
 

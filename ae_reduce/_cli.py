@@ -7,7 +7,6 @@ instant.
 """
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -104,13 +103,6 @@ def _report_progress(pipeline, progress, quiet):
     if tsne is not None:
         iterations = (tsne.early_exaggeration_iter, tsne.n_iter)
         tsne.set_params(callbacks=[_TSNEPrinter(progress, iterations)])
-
-
-def _quiet_tensorflow(quiet):
-    # TensorFlow's C++ logging reports a missing GPU as an error; in quiet mode nothing
-    # but real errors should reach the terminal. The user's own setting wins.
-    if quiet:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _save_figure(ax, path):
@@ -637,7 +629,6 @@ def main(argv=None):
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    _quiet_tensorflow(args.quiet)
     try:
         return args.handler(args)
     except InputError as error:

@@ -74,6 +74,12 @@ class Source:
         out[order] = np.concatenate(pieces) if pieces else out[:0]
         return out
 
+    def subset(self, rows):
+        """Return a :class:`Source` of the given rows, read into memory from a file."""
+        if self.file is not None:
+            return Source(self.take(rows))
+        return Source(self.data[rows])
+
     def chunks(self, size=CHUNK_ROWS, dtype=np.float32):
         """Yield consecutive dense blocks of at most ``size`` rows, as ``dtype``."""
         for start in range(0, self.n_samples, size):

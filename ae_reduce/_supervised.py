@@ -13,9 +13,8 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_sample_weight, check_random_state
 
-from ._backend import inference_device
 from ._base import BaseNeuralEstimator
-from ._data import RECONSTRUCT, Source, check_input
+from ._data import RECONSTRUCT, check_input
 from ._targets import CLASSIFICATION_KINDS, check_target
 
 _PROBABILITY_ACTIVATIONS = frozenset({"sigmoid", "softmax"})
@@ -41,12 +40,6 @@ def _classifies(estimator):
     if kind is not None:
         return kind in CLASSIFICATION_KINDS
     return estimator.task != "regression"
-
-
-def _subset(source, rows):
-    if source.file is not None:
-        return Source(source.take(rows))
-    return Source(source.data[rows])
 
 
 class SupervisedEmbeddingTransformer(
@@ -413,7 +406,7 @@ class SupervisedEmbeddingTransformer(
         for train_rows, test_rows in self._folds(source.n_samples, target):
             networks = self._train_rows(source, target, weights, train_rows)
             fold = self._apply(
-                lambda rows, e=networks[2]: e(rows, training=False), _subset(source, test_rows)
+                lambda rows, e=networks[2]: e(rows, training=False), source.subset(test_rows)
             )
             if embeddings is None:
                 embeddings = np.zeros((source.n_samples, fold.shape[1]), dtype=source.dtype)
@@ -661,7 +654,7 @@ class SupervisedEmbeddingTransformer(
             encoded = np.maximum(target.codes, 0).astype(np.int32)
         stratify = target.stratify
         if rows is not None:
-            source = _subset(source, rows)
+            source = source.subset(rows)
             encoded = encoded[rows]
             weights = None if weights is None else [w[rows] for w in weights]
             stratify = None if stratify is None else stratify[rows]
@@ -684,14 +677,7 @@ class SupervisedEmbeddingTransformer(
         """The network's task outputs for `X`, in float64."""
         self._check_fitted()
         source = check_input(self, X, reset=False)
-        from ._training import map_chunks
-
-        return map_chunks(
-            lambda rows: self.model_(rows, training=False),
-            source,
-            inference_device(self.device),
-            np.float64,
-        )
+        return self._apply(lambda rows: self.model_(rows, training=False), source, np.float64)
 
     def transform(self, X):
         """Embed `X` with the network fitted on all training rows.
