@@ -31,7 +31,8 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
-from sklearn.datasets import load_digits, make_s_curve
+from datasets import lifted_s_curve
+from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -40,17 +41,6 @@ from sklearn.preprocessing import StandardScaler
 from ae_reduce import KerasAutoencoderTransformer
 
 GOAL = 0.2
-
-
-def lifted_s_curve(n_samples, n_features, noise, seed):
-    """An S-curve lifted to ``n_features`` dimensions by a fixed smooth nonlinear map."""
-    rng = np.random.default_rng(seed)
-    points, _ = make_s_curve(n_samples, random_state=seed)
-    points = (points - points.mean(axis=0)) / points.std(axis=0)
-    projection = rng.standard_normal((3, n_features))
-    phase = rng.uniform(0, 2 * np.pi, n_features)
-    X = np.sin(points @ projection + phase)
-    return X + noise * rng.standard_normal(X.shape)
 
 
 def test_error(reducer, X_train, X_test):
@@ -108,7 +98,7 @@ def main():
     if args.quick:
         print("--quick: 5 epochs only, the figures say nothing about quality")
 
-    X = lifted_s_curve(args.n_samples, args.n_features, args.noise, args.seed)
+    X = lifted_s_curve(args.n_samples, args.n_features, args.noise, random_state=args.seed)
     results = {"S-curve": evaluate("S-curve lifted to 64-D", X, 2, args, GOAL)}
     digits, _ = load_digits(return_X_y=True)
     for n_components in (2, 8):

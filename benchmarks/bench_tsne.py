@@ -25,7 +25,6 @@ import os
 import time
 
 import numpy as np
-from scipy import ndimage
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.manifold import trustworthiness
@@ -36,6 +35,8 @@ from sklearn.preprocessing import StandardScaler
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from datasets import augmented_digits
+
 from ae_reduce import (
     TSNE,
     KerasAutoencoderTransformer,
@@ -45,33 +46,9 @@ from ae_reduce import (
 SIDE = 16
 
 
-def distort(image, rng):
-    """One random, plausible variant of a 16x16 digit."""
-    angle = np.deg2rad(rng.uniform(-12, 12))
-    scale = rng.uniform(0.9, 1.1)
-    shift = rng.uniform(-1.0, 1.0, size=2)
-    centre = (SIDE - 1) / 2
-    rows, cols = np.mgrid[0:SIDE, 0:SIDE].astype(float)
-    # Inverse mapping: where in the source each output pixel comes from.
-    y, x = rows - centre - shift[0], cols - centre - shift[1]
-    cos, sin = np.cos(angle) / scale, np.sin(angle) / scale
-    source_y = cos * y - sin * x + centre
-    source_x = sin * y + cos * x + centre
-    # A smooth random displacement field bends the strokes a little.
-    for grid in (source_y, source_x):
-        grid += ndimage.gaussian_filter(rng.normal(size=(SIDE, SIDE)), 3.0) * 6.0
-    warped = ndimage.map_coordinates(image, [source_y, source_x], order=1, mode="constant")
-    warped += rng.normal(scale=0.05, size=warped.shape)
-    return np.clip(warped, 0.0, 1.0)
-
-
 def make_images(images, labels, n_rows, seed):
     """`n_rows` augmented 16x16 images drawn from the given 8x8 digits."""
-    rng = np.random.default_rng(seed)
-    big = ndimage.zoom(images.reshape(-1, 8, 8) / 16.0, (1, 2, 2), order=1)
-    picks = rng.integers(0, len(big), size=n_rows)
-    X = np.stack([distort(big[i], rng).ravel() for i in picks])
-    return X, labels[picks]
+    return augmented_digits(images, labels, n_rows, side=SIDE, random_state=seed)
 
 
 def front_ends(random_state, epochs):
