@@ -5,10 +5,13 @@ from numbers import Real
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array
+from sklearn.utils.validation import check_array, check_random_state
 
 from ._base import ACTIVATIONS, BaseNeuralEstimator
 from ._data import RECONSTRUCT, Source, check_input
+
+#: Most rows that the PCA initialisation reads from a sparse matrix or a memory map.
+_PCA_ROWS = 20_000
 
 
 class KerasAutoencoderTransformer(
@@ -176,6 +179,7 @@ class KerasAutoencoderTransformer(
         **BaseNeuralEstimator._parameter_constraints,
         "output_activation": [StrOptions(ACTIVATIONS)],
         "noise_stddev": [Interval(Real, 0, None, closed="left")],
+        "init": [StrOptions({"pca", "random"})],
         "loss": [StrOptions({"mse", "mae", "huber", "binary_crossentropy"})],
     }
 
@@ -191,10 +195,11 @@ class KerasAutoencoderTransformer(
         l1=0.0,
         l2=0.0,
         noise_stddev=0.0,
+        init="pca",
         loss="mse",
         optimizer="adam",
         learning_rate=1e-3,
-        batch_size=256,
+        batch_size="auto",
         epochs=200,
         validation_split=0.1,
         early_stopping=True,
@@ -214,6 +219,7 @@ class KerasAutoencoderTransformer(
         self.l1 = l1
         self.l2 = l2
         self.noise_stddev = noise_stddev
+        self.init = init
         self.loss = loss
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -263,9 +269,35 @@ class KerasAutoencoderTransformer(
             "l1": self.l1,
             "l2": self.l2,
             "noise_stddev": self.noise_stddev,
+            "init": self.init,
         }
-        _, self.encoder_, self.decoder_ = self._train(source, targets=[RECONSTRUCT], loss=self.loss)
+        initial = self._principal_components(source) if self.init == "pca" else None
+        _, self.encoder_, self.decoder_ = self._train(
+            source, targets=[RECONSTRUCT], loss=self.loss, initial=initial
+        )
         return self
+
+    def _principal_components(self, source):
+        """PCA's mean and ``n_components`` directions: the network's starting point.
+
+        Dense data in memory gets the exact PCA of every row; sparse matrices and memory
+        maps that of at most ``_PCA_ROWS`` rows drawn at random, read into memory. When
+        there are fewer rows or features than ``n_components``, the missing directions
+        are zero: those code units start silent and are left to the residual branch.
+        """
+        from sklearn.decomposition import PCA
+
+        random_state = check_random_state(self.random_state)
+        if source.in_memory_dense or source.n_samples <= _PCA_ROWS:
+            rows = source.rows(0, source.n_samples, dtype=np.float64)
+        else:
+            picked = np.sort(random_state.choice(source.n_samples, _PCA_ROWS, replace=False))
+            rows = source.take(picked).astype(np.float64)
+        n_found = min(self.n_components, *rows.shape)
+        pca = PCA(n_found, random_state=random_state).fit(rows)
+        components = np.zeros((self.n_components, source.n_features))
+        components[:n_found] = pca.components_
+        return {"mean": pca.mean_, "components": components}
 
     def transform(self, X):
         """Encode `X` into the code space.
@@ -327,12 +359,14 @@ class KerasAutoencoderTransformer(
         self._check_fitted()
         source = check_input(self, X, reset=False)
 
-        def negative_error(rows):
-            code = self.encoder_(rows, training=False)
-            reconstruction = np.asarray(self.decoder_(code, training=False), dtype=np.float64)
-            return -np.mean((rows.astype(np.float64) - reconstruction) ** 2, axis=1)
+        def reconstruct(rows):
+            return self.decoder_(self.encoder_(rows, training=False), training=False)
 
-        return self._apply(negative_error, source)
+        scores = []
+        for chunk in source.chunks(dtype=np.float64):
+            reconstruction = self._apply(reconstruct, Source(chunk), np.float64)
+            scores.append(-np.mean((chunk - reconstruction) ** 2, axis=1))
+        return np.concatenate(scores).astype(source.dtype, copy=False)
 
     def score(self, X, y=None):
         """Negative mean squared reconstruction error over all of `X`.

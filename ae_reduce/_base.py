@@ -5,6 +5,7 @@ loop (that is in ``_training``); both are imported when first needed so that imp
 ae_reduce or calling ``get_params`` never loads TensorFlow.
 """
 
+import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -58,7 +59,7 @@ class BaseNeuralEstimator(BaseEstimator):
         "l2": [Interval(Real, 0, None, closed="left")],
         "optimizer": [StrOptions(OPTIMIZERS)],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "validation_split": [Interval(Real, 0, 1, closed="left")],
         "early_stopping": ["boolean"],
@@ -103,18 +104,22 @@ class BaseNeuralEstimator(BaseEstimator):
         """Return the pure builder function of this estimator's network."""
         raise NotImplementedError
 
-    def _build_networks(self, seed=0, dtype="float64"):
+    def _build_networks(self, seed=0, dtype="float32", **initial):
         """Build the estimator's Keras models from the stored network configuration.
 
-        Training uses float32; the fitted models that inference runs on use float64.
+        ``initial`` holds data-dependent starting weights for the builder (such as the
+        autoencoder's PCA initialisation); without it the builder's own initialisers are
+        used, which is what unpickling wants before it sets the fitted weights.
         """
-        return self._network_builder()(**self._network_config, seed=seed, dtype=dtype)
+        return self._network_builder()(**self._network_config, seed=seed, dtype=dtype, **initial)
 
-    def _train(self, source, *, targets, loss, sample_weight=None, stratify=None, **compile):
-        """Build and train the networks; store ``history_``, ``n_epochs_``, ``best_epoch_``.
+    def _train(
+        self, source, *, targets, loss, sample_weight=None, stratify=None, initial=None, **compile
+    ):
+        """Build and train the networks; store ``history_``, ``n_epochs_``, ``best_epoch_``
+        and ``batch_size_``.
 
-        Returns the float64 inference models holding the trained weights, the trained
-        model first.
+        Returns the models holding the trained weights, the trained model first.
         """
         device = resolve_device(self.device)
         from ._training import make_optimizer, train
@@ -126,7 +131,7 @@ class BaseNeuralEstimator(BaseEstimator):
             **compile,
         }
         result = train(
-            build=self._build_networks,
+            build=functools.partial(self._build_networks, **(initial or {})),
             cache_key=(type(self).__name__, repr(config), repr(loss), self.optimizer),
             source=source,
             targets=targets,
@@ -144,10 +149,12 @@ class BaseNeuralEstimator(BaseEstimator):
             random_state=check_random_state(self.random_state),
             verbose=self.verbose,
             stratify=stratify,
+            estimator_name=type(self).__name__,
         )
         self.history_ = result["history"]
         self.n_epochs_ = result["n_epochs"]
         self.best_epoch_ = result["best_epoch"]
+        self.batch_size_ = result["batch_size"]
         return result["models"]
 
     # -- inference --------------------------------------------------------------------

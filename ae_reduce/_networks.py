@@ -5,6 +5,7 @@ Nothing here knows about scikit-learn. Every builder is deterministic for a give
 """
 
 import keras
+import numpy as np
 
 #: Activations for which He initialisation keeps the variance of ReLU-like units stable.
 RELU_FAMILY = frozenset({"relu", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "relu6"})
@@ -117,8 +118,11 @@ def build_autoencoder(
     l1,
     l2,
     noise_stddev,
+    init="random",
     seed,
     dtype="float32",
+    mean=None,
+    components=None,
 ):
     """Build a dense autoencoder with a linear bottleneck and a mirrored decoder.
 
@@ -145,10 +149,23 @@ def build_autoencoder(
     noise_stddev : float
         Standard deviation of Gaussian noise added to the input during training (a
         denoising autoencoder); 0 adds none.
+    init : {"random", "pca"}, default="random"
+        ``"random"``: the hidden layers lead to the code and from it, all randomly
+        initialised. ``"pca"``: the code is a linear projection of the input plus a
+        residual branch through the hidden layers, and the reconstruction a linear map
+        of the code plus a mirrored residual branch. The residual branches' last layers
+        start at zero, so with ``mean`` and ``components`` the untrained network is
+        exactly PCA.
     seed : int
         Seed of every initialiser and stochastic layer.
     dtype : str, default="float32"
-        Dtype of every layer: float32 to train, float64 for batch-independent inference.
+        Dtype of every layer.
+    mean : ndarray of shape (n_features,), default=None
+        With ``init="pca"``, the centre of the data.
+    components : ndarray of shape (n_components, n_features), default=None
+        With ``init="pca"``, orthonormal directions (PCA's ``components_``). The linear
+        encoder starts as ``(x - mean) @ components.T`` and the linear decoder as
+        ``code @ components + mean``. Without them those layers start randomly.
 
     Returns
     -------
@@ -165,24 +182,71 @@ def build_autoencoder(
     x = inputs
     if noise_stddev > 0:
         x = keras.layers.GaussianNoise(noise_stddev, seed=seed, name="input_noise", dtype=dtype)(x)
-    for i, units in enumerate(hidden_layer_sizes):
-        x = dense_block(x, units, seed=seed + 1 + i, name=f"encoder_{i}", **block)
-    code = _linear_code(x, n_components, l1=l1, l2=l2, seed=seed, name="code", dtype=dtype)
+    if init == "pca":
+        code = _residual_sum(x, hidden_layer_sizes, n_components, "code", seed, block)
+        if l1 > 0:
+            code = keras.layers.ActivityRegularization(l1=l1, name="code_l1", dtype=dtype)(code)
+    else:
+        for i, units in enumerate(hidden_layer_sizes):
+            x = dense_block(x, units, seed=seed + 1 + i, name=f"encoder_{i}", **block)
+        code = _linear_code(x, n_components, l1=l1, l2=l2, seed=seed, name="code", dtype=dtype)
     encoder = keras.Model(inputs, code, name="encoder")
 
     code_input = keras.Input(shape=(n_components,), name="code_input", dtype=dtype)
-    reconstruction = _mirrored_decoder(
-        code_input,
-        hidden_layer_sizes,
-        n_features,
-        output_activation=output_activation,
-        seed=seed,
-        block=block,
-    )
+    if init == "pca":
+        summed = _residual_sum(
+            code_input, hidden_layer_sizes[::-1], n_features, "reconstruction", seed + 200, block
+        )
+        reconstruction = keras.layers.Activation(
+            output_activation, name="reconstruction", dtype=dtype
+        )(summed)
+    else:
+        reconstruction = _mirrored_decoder(
+            code_input,
+            hidden_layer_sizes,
+            n_features,
+            output_activation=output_activation,
+            seed=seed,
+            block=block,
+        )
     decoder = keras.Model(code_input, reconstruction, name="decoder")
+
+    if init == "pca" and components is not None:
+        components = np.asarray(components, dtype=dtype)
+        mean = np.asarray(mean, dtype=dtype)
+        encoder.get_layer("code_linear").set_weights([components.T, -mean @ components.T])
+        decoder.get_layer("reconstruction_linear").set_weights([components, mean])
 
     autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name="autoencoder")
     return autoencoder, encoder, decoder
+
+
+def _residual_sum(x, hidden_layer_sizes, units, name, seed, block):
+    """A linear map of ``x`` plus a zero-initialised nonlinear branch through hidden blocks.
+
+    The linear layer is ``{name}_linear``; without hidden layers it is the whole map.
+    """
+    linear = keras.layers.Dense(
+        units,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 101),
+        kernel_regularizer=_regularizer(0.0, block["l2"]),
+        name=f"{name}_linear",
+        dtype=block["dtype"],
+    )(x)
+    if not hidden_layer_sizes:
+        return linear
+    branch = x
+    for i, width in enumerate(hidden_layer_sizes):
+        branch = dense_block(branch, width, seed=seed + 1 + i, name=f"{name}_branch_{i}", **block)
+    # Starting at zero, the branch adds nothing until training finds something to add.
+    branch = keras.layers.Dense(
+        units,
+        kernel_initializer="zeros",
+        kernel_regularizer=_regularizer(0.0, block["l2"]),
+        name=f"{name}_residual",
+        dtype=block["dtype"],
+    )(branch)
+    return keras.layers.Add(name=f"{name}_sum", dtype=block["dtype"])([linear, branch])
 
 
 def _hidden_stack(x, hidden_layer_sizes, *, skip_connections, seed, name, block):

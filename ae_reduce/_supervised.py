@@ -252,8 +252,8 @@ class SupervisedEmbeddingTransformer(
     one space, embed both with :meth:`transform` after :meth:`fit` (or set ``cv=None``).
 
     Keras computes in float32. :meth:`transform` returns float32 for float32 input and
-    float64 otherwise; inference runs in float64, so a row's output does not depend on
-    the other rows it is passed with.
+    float64 otherwise, with float32 precision. Inference runs on blocks of a fixed number
+    of rows, so a row's output does not depend on the other rows it is passed with.
 
     Examples
     --------
@@ -625,9 +625,9 @@ class SupervisedEmbeddingTransformer(
 
         return build_supervised_network
 
-    def _build_networks(self, seed=0, dtype="float64"):
+    def _build_networks(self, seed=0, dtype="float32", **initial):
         if self._user_network is None:
-            return super()._build_networks(seed=seed, dtype=dtype)
+            return super()._build_networks(seed=seed, dtype=dtype, **initial)
         from ._networks import clone_user_network
 
         predictor, encoder = clone_user_network(
@@ -648,7 +648,7 @@ class SupervisedEmbeddingTransformer(
         return "binary_crossentropy" if self._outputs_probabilities else sigmoid_crossentropy
 
     def _train_rows(self, source, target, weights, rows=None):
-        """Train a network on ``rows`` (all when None); return the float64 networks."""
+        """Train a network on ``rows`` (all when None); return the trained networks."""
         encoded = target.encoded
         if self._two_unit_binary:
             encoded = np.maximum(target.codes, 0).astype(np.int32)

@@ -7,16 +7,23 @@ builds fresh, seeded models, copies their variables into a cached compiled twin,
 the twin, and copies the result back. Rebuilding and retracing a Keras model in every
 fit leaks several megabytes per fit inside TensorFlow; reusing the compiled twin keeps a
 grid search's memory flat and skips the tracing cost.
+
+Dense data in memory trains in whole-epoch graphs (:mod:`ae_reduce._epochs`); sparse
+matrices, memory maps and callbacks that act on every batch go through
+``keras.Model.fit``, which streams batches.
 """
 
 import collections
 import math
+import sys
 import threading
+import warnings
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from ._backend import device_scope, import_keras, seeded
-from ._data import CHUNK_ROWS, fit_inputs, split_indices
+from ._data import CHUNK_ROWS, RECONSTRUCT, fit_inputs, split_indices
 
 keras = import_keras()
 
@@ -24,15 +31,20 @@ _CACHE_SIZE = 8
 _cache = collections.OrderedDict()
 _cache_lock = threading.Lock()
 
+#: Rows per inference call. Every call gets exactly this many rows (the last chunk is
+#: padded), so a row's output never depends on how many rows came with it: float32
+#: matrix kernels pick their blocking, and so their rounding, from the shape.
+INFERENCE_ROWS = 1024
+
 
 def _checkout(key):
     with _cache_lock:
         return _cache.pop(key, None)
 
 
-def _checkin(key, model):
+def _checkin(key, trainer):
     with _cache_lock:
-        _cache[key] = model
+        _cache[key] = trainer
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
 
@@ -44,7 +56,7 @@ def clear_cache():
 
 
 def _copy_variables(source, target):
-    """Copy every variable (weights, normalisation statistics, seed states) across dtypes."""
+    """Copy every variable (weights, normalisation statistics, seed states) across models."""
     for src, dst in zip(source.variables, target.variables, strict=True):
         dst.assign(keras.ops.cast(src, dst.dtype))
 
@@ -54,17 +66,33 @@ def make_optimizer(name, learning_rate):
     return keras.optimizers.get({"class_name": name, "config": {"learning_rate": learning_rate}})
 
 
-def _trainer(key, build, compile_kwargs, learning_rate):
-    """A compiled model for ``key`` whose optimizer state is reset."""
-    model = _checkout(key)
-    if model is None:
-        model = build(seed=0, dtype="float32")[0]
-        model.compile(**compile_kwargs)
-        return model
-    for variable in model.optimizer.variables:
-        variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
-    model.optimizer.learning_rate = learning_rate
-    return model
+class _Trainer:
+    """A compiled float32 model, the initial state of its optimizer, and its epoch graphs."""
+
+    def __init__(self, build, compile_kwargs):
+        self.model = build(seed=0, dtype="float32")[0]
+        self.model.compile(**compile_kwargs)
+        optimizer = self.model.optimizer
+        optimizer.build(self.model.trainable_variables)
+        # Optimizer state does not start at zero everywhere (Adagrad's accumulators,
+        # Nadam's momentum product): keep what a fresh optimizer holds, to restore it.
+        self._initial = [keras.ops.convert_to_numpy(variable) for variable in optimizer.variables]
+        self._epochs = {}
+
+    def reset(self, learning_rate):
+        for variable, value in zip(self.model.optimizer.variables, self._initial, strict=True):
+            variable.assign(value)
+        self.model.optimizer.learning_rate = learning_rate
+        self.model.stop_training = False
+
+    def epochs(self, loss, reconstruct):
+        """The whole-epoch graphs for this loss and target layout, traced once."""
+        from ._epochs import CompiledEpochs
+
+        key = (repr(loss), reconstruct)
+        if key not in self._epochs:
+            self._epochs[key] = CompiledEpochs(self.model, loss, reconstruct)
+        return self._epochs[key]
 
 
 class _Monitor(keras.callbacks.Callback):
@@ -85,6 +113,7 @@ class _Monitor(keras.callbacks.Callback):
         self.best_epoch = 0
         self.best_weights = None
         self.wait = 0
+        self.stopped_early = False
         self.diverged_epoch = None
 
     def on_epoch_end(self, epoch, logs=None):
@@ -106,14 +135,20 @@ class _Monitor(keras.callbacks.Callback):
             self.wait = 0
             if self.early_stopping:
                 self.best_weights = self.model.get_weights()
-        elif self.early_stopping:
-            self.wait += 1
-            if self.wait >= self.patience:
-                self.model.stop_training = True
+            return
+        self.wait += 1
+        if self.early_stopping and self.wait >= self.patience:
+            self.stopped_early = True
+            self.model.stop_training = True
 
     def on_train_end(self, logs=None):
         if self.best_weights is not None and self.diverged_epoch is None:
             self.model.set_weights(self.best_weights)
+
+    @property
+    def still_improving(self):
+        """Whether the last ``patience`` epochs improved the monitored loss."""
+        return not self.stopped_early and self.wait < max(self.patience, 1)
 
 
 def _divergence_message(epoch, learning_rate, largest):
@@ -127,6 +162,72 @@ def _divergence_message(epoch, learning_rate, largest):
 
 def _largest_absolute(source):
     return max((float(np.abs(chunk).max(initial=0.0)) for chunk in source.chunks()), default=0.0)
+
+
+def _caller_level():
+    """``stacklevel`` that points a warning at the first frame outside this package and
+    scikit-learn's wrappers: the user's call of ``fit``."""
+    level, frame = 2, sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(
+        ("ae_reduce.", "sklearn.")
+    ):
+        level, frame = level + 1, frame.f_back
+    return level
+
+
+def _acts_on_batches(callback):
+    """Whether a callback overrides a per-batch training hook (whole-epoch graphs skip them)."""
+    base = keras.callbacks.Callback
+    hooks = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+    return any(getattr(type(callback), hook) is not getattr(base, hook) for hook in hooks)
+
+
+def auto_batch_size(n_rows):
+    """Mini-batch size of ``batch_size="auto"``: about 20 steps per epoch, from 16 to 256 rows.
+
+    Small tables then still take enough gradient steps per epoch to converge in a few
+    hundred epochs, and large ones use batches that keep the hardware busy.
+    """
+    return int(min(256, max(16, round(n_rows / 20))))
+
+
+def _fit_compiled(
+    trainer,
+    source,
+    targets,
+    sample_weight,
+    loss,
+    train_rows,
+    validation_rows,
+    batch_size,
+    epochs,
+    callbacks,
+    seed,
+    verbose,
+):
+    """Train ``trainer.model`` in whole-epoch graphs, driving the Keras callbacks."""
+    import tensorflow as tf
+
+    reconstruct = tuple(isinstance(t, str) and t == RECONSTRUCT for t in targets)
+    runner = trainer.epochs(loss, reconstruct)
+    training = runner.tensors(source, targets, sample_weight, train_rows)
+    held_out = None
+    if len(validation_rows):
+        held_out = runner.tensors(source, targets, sample_weight, validation_rows)
+    callbacks.set_params(
+        {"epochs": epochs, "steps": math.ceil(len(train_rows) / batch_size), "verbose": verbose}
+    )
+    callbacks.on_train_begin()
+    for epoch in range(epochs):
+        callbacks.on_epoch_begin(epoch)
+        shuffle_seed = tf.constant([seed, epoch], dtype=tf.int64)
+        logs = {"loss": runner.train_epoch(training, batch_size, shuffle_seed)}
+        if held_out is not None:
+            logs["val_loss"] = runner.evaluate(held_out)
+        callbacks.on_epoch_end(epoch, logs)
+        if trainer.model.stop_training:
+            break
+    callbacks.on_train_end()
 
 
 def train(
@@ -149,6 +250,7 @@ def train(
     random_state,
     verbose,
     stratify=None,
+    estimator_name="The estimator",
 ):
     """Build, train and return seeded Keras models.
 
@@ -166,71 +268,116 @@ def train(
         See :func:`ae_reduce._data.fit_inputs`.
     compile_kwargs : dict
         Passed to ``keras.Model.compile`` (``optimizer``, ``loss``, ...).
-    learning_rate, batch_size, epochs, validation_split, early_stopping, patience, \
-min_delta, callbacks, verbose :
+    learning_rate, epochs, validation_split, early_stopping, patience, min_delta, \
+callbacks, verbose :
         As the estimators' parameters.
+    batch_size : int or "auto"
+        Rows per mini-batch; ``"auto"`` applies :func:`auto_batch_size` to the number of
+        training rows.
     device : str
         TensorFlow device name from :func:`ae_reduce._backend.resolve_device`.
     random_state : numpy.random.RandomState
         Source of the seed and of the validation split.
     stratify : ndarray or None
         Labels for a stratified validation split.
+    estimator_name : str
+        Named in the warning when training ends while the loss still improves.
 
     Returns
     -------
     result : dict
-        ``models`` (the tuple from ``build`` in float64, holding the trained weights),
-        ``history``, ``n_epochs`` and ``best_epoch``.
+        ``models`` (the tuple from ``build``, holding the trained weights), ``history``,
+        ``n_epochs``, ``best_epoch`` and ``batch_size`` (the one used).
     """
     seed = int(random_state.randint(np.iinfo(np.int32).max))
     train_rows, validation_rows = split_indices(
         source.n_samples, validation_split, random_state, stratify
     )
-    inputs = fit_inputs(
-        source, targets, sample_weight, train_rows, validation_rows, batch_size, seed
-    )
+    if batch_size == "auto":
+        batch_size = auto_batch_size(len(train_rows))
     monitor_name = "val_loss" if len(validation_rows) else "loss"
     monitor = _Monitor(monitor_name, early_stopping, patience, min_delta)
+    user_callbacks = list(callbacks or [])
+    compiled = source.in_memory_dense and not any(map(_acts_on_batches, user_callbacks))
+    key = (device, *cache_key)
     with device_scope(device), seeded(seed):
-        # The float64 inference networks carry the seeded initial weights into the float32
-        # trainer and receive the trained weights back: one build per fit.
-        models = build(seed=seed, dtype="float64")
-        trainer = _trainer((device, *cache_key), build, compile_kwargs, learning_rate)
+        models = build(seed=seed, dtype="float32")
+        trainer = _checkout(key) or _Trainer(build, compile_kwargs)
         try:
-            _copy_variables(models[0], trainer)
-            trainer.fit(
-                **inputs,
-                epochs=epochs,
-                callbacks=[monitor, *(callbacks or [])],
-                verbose=verbose,
-            )
-            weights = trainer.get_weights()
+            trainer.reset(learning_rate)
+            _copy_variables(models[0], trainer.model)
+            if compiled:
+                callback_list = keras.callbacks.CallbackList(
+                    [monitor, *user_callbacks],
+                    add_progbar=verbose != 0,
+                    model=trainer.model,
+                )
+                _fit_compiled(
+                    trainer,
+                    source,
+                    targets,
+                    sample_weight,
+                    compile_kwargs["loss"],
+                    train_rows,
+                    validation_rows,
+                    batch_size,
+                    epochs,
+                    callback_list,
+                    seed,
+                    verbose,
+                )
+            else:
+                inputs = fit_inputs(
+                    source,
+                    targets,
+                    sample_weight,
+                    train_rows,
+                    validation_rows,
+                    batch_size,
+                    seed,
+                )
+                trainer.model.fit(
+                    **inputs,
+                    epochs=epochs,
+                    callbacks=[monitor, *user_callbacks],
+                    verbose=verbose,
+                )
+            _copy_variables(trainer.model, models[0])
         finally:
-            _checkin((device, *cache_key), trainer)
-    weights_finite = all(np.isfinite(w).all() for w in weights)
+            _checkin(key, trainer)
+    weights_finite = all(np.isfinite(w).all() for w in models[0].get_weights())
     if monitor.diverged_epoch is not None or not weights_finite:
         epoch = monitor.diverged_epoch or len(monitor.history["loss"])
         raise ValueError(_divergence_message(epoch, learning_rate, _largest_absolute(source)))
-    models[0].set_weights(weights)
+    n_epochs = len(monitor.history["loss"])
+    if n_epochs == epochs and monitor.still_improving:
+        warnings.warn(
+            f"{estimator_name}: epochs={epochs} ran out before {monitor_name} stopped "
+            f"improving (it improved within the last patience={patience} epochs; best "
+            f"epoch {monitor.best_epoch}). Increase epochs to let the network converge.",
+            ConvergenceWarning,
+            stacklevel=_caller_level(),
+        )
     return {
         "models": models,
         "history": monitor.history,
-        "n_epochs": len(monitor.history["loss"]),
+        "n_epochs": n_epochs,
         "best_epoch": monitor.best_epoch,
+        "batch_size": batch_size,
     }
 
 
 def map_chunks(function, source, device, dtype):
-    """Apply ``function`` to consecutive float64 chunks of ``source`` and stack the results.
+    """Apply ``function`` to float32 chunks of ``source`` and stack the results.
 
-    Inference networks compute in float64, so a row's result does not depend on the
-    batch it arrives in (float32 matrix kernels round differently for different batch
-    sizes). Eager calls trace no new TensorFlow graph per fitted model.
+    Every call gets exactly :data:`INFERENCE_ROWS` rows, the last chunk padded with
+    zeros, so a row's result is the same bit for bit whichever rows it arrives with.
+    Eager calls trace no new TensorFlow graph per fitted model.
 
     Parameters
     ----------
     function : callable
-        Maps a float64 array of rows to an array (or tensor) with one entry per row.
+        Maps a float32 array of rows to an array (or tensor) with one entry per row.
     source : Source
         The inputs.
     device : str
@@ -243,9 +390,17 @@ def map_chunks(function, source, device, dtype):
     outputs : ndarray
         The stacked results, one row per input row.
     """
+    pieces = []
     with device_scope(device):
-        pieces = [
-            keras.ops.convert_to_numpy(function(chunk))
-            for chunk in source.chunks(CHUNK_ROWS, dtype=np.float64)
-        ]
+        for chunk in source.chunks(CHUNK_ROWS):
+            for start in range(0, len(chunk), INFERENCE_ROWS):
+                block = chunk[start : start + INFERENCE_ROWS]
+                n_rows = len(block)
+                if n_rows < INFERENCE_ROWS:
+                    block = np.concatenate(
+                        [block, np.zeros((INFERENCE_ROWS - n_rows, block.shape[1]), block.dtype)]
+                    )
+                pieces.append(keras.ops.convert_to_numpy(function(block))[:n_rows])
+    if not pieces:
+        return np.zeros((0,), dtype=dtype)
     return np.concatenate(pieces).astype(dtype, copy=False)
