@@ -7,14 +7,43 @@ cheap, so Keras is loaded by :func:`import_keras` the first time a network is ne
 import contextlib
 import os
 import random
+import re
+import sys
+import tempfile
+import threading
 
 import numpy as np
 
 _CONFIGURED = False
+# Two threads fitting at once must not both swap file descriptor 2: the second would save
+# the first one's capture file as "the real stderr" and never give the terminal back.
+_CONFIGURE_LOCK = threading.Lock()
+
+#: The default of TF_CPP_MIN_LOG_LEVEL: errors and below stay hidden.
+_DEFAULT_LOG_LEVEL = 3
+#: Severities of absl/glog lines, as TF_CPP_MIN_LOG_LEVEL counts them.
+_SEVERITIES = {b"I": 0, b"W": 1, b"E": 2, b"F": 3}
+# A C++ log record such as
+# "I0000 00:00:1795259104.764277    2792 port.cc:153] oneDNN custom operations are on."
+_LOG_RECORD = re.compile(rb"([IWEF])\d{4} [\d:.]+ +\d+ [\w.-]+:\d+\] ")
+_ABSL_PREAMBLE = b"WARNING: All log messages before absl::InitializeLog() is called"
 
 
-def import_keras():
+def import_keras(verbose=0):
     """Import Keras with the TensorFlow backend and configure it once per process.
+
+    TensorFlow's C++ code logs start-up notices (oneDNN, missing CUDA drivers, absl's
+    "All log messages before absl::InitializeLog()") straight to file descriptor 2
+    while it is imported, before it reads ``TF_CPP_MIN_LOG_LEVEL``. The first call
+    therefore imports TensorFlow with file descriptor 2 captured and passes on only the
+    lines that ``TF_CPP_MIN_LOG_LEVEL`` (3 unless set) lets through, together with
+    anything else written meanwhile, such as Python warnings.
+
+    Parameters
+    ----------
+    verbose : int, default=0
+        With a positive value on the first call, TensorFlow's start-up lines are
+        shown as TensorFlow prints them.
 
     Returns
     -------
@@ -23,17 +52,8 @@ def import_keras():
     """
     global _CONFIGURED
     if not _CONFIGURED:
-        # TensorFlow's C++ start-up chatter (including a CUDA error on every machine
-        # without a GPU) is noise to scikit-learn users; an explicit setting wins.
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-        import tensorflow as tf
-
-        for gpu in tf.config.list_physical_devices("GPU"):
-            # Grabbing the whole GPU would starve every other process sharing it.
-            with contextlib.suppress(RuntimeError):
-                tf.config.experimental.set_memory_growth(gpu, True)
-        _CONFIGURED = True
+        with _CONFIGURE_LOCK:
+            _configure(verbose)
     import keras
 
     if keras.backend.backend() != "tensorflow":
@@ -42,6 +62,90 @@ def import_keras():
             f"{keras.backend.backend()!r}."
         )
     return keras
+
+
+def _configure(verbose):
+    """Import TensorFlow and Keras and set them up, unless another thread just did."""
+    global _CONFIGURED
+    if _CONFIGURED:
+        return
+    user_level = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+    # Start-up chatter (including a CUDA error on every machine without a GPU) is noise
+    # to scikit-learn users; an explicit setting wins.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", str(_DEFAULT_LOG_LEVEL))
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    level = _DEFAULT_LOG_LEVEL if user_level is None else _log_level(user_level)
+    filtered = level > 0 and not verbose
+    with _startup_log_filtered(level) if filtered else contextlib.nullcontext():
+        import keras  # noqa: F401 (imported here so that its start-up output is filtered too)
+        import tensorflow as tf
+
+        # Listing the devices loads the CUDA libraries, which log on their own.
+        gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        # Grabbing the whole GPU would starve every other process sharing it.
+        with contextlib.suppress(RuntimeError):
+            tf.config.experimental.set_memory_growth(gpu, True)
+    _CONFIGURED = True
+
+
+def _log_level(text):
+    """TF_CPP_MIN_LOG_LEVEL as a number; 0 (show everything) when it is not one."""
+    try:
+        return int(text)
+    except ValueError:
+        return 0
+
+
+def _is_hidden(line, level):
+    """Whether TF_CPP_MIN_LOG_LEVEL=level would have hidden this C++ log line."""
+    if line.startswith(_ABSL_PREAMBLE):
+        return _SEVERITIES[b"W"] < level
+    record = _LOG_RECORD.match(line)
+    return record is not None and _SEVERITIES[record.group(1)] < level
+
+
+@contextlib.contextmanager
+def _startup_log_filtered(level):
+    """Capture file descriptor 2 for the block, then replay what ``level`` lets through.
+
+    The capture is a file rather than /dev/null so that anything else written during
+    the block (a Python warning, a message not in the C++ log format) still reaches the
+    user. Exceptions raised in the block propagate after file descriptor 2 is restored,
+    so their tracebacks are printed where the user sees them.
+    """
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:
+        # No standard error to protect (a daemon may have closed it).
+        yield
+        return
+    try:
+        capture = tempfile.TemporaryFile()
+    except OSError:
+        os.close(saved)
+        yield
+        return
+    try:
+        os.dup2(capture.fileno(), 2)
+        yield
+    finally:
+        # Python text written in the block belongs in the capture, before the replay.
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        with capture:
+            capture.seek(0)
+            lines = capture.read().splitlines(keepends=True)
+        _write_all(2, b"".join(line for line in lines if not _is_hidden(line, level)))
+
+
+def _write_all(fd, data):
+    while data:
+        data = data[os.write(fd, data) :]
 
 
 def gpu_available():

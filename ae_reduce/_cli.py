@@ -7,8 +7,11 @@ instant.
 """
 
 import argparse
+import os
 import sys
 import time
+import warnings
+from numbers import Integral
 from pathlib import Path
 
 #: Extensions that ``embed`` reads and writes.
@@ -30,41 +33,247 @@ class InputError(Exception):
 
 
 class _Progress:
-    """Timestamped progress lines on standard error, silent when quiet."""
+    """Timestamped progress lines on standard error, silent when quiet.
 
-    def __init__(self, quiet):
+    Parameters
+    ----------
+    quiet : bool
+        Print nothing.
+    stream : file-like, default=None
+        Where to write; None means ``sys.stderr`` as it is at each write, so that a
+        redirection made after start-up is followed.
+    """
+
+    def __init__(self, quiet, stream=None):
         self.quiet = quiet
         self.start = time.perf_counter()
+        self._stream = stream
+        # Length of the line being redrawn in place, 0 when the cursor is at a line start.
+        self._open_line = 0
+        # Which of the versions given to redraw the open line uses.
+        self._shortened = 0
+
+    @property
+    def stream(self):
+        return sys.stderr if self._stream is None else self._stream
+
+    def is_terminal(self):
+        """Whether lines can be redrawn in place (standard error is a terminal)."""
+        isatty = getattr(self.stream, "isatty", None)
+        try:
+            return bool(isatty and isatty())
+        except (OSError, ValueError):
+            return False
+
+    def width(self):
+        """Characters a redrawn line may take: ``COLUMNS``, else the terminal's width."""
+        try:
+            columns = int(os.environ["COLUMNS"])
+        except (KeyError, ValueError):
+            try:
+                columns = os.get_terminal_size(self.stream.fileno()).columns
+            except (AttributeError, OSError, ValueError):
+                columns = 80
+        # Some terminals wrap as soon as the last column is written.
+        return max(columns - 1, 1)
+
+    def stamp(self, message):
+        elapsed = time.perf_counter() - self.start
+        return f"[{elapsed:6.1f}s] {message}"
 
     def __call__(self, message):
         if not self.quiet:
-            elapsed = time.perf_counter() - self.start
-            print(f"[{elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
+            self.end_line()
+            print(self.stamp(message), file=self.stream, flush=True)
+
+    def redraw(self, *versions):
+        """Replace the current line with the first of ``versions`` that fits (terminals only).
+
+        ``versions`` go from the most detailed to the shortest. A line wider than the
+        terminal would wrap, and ``\\r`` would then redraw only its last row, leaving a
+        copy of the rest behind at each redraw.
+        """
+        if self.quiet:
+            return
+        width = self.width()
+        candidates = [self.stamp(version) for version in versions] + list(versions)
+        # Once a line had to be shortened, later redraws of it stay as short: a line
+        # that changes shape with each digit of the loss is hard to read.
+        for index in range(min(self._shortened, len(candidates) - 1), len(candidates)):
+            if len(candidates[index]) <= width:
+                break
+        self._shortened = index
+        text = candidates[index][:width]
+        padding = " " * max(0, self._open_line - len(text))
+        self.stream.write(f"\r{text}{padding}")
+        self.stream.flush()
+        self._open_line = len(text)
+
+    def end_line(self):
+        """Leave a line being redrawn, so that what follows starts on a line of its own."""
+        if self._open_line:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open_line = 0
+        self._shortened = 0
 
 
-def _epoch_printer(name, progress):
-    """A Keras callback that reports each epoch's losses through ``progress``."""
+def _duration(seconds):
+    if seconds < 9.95:
+        return f"{seconds:.1f}s"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def _count_fits(reducer):
+    """Networks that ``fit_transform`` trains: one per cross-fitting fold, then the kept one.
+
+    None when the number of folds cannot be known without consuming them.
+    """
+    cv = getattr(reducer, "cv", None)
+    if cv is None:
+        return 1
+    if isinstance(cv, Integral):
+        return int(cv) + 1
+    if hasattr(cv, "get_n_splits"):
+        try:
+            return int(cv.get_n_splits()) + 1
+        except (TypeError, ValueError):
+            return None  # Some splitters (LeaveOneOut) need the data to count their folds.
+    try:
+        return len(cv) + 1
+    except TypeError:
+        return None
+
+
+#: Seconds between two redraws of a progress bar: faster is flicker, not information.
+REDRAW_INTERVAL = 0.1
+#: Seconds between two lines about one fit when standard error is not a terminal.
+LOG_INTERVAL = 30.0
+#: Characters of the bar itself.
+BAR_WIDTH = 20
+
+
+def _fit_progress(name, progress, n_fits=1, clock=time.perf_counter):
+    """A Keras callback that shows the progress of each fit through ``progress``.
+
+    On a terminal, one bar per fit is redrawn in place: the epoch, the losses and an
+    estimate of the time left (an upper bound, as early stopping usually ends sooner).
+    Elsewhere (a pipe, a log file) one line is printed when each fit ends, and one every
+    :data:`LOG_INTERVAL` seconds of a long fit, rather than one per epoch. Only
+    epoch-level hooks are used.
+
+    Parameters
+    ----------
+    name : str
+        What is trained, first on each line.
+    progress : _Progress
+        Where the lines go.
+    n_fits : int or None, default=1
+        How many networks the estimator trains in a row (cross-fitting trains one per
+        fold, then the kept one); above 1, lines say "network k of n_fits".
+    clock : callable, default=time.perf_counter
+        Seconds, for the time estimates.
+
+    Returns
+    -------
+    callback : keras.callbacks.Callback
+    """
     from ._backend import import_keras
 
     keras = import_keras()
 
-    class EpochPrinter(keras.callbacks.Callback):
+    class FitProgress(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
-            self.n_trainings = 0
+            self.n_fits_started = 0
 
         def on_train_begin(self, logs=None):
-            self.n_trainings += 1
-            if self.n_trainings > 1:
-                progress(f"{name}: training network {self.n_trainings}")
+            self.n_fits_started += 1
+            self.terminal = progress.is_terminal()
+            self.started = self.last_shown = clock()
+            self.first_epoch_ended = None
+            self.epochs_done = 0
+            self.logs = {}
+            if self.terminal:
+                # The first epoch includes building the graph: show at once that it began.
+                progress.redraw(*self._bar(self.started))
 
         def on_epoch_end(self, epoch, logs=None):
-            losses = ", ".join(
-                f"{key} {value:.4f}" for key, value in (logs or {}).items() if "loss" in key
-            )
-            progress(f"{name}: epoch {epoch + 1}/{self.params['epochs']}: {losses}")
+            now = clock()
+            self.epochs_done = epoch + 1
+            if self.first_epoch_ended is None:
+                self.first_epoch_ended = now
+            self.logs = dict(logs or {})
+            if self.terminal:
+                if epoch == 0 or now - self.last_shown >= REDRAW_INTERVAL:
+                    progress.redraw(*self._bar(now))
+                    self.last_shown = now
+            elif now - self.last_shown >= LOG_INTERVAL:
+                progress(f"{self._label()}: {self._line(now)}")
+                self.last_shown = now
 
-    return EpochPrinter()
+        def on_train_end(self, logs=None):
+            now = clock()
+            if self.terminal:
+                progress.redraw(*self._bar(now, finished=True))
+                progress.end_line()
+            else:
+                progress(f"{self._label()}: {self._line(now, finished=True)}")
+
+        @property
+        def epochs(self):
+            return (self.params or {}).get("epochs")
+
+        def _label(self, short=False):
+            k = self.n_fits_started
+            if n_fits is not None and 1 < n_fits and k <= n_fits:
+                network = f"network {k} of {n_fits}"
+            elif k > 1:
+                network = f"network {k}"
+            else:
+                return name
+            return network if short else f"{name}, {network}"
+
+        def _time_left(self, now):
+            done = self.epochs_done
+            # The first epoch pays for building the graph, so only later ones show the
+            # pace.
+            if not self.epochs or done < 2:
+                return None
+            return (self.epochs - done) * (now - self.first_epoch_ended) / (done - 1)
+
+        def _line(self, now, finished=False):
+            counter = f"epoch {self.epochs_done}"
+            if self.epochs:
+                counter += f"/{self.epochs}"
+                if finished and self.epochs_done < self.epochs:
+                    counter += " (stopped early)"
+            parts = [counter]
+            parts.extend(f"{key} {value:.4g}" for key, value in self.logs.items() if "loss" in key)
+            if finished:
+                parts.append(f"took {_duration(now - self.started)}")
+            else:
+                left = self._time_left(now)
+                if left is not None:
+                    parts.append(f"up to {_duration(left)} left")
+            return ", ".join(parts)
+
+        def _bar(self, now, finished=False):
+            """The line with a bar, then shorter ones for narrow terminals."""
+            line = self._line(now, finished)
+            versions = [f"{self._label()}: {line}", f"{self._label(short=True)}: {line}"]
+            if self.epochs:
+                filled = round(BAR_WIDTH * self.epochs_done / self.epochs)
+                bar = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}]"
+                versions.insert(0, f"{self._label()}: {bar} {line}")
+            return versions
+
+    return FitProgress()
 
 
 class _TSNEPrinter:
@@ -98,7 +307,8 @@ def _report_progress(pipeline, progress, quiet):
     reducer = steps.get("reducer")
     if reducer is not None and hasattr(reducer, "callbacks"):
         name = "supervised" if "Supervised" in type(reducer).__name__ else "autoencoder"
-        reducer.set_params(callbacks=[_epoch_printer(name, progress)])
+        callback = _fit_progress(name, progress, _count_fits(reducer))
+        reducer.set_params(callbacks=[callback])
     tsne = steps.get("tsne")
     if tsne is not None:
         iterations = (tsne.early_exaggeration_iter, tsne.n_iter)
@@ -140,7 +350,7 @@ def _neighbour_votes(Z, labels, random_state=0):
 # -- demo ---------------------------------------------------------------------------------
 
 
-def _demo(args):
+def _demo(args, progress):
     import numpy as np
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -152,7 +362,6 @@ def _demo(args):
     _use_agg()
     from .plotting import plot_embedding, plot_history
 
-    progress = _Progress(args.quiet)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     X, y = load_digits(return_X_y=True)
@@ -386,11 +595,10 @@ def _check_embed_arguments(args):
         raise InputError("--perplexity applies to the t-SNE map; add --tsne")
 
 
-def _embed(args):
+def _embed(args, progress):
     _check_embed_arguments(args)
     if args.plot:
         _use_agg()
-    progress = _Progress(args.quiet)
     X, labels, columns = _read_table(args.input, args.label_column)
     _check_missing(X, columns, args.input)
     progress(f"{args.input}: {X.shape[0]} rows, {X.shape[1]} feature columns")
@@ -491,7 +699,8 @@ def build_parser():
         "--quiet",
         action="store_true",
         default=argparse.SUPPRESS,
-        help="print no progress on standard error (results still go to standard output)",
+        help="print no progress or warnings on standard error (errors are still printed, "
+        "results still go to standard output)",
     )
     parser = argparse.ArgumentParser(
         prog="ae-reduce",
@@ -629,15 +838,26 @@ def main(argv=None):
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    # The handlers report through this object so that an error message after a failed or
+    # interrupted fit starts on a line of its own, not at the end of a progress bar.
+    progress = _Progress(args.quiet)
     try:
-        return args.handler(args)
+        with warnings.catch_warnings():
+            if args.quiet:
+                # Warnings (such as a fit that ran out of epochs) are advice: -q asks for
+                # results and errors only.
+                warnings.simplefilter("ignore")
+            return args.handler(args, progress)
     except InputError as error:
+        progress.end_line()
         print(f"ae-reduce {args.command}: error: {error}", file=sys.stderr)
         return 2
     except (ValueError, ImportError, OSError) as error:
+        progress.end_line()
         print(f"ae-reduce {args.command}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        progress.end_line()
         print(f"ae-reduce {args.command}: interrupted", file=sys.stderr)
         return 130
 

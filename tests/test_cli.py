@@ -1,15 +1,18 @@
 """The ``ae-reduce`` command line, run in-process through ``main`` and once as a script."""
 
 import importlib.util
+import io
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
+from sklearn.model_selection import KFold, LeaveOneOut
 
-from ae_reduce._cli import main
+from ae_reduce._cli import _count_fits, _fit_progress, _Progress, main
 
 pd = pytest.importorskip("pandas")
 
@@ -68,7 +71,10 @@ def test_embed_npy_to_npy_reports_progress(tmp_path, capsys):
     assert status == 0
     assert np.load(tmp_path / "z.npy").shape == (200, 2)
     captured = capsys.readouterr()
-    assert "epoch 3/3" in captured.err
+    # Not a terminal: one line for the whole fit, not one per epoch.
+    assert captured.err.count("epoch") == 1
+    assert "autoencoder: epoch 3/3, loss " in captured.err
+    assert "\r" not in captured.err
     assert str((tmp_path / "z.npy").resolve()) in captured.out
 
 
@@ -158,7 +164,161 @@ def test_embed_supervised_with_tsne(digits_csv, tmp_path, capsys):
     assert status == 0, capsys.readouterr().err
     assert np.load(tmp_path / "map.npy").shape == (240, 2)
     # Cross-fitting trains one network per fold, then one on all rows.
-    assert "training network 2" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    for k in range(1, 7):
+        assert f"supervised, network {k} of 6: epoch " in err
+
+
+class _Terminal(io.StringIO):
+    """Standard error as a terminal: lines are redrawn in place."""
+
+    def isatty(self):
+        return True
+
+
+class _Clock:
+    """Seconds that pass only when a test says so."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def _train(callback, clock, epochs, epochs_run=None, seconds_per_epoch=2.0):
+    """Call the hooks in the order a training loop does, epoch-level hooks only."""
+    callback.set_params({"epochs": epochs})
+    callback.on_train_begin()
+    for epoch in range(epochs if epochs_run is None else epochs_run):
+        callback.on_epoch_begin(epoch)
+        clock.now += seconds_per_epoch
+        callback.on_epoch_end(epoch, {"loss": 1.0 / (epoch + 1), "val_loss": 2.0 / (epoch + 1)})
+    callback.on_train_end()
+
+
+def test_progress_bar_on_a_terminal_while_cross_fitting(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    stream, clock = _Terminal(), _Clock()
+    callback = _fit_progress("supervised", _Progress(False, stream), n_fits=6, clock=clock)
+    for _ in range(6):
+        _train(callback, clock, epochs=10)
+    text = stream.getvalue()
+    # One line per network, each redrawn in place.
+    lines = text.split("\n")
+    assert lines[-1] == ""
+    assert len(lines) == 7
+    for k, line in enumerate(lines[:-1], start=1):
+        assert line.startswith("\r")
+        assert line.count("\r") > 2
+        assert f"supervised, network {k} of 6: " in line
+    first_line = lines[0].split("\r")
+    # After 4 epochs of 2 s the next 6 will take about 12 s; the first epoch, which
+    # builds the graph, is left out of the pace.
+    assert any("epoch 4/10, loss 0.25, val_loss 0.5, up to 12s left" in draw for draw in first_line)
+    assert "[########............]" in lines[0]
+    last_draw = first_line[-1]
+    assert "[####################] epoch 10/10, loss 0.1, val_loss 0.2, took 20s" in last_draw
+
+
+def test_progress_bar_says_when_training_stopped_early(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    stream, clock = _Terminal(), _Clock()
+    callback = _fit_progress("autoencoder", _Progress(False, stream), clock=clock)
+    _train(callback, clock, epochs=200, epochs_run=30)
+    last_draw = stream.getvalue().split("\r")[-1]
+    assert "autoencoder: [###.................] epoch 30/200 (stopped early)" in last_draw
+    assert last_draw.endswith("took 1m00s\n")
+    assert "network" not in stream.getvalue()
+
+
+@pytest.mark.parametrize("columns", [40, 80, 100, 200])
+def test_progress_bar_fits_the_terminal(monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    stream, clock = _Terminal(), _Clock()
+    callback = _fit_progress("supervised", _Progress(False, stream), n_fits=6, clock=clock)
+    _train(callback, clock, epochs=200, epochs_run=50)
+    draws = stream.getvalue().split("\r")[1:]
+    # A line as wide as the terminal would wrap, and each redraw would leave a copy of
+    # its first row behind.
+    assert all(len(draw.rstrip("\n")) < columns for draw in draws)
+    (draw,) = [draw for draw in draws if "epoch 30/" in draw]
+    if columns >= 80:
+        # What matters most survives on an 80-column terminal; the bar goes first.
+        assert "network 1 of 6: " in draw
+        assert "epoch 30/200, loss 0.03333, val_loss 0.06667, up to 5m40s left" in draw
+    if columns >= 200:
+        assert "supervised, network 1 of 6: [###.................] epoch 30/200" in draw
+    # Once shortened, a line stays short rather than changing shape at each redraw.
+    stamped = [draw.startswith("[") for draw in draws]
+    assert stamped == sorted(stamped, reverse=True)
+
+
+def test_progress_off_a_terminal_is_a_line_per_fit():
+    stream, clock = io.StringIO(), _Clock()
+    callback = _fit_progress("supervised", _Progress(False, stream), n_fits=3, clock=clock)
+    for _ in range(3):
+        _train(callback, clock, epochs=100, seconds_per_epoch=0.01)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3
+    assert "\r" not in stream.getvalue()
+    assert lines[2].endswith(
+        "supervised, network 3 of 3: epoch 100/100, loss 0.01, val_loss 0.02, took 1.0s"
+    )
+
+
+def test_a_long_fit_off_a_terminal_reports_now_and_then():
+    stream, clock = io.StringIO(), _Clock()
+    callback = _fit_progress("autoencoder", _Progress(False, stream), clock=clock)
+    _train(callback, clock, epochs=100, seconds_per_epoch=3.0)
+    lines = stream.getvalue().splitlines()
+    # 300 s of training: a line every 30 s, then the last one.
+    assert 5 <= len(lines) <= 11
+    assert "left" in lines[0]
+    assert "took 5m00s" in lines[-1]
+
+
+def test_progress_without_the_number_of_epochs(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    stream, clock = _Terminal(), _Clock()
+    callback = _fit_progress("autoencoder", _Progress(False, stream), clock=clock)
+    callback.on_train_begin()
+    for epoch in range(3):
+        clock.now += 1.0
+        callback.on_epoch_end(epoch, {"loss": 0.5})
+    callback.on_train_end()
+    assert stream.getvalue().split("\r")[-1].endswith("epoch 3, loss 0.5, took 3.0s\n")
+
+
+def test_quiet_progress_writes_nothing():
+    stream, clock = _Terminal(), _Clock()
+    progress = _Progress(True, stream)
+    _train(_fit_progress("autoencoder", progress, clock=clock), clock, epochs=5)
+    progress("a message")
+    assert stream.getvalue() == ""
+
+
+def test_a_message_after_an_unfinished_bar_starts_a_new_line(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    stream, clock = _Terminal(), _Clock()
+    progress = _Progress(False, stream)
+    callback = _fit_progress("autoencoder", progress, clock=clock)
+    callback.set_params({"epochs": 10})
+    callback.on_train_begin()
+    callback.on_epoch_end(0, {"loss": 1.0})
+    progress("interrupted")
+    bar, message = stream.getvalue().rsplit("\n", 2)[:2]
+    assert "epoch 1/10, loss 1" in bar
+    assert message.startswith("[") and message.endswith("s] interrupted")
+
+
+@pytest.mark.parametrize(
+    "cv, n_fits",
+    [(None, 1), (5, 6), (KFold(3), 4), (LeaveOneOut(), None), ([([0], [1]), ([1], [0])], 3)],
+)
+def test_count_fits(cv, n_fits):
+    assert _count_fits(SimpleNamespace(cv=cv)) == n_fits
+    assert _count_fits(object()) == 1
 
 
 @pytest.mark.parametrize(
@@ -267,4 +427,5 @@ def test_demo_through_the_console_script(tmp_path):
     for name in ("map.png", "map.html", "history.png"):
         assert (out / name).stat().st_size > 1000
         assert str((out / name).resolve()) in result.stdout
-    assert "epoch" not in result.stderr
+    # Neither progress, nor warnings, nor TensorFlow's start-up lines.
+    assert result.stderr == ""
