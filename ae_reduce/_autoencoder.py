@@ -17,13 +17,20 @@ _PCA_ROWS = 20_000
 class KerasAutoencoderTransformer(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeuralEstimator
 ):
-    """Nonlinear dimensionality reduction with a dense autoencoder.
+    """Nonlinear dimensionality reduction with a dense autoencoder that starts as PCA.
 
-    The encoder maps each row through ``hidden_layer_sizes`` to a linear code of
-    ``n_components`` units; a mirrored decoder maps the code back to the input space.
-    The network is trained to reconstruct its input, so no labels are needed.
-    :meth:`transform` returns the code and :meth:`inverse_transform` decodes it, as
-    :class:`~sklearn.decomposition.PCA` does with its components.
+    The encoder maps each row to a code of ``n_components`` units; a decoder maps the
+    code back to the input space. The network is trained to reconstruct its input, so
+    no labels are needed. :meth:`transform` returns the code and
+    :meth:`inverse_transform` decodes it, as :class:`~sklearn.decomposition.PCA` does
+    with its components.
+
+    By default (``init="pca"``) the code is a linear projection of the input plus a
+    nonlinear branch through ``hidden_layer_sizes``, and the reconstruction a linear
+    map of the code plus a mirrored nonlinear branch. The linear parts start as PCA's
+    projection and reconstruction and the branches start at zero, so the untrained
+    network *is* PCA and training, with early stopping on held-out rows, only moves
+    from there when it reconstructs better.
 
     Training uses Keras 3 with the TensorFlow backend, on a GPU when one is visible.
     Scale the input first (for example with :class:`~sklearn.preprocessing.StandardScaler`):
@@ -37,8 +44,8 @@ class KerasAutoencoderTransformer(
 
     hidden_layer_sizes : tuple of int, default=(128, 64)
         Widths of the encoder's hidden layers, from the input towards the code. The
-        decoder uses the same widths in reverse. An empty tuple gives a linear-bottleneck
-        autoencoder with no hidden layer.
+        decoder uses the same widths in reverse. An empty tuple gives a linear
+        autoencoder (with ``init="pca"``, one that starts as PCA).
 
     activation : str or callable, default="relu"
         Activation of the hidden layers, a Keras activation name such as ``"relu"``,
@@ -66,6 +73,15 @@ class KerasAutoencoderTransformer(
         Standard deviation of the Gaussian noise added to the input during training; a
         positive value gives a denoising autoencoder. It is in the units of the input.
 
+    init : {"pca", "random"}, default="pca"
+        How the network starts. ``"pca"``: linear paths initialised with PCA of the
+        training rows (centring, projection on the top components, their transpose and
+        the mean back) beside nonlinear residual branches whose last layers start at
+        zero; the untrained network equals PCA (exactly so with
+        ``output_activation="linear"``). Sparse matrices and memory maps take the PCA
+        of at most 20,000 randomly drawn rows. ``"random"``: a plain stack of randomly
+        initialised layers through the code, and a mirrored decoder.
+
     loss : {"mse", "mae", "huber", "binary_crossentropy"}, default="mse"
         Reconstruction loss minimised during training.
 
@@ -73,11 +89,19 @@ class KerasAutoencoderTransformer(
         Name of a Keras optimizer: ``"adam"``, ``"adamw"``, ``"nadam"``, ``"adamax"``,
         ``"rmsprop"``, ``"sgd"``, ``"adagrad"`` or ``"lion"``.
 
-    learning_rate : float, default=1e-3
-        Learning rate of the optimizer.
+    learning_rate : float, default=3e-3
+        Initial learning rate of the optimizer.
 
-    batch_size : int, default=256
-        Rows per mini-batch.
+    learning_rate_schedule : {"plateau", "constant"}, default="plateau"
+        ``"plateau"`` halves the learning rate whenever the monitored loss has not
+        improved for ``max(1, patience // 4)`` epochs; ``"constant"`` keeps it.
+
+    batch_size : int or "auto", default="auto"
+        Rows per mini-batch. ``"auto"`` uses about 20 steps per epoch:
+        ``min(256, max(16, round(n_train / 20)))`` rows, where ``n_train`` is the
+        number of training rows after the validation split. Small tables then get the
+        many small steps they need, large ones full batches. The value used is stored
+        in ``batch_size_``.
 
     epochs : int, default=200
         Largest number of passes over the training data. With ``early_stopping`` the
@@ -92,7 +116,7 @@ class KerasAutoencoderTransformer(
         Stop when the monitored loss has not improved by ``min_delta`` for ``patience``
         epochs, and restore the weights of the best epoch.
 
-    patience : int, default=10
+    patience : int, default=20
         Epochs without improvement before early stopping.
 
     min_delta : float, default=0.0
@@ -129,7 +153,12 @@ class KerasAutoencoderTransformer(
         ``"learning_rate"``.
 
     n_epochs_ : int
-        Number of epochs trained.
+        Number of epochs trained. When all ``epochs`` ran while the monitored loss was
+        still improving (within ``patience`` epochs), :meth:`fit` warns with a
+        :class:`~sklearn.exceptions.ConvergenceWarning`.
+
+    batch_size_ : int
+        Rows per mini-batch used in training (``batch_size`` resolved).
 
     best_epoch_ : int
         Epoch (counting from 1) with the lowest monitored loss. With
@@ -151,7 +180,14 @@ class KerasAutoencoderTransformer(
     -----
     Keras computes in float32. :meth:`transform`, :meth:`inverse_transform` and
     :meth:`score_samples` return float32 for float32 input and float64 otherwise, with
-    float32 precision.
+    float32 precision. Inference runs on blocks of a fixed number of rows, so a row's
+    output does not depend on the other rows it is passed with.
+
+    Dense data in memory is trained in whole epochs compiled into one TensorFlow graph,
+    which removes most of ``keras.Model.fit``'s per-epoch cost on small tables. Keras
+    callbacks receive the epoch-level calls (``on_epoch_end`` with ``loss`` and
+    ``val_loss``, ...); a callback that overrides a per-batch hook switches training to
+    ``keras.Model.fit``, as do sparse matrices and memory maps.
 
     Sparse matrices are densified one mini-batch at a time, and a file-backed
     ``numpy.memmap`` is read from its file batch by batch; neither is copied whole
@@ -198,12 +234,13 @@ class KerasAutoencoderTransformer(
         init="pca",
         loss="mse",
         optimizer="adam",
-        learning_rate=1e-3,
+        learning_rate=3e-3,
+        learning_rate_schedule="plateau",
         batch_size="auto",
         epochs=200,
         validation_split=0.1,
         early_stopping=True,
-        patience=10,
+        patience=20,
         min_delta=0.0,
         callbacks=None,
         device="auto",
@@ -223,6 +260,7 @@ class KerasAutoencoderTransformer(
         self.loss = loss
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
         self.batch_size = batch_size
         self.epochs = epochs
         self.validation_split = validation_split

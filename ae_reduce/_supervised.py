@@ -121,10 +121,17 @@ class SupervisedEmbeddingTransformer(
         ``"rmsprop"``, ``"sgd"``, ``"adagrad"`` or ``"lion"``.
 
     learning_rate : float, default=1e-3
-        Learning rate of the optimizer.
+        Initial learning rate of the optimizer.
 
-    batch_size : int, default=256
-        Rows per mini-batch.
+    learning_rate_schedule : {"plateau", "constant"}, default="plateau"
+        ``"plateau"`` halves the learning rate whenever the monitored loss has not
+        improved for ``max(1, patience // 4)`` epochs; ``"constant"`` keeps it.
+
+    batch_size : int or "auto", default="auto"
+        Rows per mini-batch. ``"auto"`` uses about 20 steps per epoch:
+        ``min(256, max(16, round(n_train / 20)))`` rows, where ``n_train`` is the
+        number of training rows after the validation split. The value used is stored
+        in ``batch_size_``.
 
     epochs : int, default=200
         Largest number of passes over the training data. With ``early_stopping`` the
@@ -215,7 +222,12 @@ class SupervisedEmbeddingTransformer(
         ``"learning_rate"`` of the network fitted on all rows.
 
     n_epochs_ : int
-        Number of epochs trained (network fitted on all rows).
+        Number of epochs trained (network fitted on all rows). When all ``epochs`` ran
+        while the monitored loss was still improving, :meth:`fit` warns with a
+        :class:`~sklearn.exceptions.ConvergenceWarning`.
+
+    batch_size_ : int
+        Rows per mini-batch used in training (``batch_size`` resolved).
 
     best_epoch_ : int
         Epoch (counting from 1) with the lowest monitored loss.
@@ -300,7 +312,8 @@ class SupervisedEmbeddingTransformer(
         loss="auto",
         optimizer="adam",
         learning_rate=1e-3,
-        batch_size=256,
+        learning_rate_schedule="plateau",
+        batch_size="auto",
         epochs=200,
         validation_split=0.1,
         early_stopping=True,
@@ -328,6 +341,7 @@ class SupervisedEmbeddingTransformer(
         self.loss = loss
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
         self.batch_size = batch_size
         self.epochs = epochs
         self.validation_split = validation_split

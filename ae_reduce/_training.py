@@ -98,12 +98,13 @@ class _Trainer:
 class _Monitor(keras.callbacks.Callback):
     """Record the history, stop early, keep the best weights and watch for divergence."""
 
-    def __init__(self, monitor, early_stopping, patience, min_delta):
+    def __init__(self, monitor, early_stopping, patience, min_delta, schedule="constant"):
         super().__init__()
         self.monitor = monitor
         self.early_stopping = early_stopping
         self.patience = patience
         self.min_delta = min_delta
+        self.schedule = schedule
 
     def on_train_begin(self, logs=None):
         self.history = {"loss": [], "learning_rate": []}
@@ -113,6 +114,7 @@ class _Monitor(keras.callbacks.Callback):
         self.best_epoch = 0
         self.best_weights = None
         self.wait = 0
+        self.since_reduction = 0
         self.stopped_early = False
         self.diverged_epoch = None
 
@@ -132,11 +134,16 @@ class _Monitor(keras.callbacks.Callback):
         if current < self.best - self.min_delta:
             self.best = current
             self.best_epoch = epoch + 1
-            self.wait = 0
+            self.wait = self.since_reduction = 0
             if self.early_stopping:
                 self.best_weights = self.model.get_weights()
             return
         self.wait += 1
+        self.since_reduction += 1
+        if self.schedule == "plateau" and self.since_reduction >= plateau_epochs(self.patience):
+            optimizer = self.model.optimizer
+            optimizer.learning_rate = float(optimizer.learning_rate) * 0.5
+            self.since_reduction = 0
         if self.early_stopping and self.wait >= self.patience:
             self.stopped_early = True
             self.model.stop_training = True
@@ -149,6 +156,13 @@ class _Monitor(keras.callbacks.Callback):
     def still_improving(self):
         """Whether the last ``patience`` epochs improved the monitored loss."""
         return not self.stopped_early and self.wait < max(self.patience, 1)
+
+
+def plateau_epochs(patience):
+    """Epochs without improvement after which ``learning_rate_schedule="plateau"`` halves
+    the learning rate: a quarter of ``patience``, so early stopping comes after about
+    four halvings."""
+    return max(1, patience // 4)
 
 
 def _divergence_message(epoch, learning_rate, largest):
@@ -245,6 +259,7 @@ def train(
     early_stopping,
     patience,
     min_delta,
+    learning_rate_schedule="constant",
     callbacks,
     device,
     random_state,
@@ -269,7 +284,7 @@ def train(
     compile_kwargs : dict
         Passed to ``keras.Model.compile`` (``optimizer``, ``loss``, ...).
     learning_rate, epochs, validation_split, early_stopping, patience, min_delta, \
-callbacks, verbose :
+learning_rate_schedule, callbacks, verbose :
         As the estimators' parameters.
     batch_size : int or "auto"
         Rows per mini-batch; ``"auto"`` applies :func:`auto_batch_size` to the number of
@@ -296,7 +311,7 @@ callbacks, verbose :
     if batch_size == "auto":
         batch_size = auto_batch_size(len(train_rows))
     monitor_name = "val_loss" if len(validation_rows) else "loss"
-    monitor = _Monitor(monitor_name, early_stopping, patience, min_delta)
+    monitor = _Monitor(monitor_name, early_stopping, patience, min_delta, learning_rate_schedule)
     user_callbacks = list(callbacks or [])
     compiled = source.in_memory_dense and not any(map(_acts_on_batches, user_callbacks))
     key = (device, *cache_key)
