@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from ._backend import inference_device, resolve_device
+from ._backend import import_keras, inference_device, resolve_device
 
 #: Activation names accepted by the ``activation`` parameters.
 ACTIVATIONS = frozenset(
@@ -122,6 +122,9 @@ class BaseNeuralEstimator(BaseEstimator):
 
         Returns the models holding the trained weights, the trained model first.
         """
+        # The first Keras import of a process decides whether TensorFlow's start-up
+        # notices are shown: only when the user asked for output.
+        import_keras(verbose=self.verbose)
         device = resolve_device(self.device)
         from ._training import make_optimizer, train
 

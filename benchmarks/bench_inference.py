@@ -60,7 +60,9 @@ def main():
     for name in names:
         print(f"{name:>14}: {statistics.median(rates[name]):>9.0f} rows/s (median)")
     for baseline in names[1:]:
-        ratios = [ours / theirs for ours, theirs in zip(rates["transform"], rates[baseline])]
+        ratios = [
+            ours / theirs for ours, theirs in zip(rates["transform"], rates[baseline], strict=True)
+        ]
         ratio = statistics.median(ratios)
         goal = f" (goal >= {GOAL}: {'met' if ratio >= GOAL else 'NOT met'})"
         print(f"transform / {baseline}: {ratio:.2f}" + (goal if baseline == "predict(32)" else ""))
