@@ -3,9 +3,10 @@
 Both sides train the same 784-512-256-32-256-512-784 dense autoencoder (ReLU hidden
 layers with He initialisation, linear code and output with Glorot initialisation, Adam,
 mean squared error; the estimator with ``init="random"``) on the same float32 data,
-with the same batch size and number of epochs. The wall time of a whole fit is measured: for the estimator, ``fit`` from
-validation to fitted attributes; for plain Keras, building, compiling and
-``Model.fit``, as a hand-written script would do each time.
+with the same batch size and number of epochs. The wall time of a whole fit is
+measured: for the estimator, ``fit`` from validation to fitted attributes; for plain
+Keras, building, compiling and ``Model.fit``, as a hand-written script would do each
+time.
 
 The estimator keeps a compiled model per architecture and reuses it on the next fit of
 the same architecture, while the plain Keras side builds a fresh model for every fit.
