@@ -422,7 +422,8 @@ def _make_reducer(reducer, n_components, shape, random_state, verbose, reducer_p
     if n_components is None:
         n_components = _DEFAULT_WIDTHS[reducer]
         if n_features is not None:
-            n_components = min(n_components, n_features)
+            # A code as wide as the input reduces nothing: at most half the features.
+            n_components = min(n_components, max(1, n_features // 2))
     params = {"n_components": n_components, "random_state": random_state}
     if reducer == "pca":
         from sklearn.decomposition import PCA
@@ -430,9 +431,6 @@ def _make_reducer(reducer, n_components, shape, random_state, verbose, reducer_p
         return PCA(**params, **reducer_params)
     params["verbose"] = verbose
     params["hidden_layer_sizes"] = _default_hidden_layers(n_features)
-    if n_samples is not None and n_samples < 10_000:
-        # Small data sets need more update steps per epoch than batches of 256 give.
-        params["batch_size"] = 64
     params.update(reducer_params)
     if reducer == "autoencoder":
         from ._autoencoder import KerasAutoencoderTransformer
@@ -484,14 +482,14 @@ def make_tsne_pipeline(
 
     n_components : int, default=None
         Width of the reducer's output. None picks 50 for PCA, 32 for the autoencoder
-        and 16 for the supervised embedding, capped at the number of features when
-        `shape` is given. Ignored when `reducer` is an estimator or None.
+        and 16 for the supervised embedding, capped at half the number of features
+        (at least 1) when `shape` is given, so that the code is always narrower than
+        the input. Ignored when `reducer` is an estimator or None.
 
     shape : tuple of (int, int), default=None
         ``(n_samples, n_features)`` of the data the pipeline will be fitted on, for
         example ``X.shape``. It sizes the defaults: the code width, the hidden layers
-        (``(512, 256)`` from 400 features, else ``(128, 64)``), the batch size of the
-        networks (64 below 10,000 rows, else their default), the perplexity and, from
+        (``(512, 256)`` from 400 features, else ``(128, 64)``), the perplexity and, from
         100,000 rows, an exaggeration of 4. None keeps the generic defaults.
 
     scaler : "standard", estimator or None, default="standard"

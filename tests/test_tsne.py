@@ -172,16 +172,26 @@ def test_helper_builds_the_usual_chain():
 
 def test_helper_sizes_the_defaults_to_the_data():
     small = make_tsne_pipeline("autoencoder", shape=(60, 10))
-    assert small["reducer"].n_components == 10
+    assert small["reducer"].n_components == 5
     assert small["reducer"].hidden_layer_sizes == (128, 64)
-    assert small["reducer"].batch_size == 64
+    assert small["reducer"].batch_size == "auto"
     assert small["tsne"].perplexity < 30
     wide = make_tsne_pipeline("autoencoder", shape=(200_000, 784), random_state=1)
     assert wide["reducer"].n_components == 32
     assert wide["reducer"].hidden_layer_sizes == (512, 256)
-    assert wide["reducer"].batch_size == 256
+    assert wide["reducer"].batch_size == "auto"
     assert wide["reducer"].random_state == 1
     assert wide["tsne"].exaggeration == 4.0
+
+
+@pytest.mark.parametrize("reducer", ["pca", "autoencoder", "supervised"])
+@pytest.mark.parametrize("n_features", [1, 2, 3, 13, 64, 784])
+def test_helper_never_picks_a_code_as_wide_as_the_input(reducer, n_features):
+    # Regression: wine's 13 features gave the autoencoder a 13-unit code.
+    pipeline = make_tsne_pipeline(reducer, shape=(500, n_features))
+    width = pipeline["reducer"].n_components
+    assert 1 <= width
+    assert width < n_features or n_features == 1
 
 
 def test_helper_accepts_estimators_and_overrides():
