@@ -190,10 +190,17 @@ def _caller_level():
 
 
 def _acts_on_batches(callback):
-    """Whether a callback overrides a per-batch training hook (whole-epoch graphs skip them)."""
+    """Whether a callback overrides a per-batch training hook (whole-epoch graphs skip them).
+
+    Both subclasses and instances given their own hooks (``LambdaCallback``) count.
+    """
     base = keras.callbacks.Callback
     hooks = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
-    return any(getattr(type(callback), hook) is not getattr(base, hook) for hook in hooks)
+    for hook in hooks:
+        method = getattr(callback, hook)
+        if getattr(method, "__func__", method) is not getattr(base, hook):
+            return True
+    return False
 
 
 def auto_batch_size(n_rows):
