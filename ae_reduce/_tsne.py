@@ -418,7 +418,7 @@ def _default_hidden_layers(n_features):
 
 
 def _make_reducer(reducer, n_components, shape, random_state, verbose, reducer_params):
-    n_samples, n_features = shape if shape is not None else (None, None)
+    n_features = shape[1] if shape is not None else None
     if n_components is None:
         n_components = _DEFAULT_WIDTHS[reducer]
         if n_features is not None:

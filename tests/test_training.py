@@ -1,5 +1,6 @@
 """Training behaviour shared by the estimators: defaults, schedule, warnings, callbacks."""
 
+import itertools
 import warnings
 
 import numpy as np
@@ -116,7 +117,7 @@ def test_plateau_schedule_halves_the_learning_rate():
     ).fit(X)
     rates = model.history_["learning_rate"]
     assert rates[0] == pytest.approx(3e-3)
-    steps = [later / earlier for earlier, later in zip(rates, rates[1:], strict=False)]
+    steps = [later / earlier for earlier, later in itertools.pairwise(rates)]
     assert all(step == pytest.approx(1.0) or step == pytest.approx(0.5) for step in steps)
     assert min(rates) < rates[0]
     constant = KerasAutoencoderTransformer(
