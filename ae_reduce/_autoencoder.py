@@ -161,8 +161,11 @@ class KerasAutoencoderTransformer(
         Rows per mini-batch used in training (``batch_size`` resolved).
 
     best_epoch_ : int
-        Epoch (counting from 1) with the lowest monitored loss. With
-        ``early_stopping`` the fitted weights are those of this epoch.
+        Epoch (counting from 1) with the lowest monitored loss, or 0 when no epoch
+        improved on the starting weights (measured before training). With
+        ``early_stopping`` the fitted weights are those of this epoch, so a fit never
+        returns weights that do worse on the monitored rows than where it started: with
+        ``init="pca"``, than PCA.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.

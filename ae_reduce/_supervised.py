@@ -230,7 +230,8 @@ class SupervisedEmbeddingTransformer(
         Rows per mini-batch used in training (``batch_size`` resolved).
 
     best_epoch_ : int
-        Epoch (counting from 1) with the lowest monitored loss.
+        Epoch (counting from 1) with the lowest monitored loss, or 0 when no epoch
+        improved on the starting weights (measured before training).
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.

@@ -105,6 +105,7 @@ class _Monitor(keras.callbacks.Callback):
         self.patience = patience
         self.min_delta = min_delta
         self.schedule = schedule
+        self.initial = None
 
     def on_train_begin(self, logs=None):
         self.history = {"loss": [], "learning_rate": []}
@@ -113,6 +114,11 @@ class _Monitor(keras.callbacks.Callback):
         self.best = math.inf
         self.best_epoch = 0
         self.best_weights = None
+        if self.initial is not None and math.isfinite(self.initial):
+            # The starting point competes too: a fit that never beats it returns it.
+            self.best = self.initial
+            if self.early_stopping:
+                self.best_weights = self.model.get_weights()
         self.wait = 0
         self.since_reduction = 0
         self.stopped_early = False
@@ -203,6 +209,24 @@ def _acts_on_batches(callback):
     return False
 
 
+def _initial_loss(model, inputs):
+    """The monitored loss of the starting weights, through ``keras.Model.evaluate``."""
+    data = inputs.get("validation_data")
+    if data is None:
+        data = inputs["x"] if "y" not in inputs else (inputs["x"], inputs["y"])
+        if inputs.get("sample_weight") is not None:
+            data = (*data, inputs["sample_weight"])
+    batch_size = {"batch_size": inputs["batch_size"]} if "batch_size" in inputs else {}
+    if isinstance(data, tuple):
+        x, y, *weights = data
+        result = model.evaluate(
+            x, y, sample_weight=weights[0] if weights else None, verbose=0, **batch_size
+        )
+    else:
+        result = model.evaluate(data, verbose=0)
+    return float(result[0] if isinstance(result, list) else result)
+
+
 def auto_batch_size(n_rows):
     """Mini-batch size of ``batch_size="auto"``: about 20 steps per epoch, from 16 to 256 rows.
 
@@ -223,6 +247,7 @@ def _fit_compiled(
     batch_size,
     epochs,
     callbacks,
+    monitor,
     seed,
     verbose,
 ):
@@ -235,6 +260,7 @@ def _fit_compiled(
     held_out = None
     if len(validation_rows):
         held_out = runner.tensors(source, targets, sample_weight, validation_rows)
+    monitor.initial = runner.evaluate(held_out if held_out is not None else training)
     callbacks.set_params(
         {"epochs": epochs, "steps": math.ceil(len(train_rows) / batch_size), "verbose": verbose}
     )
@@ -345,6 +371,7 @@ learning_rate_schedule, callbacks, verbose :
                     batch_size,
                     epochs,
                     callback_list,
+                    monitor,
                     seed,
                     verbose,
                 )
@@ -358,6 +385,7 @@ learning_rate_schedule, callbacks, verbose :
                     batch_size,
                     seed,
                 )
+                monitor.initial = _initial_loss(trainer.model, inputs)
                 trainer.model.fit(
                     **inputs,
                     epochs=epochs,

@@ -220,3 +220,18 @@ def test_compiled_and_streamed_training_reach_similar_losses(digits):
     sparse = KerasAutoencoderTransformer(4, **{**SMALL, "epochs": 20}).fit(sp.csr_matrix(X))
     # Different shuffling, same optimisation problem.
     assert dense.score(X) == pytest.approx(sparse.score(X), rel=0.1)
+
+
+def test_a_fit_that_never_beats_its_start_returns_the_start(digits):
+    # With early stopping the starting weights compete with every epoch: an autoencoder
+    # that starts as PCA cannot end worse than PCA on its validation rows.
+    X, _ = digits
+    pca = PCA(4).fit(X)
+    model = KerasAutoencoderTransformer(
+        4, hidden_layer_sizes=(16,), epochs=3, learning_rate=5.0, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X)  # a learning rate far too high: every epoch is worse than PCA
+    assert model.best_epoch_ == 0
+    np.testing.assert_allclose(model.transform(X), pca.transform(X), atol=1e-4)
