@@ -276,6 +276,7 @@ def build_supervised_network(
     l2,
     skip_connections,
     reconstruct,
+    noise_stddev=0.0,
     seed,
     dtype="float32",
 ):
@@ -308,6 +309,9 @@ def build_supervised_network(
     reconstruct : bool
         Whether to add a decoder from the embedding back to the input, trained as a
         second output.
+    noise_stddev : float, default=0.0
+        Standard deviation of Gaussian noise added to the input during training; 0 adds
+        none.
     seed : int
         Seed of every initialiser and stochastic layer.
     dtype : str, default="float32"
@@ -326,8 +330,11 @@ def build_supervised_network(
     block = _block_options(activation, dropout, batch_normalization, l2, dtype)
 
     inputs = keras.Input(shape=(n_features,), name="input", dtype=dtype)
+    x = inputs
+    if noise_stddev > 0:
+        x = keras.layers.GaussianNoise(noise_stddev, seed=seed, name="input_noise", dtype=dtype)(x)
     x = _hidden_stack(
-        inputs,
+        x,
         hidden_layer_sizes,
         skip_connections=skip_connections,
         seed=seed + 1,

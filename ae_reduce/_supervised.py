@@ -1,5 +1,6 @@
 """SupervisedEmbeddingTransformer: a network trained on labels, used as a feature extractor."""
 
+import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -20,18 +21,25 @@ from ._targets import CLASSIFICATION_KINDS, check_target
 _PROBABILITY_ACTIVATIONS = frozenset({"sigmoid", "softmax"})
 
 
-def sigmoid_crossentropy(y_true, y_pred):
+def sigmoid_crossentropy(y_true, y_pred, label_smoothing=0.0):
     """Binary cross-entropy of 0/1 targets against logits, averaged over columns."""
     import keras
 
-    return keras.losses.binary_crossentropy(y_true, y_pred, from_logits=True)
+    return keras.losses.binary_crossentropy(
+        y_true, y_pred, from_logits=True, label_smoothing=label_smoothing
+    )
 
 
-def softmax_crossentropy(y_true, y_pred):
+def softmax_crossentropy(y_true, y_pred, label_smoothing=0.0):
     """Categorical cross-entropy of integer class codes against logits."""
     import keras
 
-    return keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True)
+    if not label_smoothing:
+        return keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True)
+    one_hot = keras.ops.one_hot(keras.ops.cast(y_true, "int32"), keras.ops.shape(y_pred)[-1])
+    return keras.losses.categorical_crossentropy(
+        one_hot, y_pred, from_logits=True, label_smoothing=label_smoothing
+    )
 
 
 def _classifies(estimator):
@@ -77,7 +85,7 @@ class SupervisedEmbeddingTransformer(
         :meth:`transform`. It may exceed the number of input features. Ignored when
         ``model`` is given (the named layer's width counts).
 
-    hidden_layer_sizes : tuple of int, default=(128, 64)
+    hidden_layer_sizes : tuple of int, default=(256, 128)
         Widths of the hidden layers between the input and the embedding. An empty tuple
         makes the embedding a linear projection of the input.
 
@@ -103,7 +111,7 @@ class SupervisedEmbeddingTransformer(
     l1 : float, default=0.0
         L1 penalty on the embedding activations (sparse embeddings).
 
-    l2 : float, default=0.0
+    l2 : float, default=1e-4
         L2 penalty on every kernel (weight decay).
 
     skip_connections : bool, default=False
@@ -111,10 +119,21 @@ class SupervisedEmbeddingTransformer(
         outputs of all earlier hidden layers, concatenated (dense connections). Helps
         deeper stacks train.
 
+    noise_stddev : float, default=0.3
+        Standard deviation of the Gaussian noise added to the input during training, in
+        the units of the input (a regulariser that suits standardised features). 0 adds
+        none.
+
     loss : {"auto", "crossentropy", "mse", "mae", "huber"}, default="auto"
         Task loss. ``"auto"`` is the cross-entropy for classification (sigmoid for
         binary and multilabel targets, softmax for multiclass ones) and the squared
         error for regression. ``"mae"`` and ``"huber"`` are for regression only.
+
+    label_smoothing : float, default=0.1
+        For classification with logits (the built-in network), the cross-entropy's
+        targets are mixed with the uniform distribution by this fraction, which keeps
+        the network from growing over-confident logits. Ignored for regression and for
+        a custom ``model`` that outputs probabilities.
 
     optimizer : str, default="adam"
         Name of a Keras optimizer: ``"adam"``, ``"adamw"``, ``"nadam"``, ``"adamax"``,
@@ -290,6 +309,8 @@ class SupervisedEmbeddingTransformer(
         **BaseNeuralEstimator._parameter_constraints,
         "task": [StrOptions({"auto", "classification", "regression"})],
         "skip_connections": ["boolean"],
+        "noise_stddev": [Interval(Real, 0, None, closed="left")],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "loss": [StrOptions({"auto", "crossentropy", "mse", "mae", "huber"})],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "cv": ["cv_object"],
@@ -302,15 +323,17 @@ class SupervisedEmbeddingTransformer(
         self,
         n_components=16,
         *,
-        hidden_layer_sizes=(128, 64),
+        hidden_layer_sizes=(256, 128),
         task="auto",
         activation="relu",
         dropout=0.0,
         batch_normalization=False,
         l1=0.0,
-        l2=0.0,
+        l2=1e-4,
         skip_connections=False,
+        noise_stddev=0.3,
         loss="auto",
+        label_smoothing=0.1,
         optimizer="adam",
         learning_rate=1e-3,
         learning_rate_schedule="plateau",
@@ -339,7 +362,9 @@ class SupervisedEmbeddingTransformer(
         self.l1 = l1
         self.l2 = l2
         self.skip_connections = skip_connections
+        self.noise_stddev = noise_stddev
         self.loss = loss
+        self.label_smoothing = label_smoothing
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.learning_rate_schedule = learning_rate_schedule
@@ -550,6 +575,7 @@ class SupervisedEmbeddingTransformer(
                 "l2": self.l2,
                 "skip_connections": self.skip_connections,
                 "reconstruct": self.reconstruction_weight > 0,
+                "noise_stddev": self.noise_stddev,
             }
             return
         from ._backend import import_keras
@@ -659,8 +685,10 @@ class SupervisedEmbeddingTransformer(
         if kind == "multiclass" or self._two_unit_binary:
             if self._outputs_probabilities:
                 return "sparse_categorical_crossentropy"
-            return softmax_crossentropy
-        return "binary_crossentropy" if self._outputs_probabilities else sigmoid_crossentropy
+            return functools.partial(softmax_crossentropy, label_smoothing=self.label_smoothing)
+        if self._outputs_probabilities:
+            return "binary_crossentropy"
+        return functools.partial(sigmoid_crossentropy, label_smoothing=self.label_smoothing)
 
     def _train_rows(self, source, target, weights, rows=None):
         """Train a network on ``rows`` (all when None); return the trained networks."""
