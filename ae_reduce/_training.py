@@ -402,9 +402,9 @@ learning_rate_schedule, callbacks, verbose :
     n_epochs = len(monitor.history["loss"])
     if n_epochs == epochs and monitor.still_improving:
         warnings.warn(
-            f"{estimator_name}: epochs={epochs} ran out before {monitor_name} stopped "
-            f"improving (it improved within the last patience={patience} epochs; best "
-            f"epoch {monitor.best_epoch}). Increase epochs to let the network converge.",
+            f"{estimator_name}: epochs={epochs} ran out before {monitor_name} went "
+            f"patience={patience} epochs without improving (best epoch "
+            f"{monitor.best_epoch}). Increase epochs to let the network converge.",
             ConvergenceWarning,
             stacklevel=_caller_level(),
         )

@@ -34,7 +34,9 @@ def test_auto_batch_size_is_resolved_from_the_training_rows(digits):
 
 def test_convergence_warning_when_epochs_run_out_while_improving(digits):
     X, _ = digits
-    with pytest.warns(ConvergenceWarning, match=r"epochs=3 ran out before val_loss"):
+    with pytest.warns(
+        ConvergenceWarning, match=r"epochs=3 ran out before val_loss went patience=20"
+    ):
         KerasAutoencoderTransformer(4, hidden_layer_sizes=(16,), epochs=3, random_state=0).fit(X)
 
 
