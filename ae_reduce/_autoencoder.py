@@ -98,7 +98,7 @@ class KerasAutoencoderTransformer(
 
     batch_size : int or "auto", default="auto"
         Rows per mini-batch. ``"auto"`` uses about 20 steps per epoch:
-        ``min(256, max(16, round(n_train / 20)))`` rows, where ``n_train`` is the
+        ``min(128, max(16, round(n_train / 20)))`` rows, where ``n_train`` is the
         number of training rows after the validation split. Small tables then get the
         many small steps they need, large ones full batches. The value used is stored
         in ``batch_size_``.

@@ -119,10 +119,12 @@ class SupervisedEmbeddingTransformer(
         outputs of all earlier hidden layers, concatenated (dense connections). Helps
         deeper stacks train.
 
-    noise_stddev : float, default=0.3
+    noise_stddev : float or "auto", default="auto"
         Standard deviation of the Gaussian noise added to the input during training, in
         the units of the input (a regulariser that suits standardised features). 0 adds
-        none.
+        none. ``"auto"`` is 0.3 for classification, where it measured best, and 0 for
+        regression, where any noise blurs the target's dependence on exact values
+        (Friedman-1: R^2 0.925 without noise, 0.894 with 0.3).
 
     loss : {"auto", "crossentropy", "mse", "mae", "huber"}, default="auto"
         Task loss. ``"auto"`` is the cross-entropy for classification (sigmoid for
@@ -148,7 +150,7 @@ class SupervisedEmbeddingTransformer(
 
     batch_size : int or "auto", default="auto"
         Rows per mini-batch. ``"auto"`` uses about 20 steps per epoch:
-        ``min(256, max(16, round(n_train / 20)))`` rows, where ``n_train`` is the
+        ``min(128, max(16, round(n_train / 20)))`` rows, where ``n_train`` is the
         number of training rows after the validation split. The value used is stored
         in ``batch_size_``.
 
@@ -309,7 +311,7 @@ class SupervisedEmbeddingTransformer(
         **BaseNeuralEstimator._parameter_constraints,
         "task": [StrOptions({"auto", "classification", "regression"})],
         "skip_connections": ["boolean"],
-        "noise_stddev": [Interval(Real, 0, None, closed="left")],
+        "noise_stddev": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "loss": [StrOptions({"auto", "crossentropy", "mse", "mae", "huber"})],
         "class_weight": [StrOptions({"balanced"}), dict, None],
@@ -331,7 +333,7 @@ class SupervisedEmbeddingTransformer(
         l1=0.0,
         l2=1e-4,
         skip_connections=False,
-        noise_stddev=0.3,
+        noise_stddev="auto",
         loss="auto",
         label_smoothing=0.1,
         optimizer="adam",
@@ -575,7 +577,7 @@ class SupervisedEmbeddingTransformer(
                 "l2": self.l2,
                 "skip_connections": self.skip_connections,
                 "reconstruct": self.reconstruction_weight > 0,
-                "noise_stddev": self.noise_stddev,
+                "noise_stddev": self._noise_stddev(target),
             }
             return
         from ._backend import import_keras
@@ -599,6 +601,11 @@ class SupervisedEmbeddingTransformer(
         layer = self.embedding_layer or self._default_embedding_layer(network)
         self._user_network = network
         self._network_config = {"architecture": network.to_json(), "embedding_layer": layer}
+
+    def _noise_stddev(self, target):
+        if self.noise_stddev != "auto":
+            return self.noise_stddev
+        return 0.3 if target.kind in CLASSIFICATION_KINDS else 0.0
 
     def _check_user_network(self, network, n_features, target):
         if len(network.inputs) != 1 or len(network.outputs) != 1:

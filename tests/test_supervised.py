@@ -432,3 +432,23 @@ def test_pickle_round_trip_in_a_fresh_process(blobs, tmp_path, custom):
     subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=300)
     np.testing.assert_array_equal(np.load(tmp_path / "embedding.npy"), estimator.transform(X))
     np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), estimator.predict_proba(X))
+
+
+def test_auto_input_noise_for_classification_only(blobs):
+    X, y = blobs
+    classifier = embedder(hidden_layer_sizes=(8,)).fit(X, y)
+    noise = [layer for layer in classifier.model_.layers if layer.name == "input_noise"]
+    assert [layer.stddev for layer in noise] == [0.3]
+    regressor = embedder(hidden_layer_sizes=(8,), task="regression").fit(X, y.astype(float))
+    assert "input_noise" not in [layer.name for layer in regressor.model_.layers]
+    explicit = embedder(hidden_layer_sizes=(8,), noise_stddev=0.0).fit(X, y)
+    assert "input_noise" not in [layer.name for layer in explicit.model_.layers]
+
+
+def test_label_smoothing_changes_the_classification_loss(blobs):
+    X, y = blobs
+    smooth = embedder(hidden_layer_sizes=(8,)).fit(X, y)
+    sharp = embedder(hidden_layer_sizes=(8,), label_smoothing=0.0).fit(X, y)
+    # Same seed, same network: only the targets of the cross-entropy differ.
+    assert smooth.history_["loss"][0] != pytest.approx(sharp.history_["loss"][0], rel=1e-6)
+    assert smooth.score(X, y) > 0.8

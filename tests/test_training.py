@@ -16,7 +16,7 @@ SMALL = {"hidden_layer_sizes": (16,), "epochs": 5, "random_state": 0}
 
 
 @pytest.mark.parametrize(
-    "n_rows, expected", [(1, 16), (100, 16), (320, 16), (1617, 81), (5120, 256), (10**6, 256)]
+    "n_rows, expected", [(1, 16), (100, 16), (320, 16), (1617, 81), (2560, 128), (10**6, 128)]
 )
 def test_auto_batch_size_rule(n_rows, expected):
     from ae_reduce._training import auto_batch_size
