@@ -329,11 +329,13 @@ class KerasAutoencoderTransformer(
         from sklearn.decomposition import PCA
 
         random_state = check_random_state(self.random_state)
-        if source.in_memory_dense or source.n_samples <= _PCA_ROWS:
-            rows = source.rows(0, source.n_samples, dtype=np.float64)
+        if source.in_memory_dense:
+            rows = source.data  # already validated: no copy
+        elif source.n_samples <= _PCA_ROWS:
+            rows = source.rows(0, source.n_samples)
         else:
             picked = np.sort(random_state.choice(source.n_samples, _PCA_ROWS, replace=False))
-            rows = source.take(picked).astype(np.float64)
+            rows = source.take(picked)
         n_found = min(self.n_components, *rows.shape)
         pca = PCA(n_found, random_state=random_state).fit(rows)
         components = np.zeros((self.n_components, source.n_features))
