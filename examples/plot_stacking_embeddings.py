@@ -36,7 +36,7 @@ def with_embedding(cv):
     embedding = make_pipeline(
         StandardScaler(),
         SupervisedEmbeddingTransformer(
-            n_components=16, hidden_layer_sizes=(128,), epochs=30, cv=cv, random_state=0
+            n_components=16, hidden_layer_sizes=(128,), patience=10, cv=cv, random_state=0
         ),
     )
     features = FeatureUnion([("raw", FunctionTransformer()), ("embedding", embedding)])
@@ -68,8 +68,9 @@ plt.show()
 # ------------------
 # On the digits the raw-pixel booster is already strong, so the room for the embedding
 # is small. In our run (3 folds, 2 CPU cores) the booster scored 0.964 on the raw pixels,
-# 0.961 with the cross-fitted embedding and 0.959 with the in-sample one: the embedding
-# did not help here, and the differences are within one standard deviation across folds.
+# 0.973 with the cross-fitted embedding and 0.969 with the in-sample one: the
+# cross-fitted embedding helped by about a point, about two standard deviations across
+# folds, and the in-sample one helped less.
 #
 # The cross-fitted embedding is the honest variant: its training features come from
 # networks that did not see the rows' labels, as the test rows' features do. The
