@@ -25,12 +25,13 @@ class KerasAutoencoderTransformer(
     :meth:`inverse_transform` decodes it, as :class:`~sklearn.decomposition.PCA` does
     with its components.
 
-    By default (``init="pca"``) the code is a linear projection of the input plus a
+    By default (``init="pca"``) the code is PCA's projection of the input plus a
     nonlinear branch through ``hidden_layer_sizes``, and the reconstruction a linear
     map of the code plus a mirrored nonlinear branch. The linear parts start as PCA's
     projection and reconstruction and the branches start at zero, so the untrained
     network *is* PCA and training, with early stopping on held-out rows, only moves
-    from there when it reconstructs better.
+    from there when it reconstructs better. The projection itself is kept fixed, so
+    distances between codes keep PCA's geometry plus the learned corrections.
 
     Training uses Keras 3 with the TensorFlow backend, on a GPU when one is visible.
     Scale the input first (for example with :class:`~sklearn.preprocessing.StandardScaler`):
@@ -78,8 +79,10 @@ class KerasAutoencoderTransformer(
         training rows (centring, projection on the top components, their transpose and
         the mean back) beside nonlinear residual branches whose last layers start at
         zero; the untrained network equals PCA (exactly so with
-        ``output_activation="linear"``). Sparse matrices and memory maps take the PCA
-        of at most 20,000 randomly drawn rows. ``"random"``: a plain stack of randomly
+        ``output_activation="linear"``). The encoder's projection stays fixed
+        (trainable only when ``hidden_layer_sizes`` is empty, a linear autoencoder).
+        Sparse matrices and memory maps take the PCA of at most 20,000 randomly drawn
+        rows. ``"random"``: a plain stack of randomly
         initialised layers through the code, and a mirrored decoder.
 
     loss : {"mse", "mae", "huber", "binary_crossentropy"}, default="mse"

@@ -155,7 +155,8 @@ def build_autoencoder(
         residual branch through the hidden layers, and the reconstruction a linear map
         of the code plus a mirrored residual branch. The residual branches' last layers
         start at zero, so with ``mean`` and ``components`` the untrained network is
-        exactly PCA.
+        exactly PCA. With hidden layers the projection is not trained: the code is
+        PCA's projection plus what the nonlinear branch learns to add.
     seed : int
         Seed of every initialiser and stochastic layer.
     dtype : str, default="float32"
@@ -183,7 +184,12 @@ def build_autoencoder(
     if noise_stddev > 0:
         x = keras.layers.GaussianNoise(noise_stddev, seed=seed, name="input_noise", dtype=dtype)(x)
     if init == "pca":
-        code = _residual_sum(x, hidden_layer_sizes, n_components, "code", seed, block)
+        # The projection stays PCA's: reconstruction alone does not pin down the code's
+        # linear geometry (the decoder can undo any mixing of its units), and a drifting
+        # projection made a worse input for distance-based methods such as t-SNE.
+        code = _residual_sum(
+            x, hidden_layer_sizes, n_components, "code", seed, block, trainable=False
+        )
         if l1 > 0:
             code = keras.layers.ActivityRegularization(l1=l1, name="code_l1", dtype=dtype)(code)
     else:
@@ -221,13 +227,15 @@ def build_autoencoder(
     return autoencoder, encoder, decoder
 
 
-def _residual_sum(x, hidden_layer_sizes, units, name, seed, block):
+def _residual_sum(x, hidden_layer_sizes, units, name, seed, block, trainable=True):
     """A linear map of ``x`` plus a zero-initialised nonlinear branch through hidden blocks.
 
-    The linear layer is ``{name}_linear``; without hidden layers it is the whole map.
+    The linear layer is ``{name}_linear``; without hidden layers it is the whole map and
+    always trainable, otherwise ``trainable`` says whether it trains.
     """
     linear = keras.layers.Dense(
         units,
+        trainable=trainable or not hidden_layer_sizes,
         kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 101),
         kernel_regularizer=_regularizer(0.0, block["l2"]),
         name=f"{name}_linear",

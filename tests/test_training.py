@@ -237,3 +237,19 @@ def test_a_fit_that_never_beats_its_start_returns_the_start(digits):
         model.fit(X)  # a learning rate far too high: every epoch is worse than PCA
     assert model.best_epoch_ == 0
     np.testing.assert_allclose(model.transform(X), pca.transform(X), atol=1e-4)
+
+
+def test_the_code_keeps_pca_projection_plus_a_learned_branch(digits):
+    # Regression: a trained projection drifted from PCA's geometry (the decoder can undo
+    # any mixing of the code) and made a worse t-SNE input than PCA.
+    X, _ = digits
+    pca = PCA(4).fit(X)
+    model = KerasAutoencoderTransformer(4, hidden_layer_sizes=(16,), epochs=30, random_state=0)
+    model.fit(X)
+    kernel, bias = model.encoder_.get_layer("code_linear").get_weights()
+    np.testing.assert_allclose(kernel, pca.components_.T, atol=1e-5)
+    np.testing.assert_allclose(bias, -pca.mean_ @ pca.components_.T, atol=1e-5)
+    assert model.best_epoch_ > 0  # the branch did learn something
+    assert not np.allclose(model.transform(X), pca.transform(X), atol=1e-3)
+    linear = KerasAutoencoderTransformer(4, hidden_layer_sizes=(), epochs=30, random_state=0)
+    assert linear.fit(X).encoder_.get_layer("code_linear").trainable
