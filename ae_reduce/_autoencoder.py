@@ -3,6 +3,7 @@
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_random_state
@@ -324,23 +325,32 @@ class KerasAutoencoderTransformer(
     def _principal_components(self, source):
         """PCA's mean and ``n_components`` directions: the network's starting point.
 
-        Dense data in memory gets the exact PCA of every row; sparse matrices and memory
-        maps that of at most ``_PCA_ROWS`` rows drawn at random, read into memory. When
-        there are fewer rows or features than ``n_components``, the missing directions
-        are zero: those code units start silent and are left to the residual branch.
+        Dense data in memory gets the exact PCA of every row. Sparse matrices stay sparse
+        (scikit-learn's ARPACK solver centres them implicitly), and memory maps and
+        sparse matrices of more than ``_PCA_ROWS`` rows contribute that many rows drawn
+        at random. When there are fewer rows or features than ``n_components``, the
+        missing directions are zero: those code units are left to the residual branch.
         """
         from sklearn.decomposition import PCA
 
         random_state = check_random_state(self.random_state)
-        if source.in_memory_dense:
-            rows = source.data  # already validated: no copy
-        elif source.n_samples <= _PCA_ROWS:
-            rows = source.rows(0, source.n_samples)
-        else:
+        data = source.data
+        if source.n_samples > _PCA_ROWS and not source.in_memory_dense:
             picked = np.sort(random_state.choice(source.n_samples, _PCA_ROWS, replace=False))
-            rows = source.take(picked)
-        n_found = min(self.n_components, *rows.shape)
-        pca = PCA(n_found, random_state=random_state).fit(rows)
+            data = data[picked] if sp.issparse(data) else source.take(picked)
+        elif source.file is not None:
+            data = source.rows(0, source.n_samples)
+        n_found = min(self.n_components, *data.shape)
+        solver = "auto"
+        if sp.issparse(data):
+            if n_found < min(data.shape):
+                solver = "arpack"
+            else:  # ARPACK needs fewer components than rows and columns: a tiny matrix
+                data = data.toarray()
+        # One row or constant columns have no variance to explain: the explained
+        # variance ratio divides by zero, which does not matter here.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pca = PCA(n_found, svd_solver=solver, random_state=random_state).fit(data)
         components = np.zeros((self.n_components, source.n_features))
         components[:n_found] = pca.components_
         return {"mean": pca.mean_, "components": components}

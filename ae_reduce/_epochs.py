@@ -10,6 +10,8 @@ model and reused by every later fit of the same architecture.
 Imported only from ``fit``: it loads TensorFlow at import time.
 """
 
+import functools
+
 import numpy as np
 
 from ._backend import import_keras
@@ -72,8 +74,11 @@ class CompiledEpochs:
         self.model = model
         self.losses = loss_functions(loss)
         self.reconstruct = reconstruct
-        self._train_epoch = tf.function(self._epoch, reduce_retracing=True)
-        self._evaluate = tf.function(self._evaluation, reduce_retracing=True)
+        # Partials, not bound methods: TensorFlow counts traces per code object, so every
+        # new architecture's first trace would add up to a "frequent retracing" warning
+        # across instances, although each instance traces only once or twice.
+        self._train_epoch = tf.function(functools.partial(self._epoch), reduce_retracing=True)
+        self._evaluate = tf.function(functools.partial(self._evaluation), reduce_retracing=True)
 
     # -- graph bodies -----------------------------------------------------------------
 

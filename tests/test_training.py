@@ -253,3 +253,23 @@ def test_the_code_keeps_pca_projection_plus_a_learned_branch(digits):
     assert not np.allclose(model.transform(X), pca.transform(X), atol=1e-3)
     linear = KerasAutoencoderTransformer(4, hidden_layer_sizes=(), epochs=30, random_state=0)
     assert linear.fit(X).encoder_.get_layer("code_linear").trainable
+
+
+def test_a_grid_of_architectures_prints_no_retracing_warning():
+    # Regression: each architecture's first trace counted towards TensorFlow's
+    # "frequent retracing" warning, which a grid search over widths then printed.
+    import subprocess
+    import sys
+
+    script = (
+        "import warnings, numpy as np\n"
+        "from ae_reduce import KerasAutoencoderTransformer\n"
+        "warnings.simplefilter('ignore')\n"
+        "X = np.random.RandomState(0).normal(size=(200, 6))\n"
+        "for width in range(4, 11):\n"
+        "    KerasAutoencoderTransformer(2, hidden_layer_sizes=(width,), epochs=2).fit(X)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=600
+    )
+    assert "retracing" not in result.stderr
