@@ -111,13 +111,13 @@ def build_autoencoder(
     n_components,
     *,
     hidden_layer_sizes,
-    activation,
-    output_activation,
-    dropout,
-    batch_normalization,
-    l1,
-    l2,
-    noise_stddev,
+    activation="relu",
+    output_activation="linear",
+    dropout=0.0,
+    batch_normalization=False,
+    l1=0.0,
+    l2=0.0,
+    noise_stddev=0.0,
     init="random",
     seed,
     dtype="float32",
@@ -134,19 +134,19 @@ def build_autoencoder(
         Width of the linear code layer.
     hidden_layer_sizes : tuple of int
         Widths of the encoder's hidden layers; the decoder uses them in reverse.
-    activation : str or callable
+    activation : str or callable, default="relu"
         Activation of the hidden layers.
-    output_activation : str or callable
+    output_activation : str or callable, default="linear"
         Activation of the reconstruction layer.
-    dropout : float
+    dropout : float, default=0.0
         Dropout rate after each hidden layer.
-    batch_normalization : bool
+    batch_normalization : bool, default=False
         Whether hidden layers use batch normalisation.
-    l1 : float
+    l1 : float, default=0.0
         L1 penalty on the code activations (a sparse autoencoder).
-    l2 : float
+    l2 : float, default=0.0
         L2 penalty on all kernels.
-    noise_stddev : float
+    noise_stddev : float, default=0.0
         Standard deviation of Gaussian noise added to the input during training (a
         denoising autoencoder); 0 adds none.
     init : {"random", "pca"}, default="random"
