@@ -303,10 +303,28 @@ def fit_inputs(source, targets, sample_weight, train, validation, batch_size, se
     return kwargs
 
 
-def _array_inputs(source, targets, sample_weight, rows):
+def take_rows(source, targets, sample_weight, rows):
+    """The given rows of the inputs, of each target and of each sample weight.
+
+    Returns
+    -------
+    x : ndarray
+        The input rows, float32.
+    targets : list
+        One entry per target: its rows, or the very same ``x`` for :data:`RECONSTRUCT`.
+    weights : list of ndarray or None
+        One entry per target, when ``sample_weight`` is given.
+    """
     everything = len(rows) == source.n_samples
     x = source.rows(0, source.n_samples) if everything else source.take(rows)
-    inputs = {"x": x, "y": _structure([_pick(t, rows, x) for t in targets])}
-    if sample_weight is not None:
-        inputs["sample_weight"] = _structure([w[rows] for w in sample_weight])
+    picked = [_pick(t, rows, x) for t in targets]
+    weights = None if sample_weight is None else [w[rows] for w in sample_weight]
+    return x, picked, weights
+
+
+def _array_inputs(source, targets, sample_weight, rows):
+    x, picked, weights = take_rows(source, targets, sample_weight, rows)
+    inputs = {"x": x, "y": _structure(picked)}
+    if weights is not None:
+        inputs["sample_weight"] = _structure(weights)
     return inputs

@@ -15,6 +15,7 @@ import functools
 import numpy as np
 
 from ._backend import import_keras
+from ._data import take_rows
 
 keras = import_keras()
 import tensorflow as tf  # noqa: E402  (after import_keras has configured TensorFlow)
@@ -134,17 +135,15 @@ class CompiledEpochs:
         Targets that are the input itself are passed as None and read from the input
         rows inside the graph, so the data is held once.
         """
-        x = source.rows(0, source.n_samples) if len(rows) == source.n_samples else source.take(rows)
+        x, picked, weights = take_rows(source, targets, sample_weight, rows)
         as_tensor = tf.convert_to_tensor
         target_tensors = [
-            None if reconstruct else as_tensor(np.asarray(target)[rows])
-            for target, reconstruct in zip(targets, self.reconstruct, strict=True)
+            None if reconstruct else as_tensor(target)
+            for target, reconstruct in zip(picked, self.reconstruct, strict=True)
         ]
         weight_tensors = None
-        if sample_weight is not None:
-            weight_tensors = [
-                as_tensor(np.asarray(w, dtype=np.float32)[rows]) for w in sample_weight
-            ]
+        if weights is not None:
+            weight_tensors = [as_tensor(np.asarray(w, dtype=np.float32)) for w in weights]
         return as_tensor(x), target_tensors, weight_tensors
 
     def train_epoch(self, data, batch_size, seed):
