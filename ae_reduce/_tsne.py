@@ -10,6 +10,7 @@ parameters stored as given, validation in ``fit``, ``n_features_in_``, a
 openTSNE is an optional dependency (the ``tsne`` extra); it is imported inside ``fit``.
 """
 
+import sys
 import warnings
 from numbers import Integral, Real
 
@@ -27,6 +28,42 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 _FFT_METHODS = frozenset({"fft", "FFT", "interpolation"})
 _BH_METHODS = frozenset({"bh", "BH", "barnes-hut"})
 
+#: Largest distance between rows that t-SNE is given. openTSNE fits each row's Gaussian
+#: to its neighbours' distances in float64, but adds machine epsilon to the Gaussian's
+#: sum, which is about 1 / distance: the affinities' relative error grows in proportion
+#: to the neighbours' distances. Measured: 1e-4 at 1e10, 1% at 1e12, 20% at 1e14, NaN
+#: from about 1e17 (every Gaussian underflows); from about 1e154 the squared distances
+#: overflow and the neighbour search breaks. The check bounds the largest distance,
+#: which exceeds the neighbours' distances, so typical data fares far better than 1%.
+_MAX_DISTANCE = 1e12
+
+
+def _largest_perplexity(n_samples):
+    """openTSNE's bound: three neighbours per unit of perplexity, among the other rows."""
+    return (n_samples - 1) / 3
+
+
+def _largest_distance(lower, upper, metric, metric_params):
+    """Distance between the opposite corners ``lower`` and ``upper`` of a box of rows.
+
+    For Euclidean and the other Minkowski metrics no two rows inside the box are further
+    apart; scale-free metrics (cosine, correlation) stay small whatever the data's scale.
+    Returns None where scikit-learn cannot evaluate the metric.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if isinstance(metric, str) and metric in ("euclidean", "l2"):
+            # hypot does not overflow where the sum of squares would.
+            return float(np.hypot.reduce(upper - lower))
+        from sklearn.metrics import pairwise_distances
+
+        try:
+            distance = pairwise_distances(
+                lower[np.newaxis], upper[np.newaxis], metric=metric, **(metric_params or {})
+            )[0, 0]
+        except (ValueError, TypeError):
+            return None
+    return None if np.isnan(distance) else float(distance)
+
 
 def _import_opentsne():
     try:
@@ -37,6 +74,61 @@ def _import_opentsne():
             "pip install 'ae-reduce[tsne]' (or pip install openTSNE)."
         ) from error
     return openTSNE
+
+
+def _caller_stacklevel():
+    """``stacklevel`` that points a warning at the first caller outside this package.
+
+    Frames of scikit-learn (its fit and output wrappers, a pipeline) are passed over
+    too, so the warning shows the user's own line.
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(
+        ("ae_reduce.", "sklearn.")
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _check_positions(positions, method):
+    if not np.isfinite(positions).all():
+        raise ValueError(
+            f"openTSNE's {method} gave NaN or infinite positions; check the scale of the "
+            "data, and scale it first if need be, for example with StandardScaler."
+        )
+
+
+class _CallbackRunner:
+    """The user's callbacks as one openTSNE callback that notes where they stopped.
+
+    When a callback returns True, openTSNE ends the whole optimisation but keeps neither
+    the iteration nor the divergence; this records both, and the phase, which openTSNE
+    announces by calling ``optimization_about_to_start`` on every callback.
+    """
+
+    def __init__(self, callbacks):
+        self.callbacks = [callbacks] if callable(callbacks) else list(callbacks)
+        for callback in self.callbacks:
+            if not callable(callback):
+                raise TypeError(
+                    "callbacks must be a callable or a list of callables, got an item "
+                    f"of type {type(callback).__name__}: {callback!r}."
+                )
+        self.phase = 0
+        self.stopped_at = None
+
+    def optimization_about_to_start(self):
+        self.phase += 1
+        for callback in self.callbacks:
+            getattr(callback, "optimization_about_to_start", lambda: None)()
+
+    def __call__(self, iteration, kl_divergence, embedding):
+        for callback in self.callbacks:
+            # Like openTSNE: the first callback that says stop ends the round.
+            if callback(iteration, kl_divergence, embedding):
+                self.stopped_at = (self.phase, iteration, kl_divergence)
+                return True
+        return False
 
 
 class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -60,9 +152,9 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         gradient (``negative_gradient_method="bh"`` or ``"auto"``).
 
     perplexity : float, default=30.0
-        Roughly the number of neighbours whose distances the map preserves. Must be
-        below ``(n_samples - 1) / 3``; a larger value is lowered to that bound with a
-        warning, and the value used is kept as ``perplexity_``.
+        Roughly the number of neighbours whose distances the map preserves. At most
+        ``(n_samples - 1) / 3``, openTSNE's bound; a larger value is lowered to that
+        bound with a warning, and the value used is kept as ``perplexity_``.
 
     learning_rate : "auto" or float, default="auto"
         Step size of the optimisation. ``"auto"`` uses ``n_samples / exaggeration``
@@ -119,8 +211,12 @@ default="auto"
 
     callbacks : callable or list of callable, default=None
         Functions called as ``callback(iteration, kl_divergence, embedding)`` every
-        ``callbacks_every_iters`` iterations during :meth:`fit`; one that returns True
-        stops the current phase. They are not kept in the fitted model.
+        ``callbacks_every_iters`` iterations during :meth:`fit`, where ``iteration``
+        counts from 1 within each phase. One that returns True ends the whole
+        optimisation there, before that iteration's step: the rest of the phase, and
+        the normal phase too when it returns True during early exaggeration, are
+        skipped, and the map is kept as it is (``n_iter_`` and ``kl_divergence_``
+        describe it). They are not kept in the fitted model.
 
     callbacks_every_iters : int, default=50
         Iterations between calls of ``callbacks``.
@@ -146,7 +242,8 @@ default="auto"
         Kullback-Leibler divergence of the fitted map, t-SNE's objective.
 
     n_iter_ : int
-        Number of optimisation iterations run in both phases.
+        Number of optimisation steps run in both phases:
+        ``early_exaggeration_iter + n_iter``, or fewer when a callback stopped the fit.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -162,6 +259,12 @@ default="auto"
 
     Notes
     -----
+    t-SNE depends only on the distances between rows, but openTSNE computes its
+    affinities accurately only for distances up to about 1e12: :meth:`fit` and
+    :meth:`transform` raise a ValueError for data whose rows may lie further apart
+    (scale it first, for example with :class:`~sklearn.preprocessing.StandardScaler`).
+    When :meth:`fit` raises, an estimator fitted before keeps its earlier map.
+
     ``fit_transform(X)`` returns the optimised training positions, whereas
     ``fit(X).transform(X)`` places the rows of `X` again as if they were new, so the
     two differ (as for any non-parametric map).
@@ -291,18 +394,34 @@ default="auto"
         return np.array(self._fit(X))
 
     def _fit(self, X):
+        # validate_data sets n_features_in_ at once and openTSNE can fail late (a
+        # callback may raise): an error puts back the estimator exactly as it was, so a
+        # fitted map stays usable and an unfitted estimator stays unfitted.
+        state = dict(self.__dict__)
+        try:
+            return self._fit_map(X)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+
+    def _fit_map(self, X):
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=4)
         openTSNE = _import_opentsne()
         n_samples, n_features = X.shape
-        self.perplexity_ = self._effective_perplexity(n_samples)
+        bounds = (X.min(axis=0), X.max(axis=0))
+        self._check_distances(*bounds, "X")
+        perplexity = self._effective_perplexity(n_samples)
         initialization = self.initialization
         if isinstance(initialization, str) and initialization == "pca":
-            if n_features < self.n_components:
-                # PCA cannot give more components than there are features.
+            # PCA cannot give more components than there are features, and openTSNE
+            # divides PCA's positions by their spread, which identical rows do not have.
+            if n_features < self.n_components or np.array_equal(*bounds):
                 initialization = "spectral"
+        runner = None if self.callbacks is None else _CallbackRunner(self.callbacks)
         tsne = openTSNE.TSNE(
             n_components=self.n_components,
-            perplexity=self.perplexity_,
+            perplexity=perplexity,
             learning_rate=self.learning_rate,
             early_exaggeration_iter=self.early_exaggeration_iter,
             early_exaggeration=self.early_exaggeration,
@@ -315,12 +434,13 @@ default="auto"
             neighbors=self.neighbors,
             negative_gradient_method=self._gradient_method(),
             n_jobs=1 if self.n_jobs is None else self.n_jobs,
-            callbacks=self.callbacks,
+            callbacks=runner,
             callbacks_every_iters=self.callbacks_every_iters,
             random_state=int(check_random_state(self.random_state).randint(2**31 - 1)),
             verbose=bool(self.verbose),
         )
         embedding = tsne.fit(X)
+        _check_positions(embedding, "fit")
         # openTSNE's transform re-centres the map in place before placing new points.
         # Centring once here makes that a no-op, so the training positions returned by
         # fit_transform and the positions of new points share one coordinate frame.
@@ -328,24 +448,45 @@ default="auto"
         # User callbacks may not pickle and belong to this fit only.
         embedding.gradient_descent_params["callbacks"] = None
         embedding.gradient_descent_params["use_callbacks"] = False
+        n_iter = self.early_exaggeration_iter + self.n_iter
+        kl_divergence = embedding.kl_divergence
+        if runner is not None and runner.stopped_at is not None:
+            phase, iteration, kl_divergence = runner.stopped_at
+            # openTSNE stops before the step of the iteration whose callback said so.
+            n_iter = iteration - 1 + (self.early_exaggeration_iter if phase == 2 else 0)
         self.embedding_ = embedding
-        self.kl_divergence_ = float(embedding.kl_divergence)
-        self.n_iter_ = int(self.early_exaggeration_iter + self.n_iter)
+        self.perplexity_ = perplexity
+        self.kl_divergence_ = float(kl_divergence)
+        self.n_iter_ = int(n_iter)
+        self._bounds = bounds
         return embedding
 
     def _effective_perplexity(self, n_samples):
-        # openTSNE lowers a too-large perplexity by itself, printing to stdout and
-        # producing a negative value for tiny data; lower it here, visibly.
-        largest = (n_samples - 1) / 3
+        # openTSNE lowers a too-large perplexity itself, but only in a log message;
+        # lower it here, visibly, and keep the value used.
+        largest = _largest_perplexity(n_samples)
         if self.perplexity <= largest:
             return float(self.perplexity)
         warnings.warn(
             f"perplexity={self.perplexity:g} is too large for {n_samples} samples; "
             f"using {largest:g}, the largest value that fits (n_samples - 1) / 3.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=_caller_stacklevel(),
         )
         return float(largest)
+
+    def _check_distances(self, lower, upper, name):
+        distance = _largest_distance(lower, upper, self.metric, self.metric_params)
+        if distance is None or distance <= _MAX_DISTANCE:
+            return
+        metric = self.metric if isinstance(self.metric, str) else "metric"
+        where = "apart" if name == "X" else "from the training rows or each other"
+        raise ValueError(
+            f"{name} contains values too large for t-SNE's distance computations: rows "
+            f"may lie up to {distance:.4g} {where} ({metric} distance), more than the "
+            f"{_MAX_DISTANCE:.0e} up to which openTSNE's affinities are accurate. Scale "
+            "the data first, for example with StandardScaler."
+        )
 
     def _gradient_method(self):
         method = self.negative_gradient_method
@@ -376,8 +517,15 @@ default="auto"
         """
         check_is_fitted(self, "embedding_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
+        lower, upper = X.min(axis=0), X.max(axis=0)
+        # Maps pickled before the training rows' bounds were kept check the new rows only.
+        if hasattr(self, "_bounds"):
+            lower, upper = np.minimum(lower, self._bounds[0]), np.maximum(upper, self._bounds[1])
+        self._check_distances(lower, upper, "X passed to transform")
         params = {"perplexity": min(5.0, self.perplexity_), **(self.transform_params or {})}
-        return np.array(self.embedding_.transform(X, **params))
+        placed = np.array(self.embedding_.transform(X, **params))
+        _check_positions(placed, "transform")
+        return placed
 
     @property
     def _n_features_out(self):
@@ -399,7 +547,8 @@ _DEFAULT_WIDTHS = {"pca": 50, "autoencoder": 32, "supervised": 16}
 def _default_perplexity(n_samples):
     if n_samples is None:
         return 30.0
-    return float(min(30.0, max(2.0, (n_samples - 1) / 3 - 1)))
+    # The floor only matters below TSNE's 4 rows, which fit refuses with a clear message.
+    return float(min(30.0, max(1.0, _largest_perplexity(n_samples))))
 
 
 def _default_tsne_params(n_samples):

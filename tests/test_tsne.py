@@ -2,6 +2,7 @@
 
 import importlib.util
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -122,12 +123,189 @@ def test_callbacks_run_during_fit_and_are_not_kept(raw_digits):
     pickle.dumps(tsne.embedding_)  # a lambda would not pickle if the map kept it
 
 
+def _stop_at_call(number):
+    calls = []
+
+    def callback(iteration, kl_divergence, embedding):
+        calls.append(iteration)
+        return len(calls) == number
+
+    return callback
+
+
+@pytest.mark.parametrize(
+    "stop_at_call, steps",
+    [
+        # Every 10 iterations: calls 1-5 fall in the 50 early-exaggeration iterations.
+        (2, {"early_exaggeration_iter": 19, "n_iter": 0}),
+        (7, {"early_exaggeration_iter": 50, "n_iter": 19}),
+    ],
+)
+def test_callback_returning_true_stops_the_whole_fit(raw_digits, stop_at_call, steps):
+    # Regression: a callback returning True made fit fail with a TypeError, and n_iter_
+    # reported the configured iterations instead of those run.
+    X, _ = raw_digits
+    stopped = TSNE(
+        random_state=0, callbacks=_stop_at_call(stop_at_call), callbacks_every_iters=10, **FAST
+    )
+    Z = stopped.fit_transform(X[:100])
+    assert stopped.n_iter_ == steps["early_exaggeration_iter"] + steps["n_iter"]
+    # openTSNE stops before the step of the stopping iteration, and skips every later
+    # phase: the map is the one of a fit that ran exactly n_iter_ steps.
+    reference = TSNE(random_state=0, **steps)
+    np.testing.assert_allclose(Z, reference.fit_transform(X[:100]), atol=1e-9)
+    assert stopped.kl_divergence_ == pytest.approx(reference.kl_divergence_, rel=1e-6)
+    assert stopped.transform(X[100:103]).shape == (3, 2)
+
+
+def test_n_iter_counts_both_phases_without_a_stop(raw_digits):
+    X, _ = raw_digits
+    tsne = TSNE(random_state=0, callbacks=[lambda *args: False], **FAST).fit(X[:100])
+    assert tsne.n_iter_ == 150
+
+
+def test_callbacks_hear_when_each_phase_starts(raw_digits):
+    X, _ = raw_digits
+
+    class Counter:
+        starts = 0
+
+        def optimization_about_to_start(self):
+            self.starts += 1
+
+        def __call__(self, iteration, kl_divergence, embedding):
+            return False
+
+    counter = Counter()
+    TSNE(random_state=0, callbacks=[counter], **FAST).fit(X[:100])
+    assert counter.starts == 2
+
+
+def test_callbacks_must_be_callable(raw_digits):
+    X, _ = raw_digits
+    with pytest.raises(TypeError, match="callbacks must be a callable or a list of callables"):
+        TSNE(callbacks=[print, 3], **FAST).fit(X[:100])
+
+
+def _snapshot(tsne):
+    return {name: value for name, value in vars(tsne).items() if name.endswith("_")}
+
+
+def _raise_at_first_call(*args):
+    raise RuntimeError("callback failed")
+
+
+@pytest.mark.parametrize(
+    "bad_fit",
+    [
+        lambda tsne, X: tsne.fit(np.where(np.eye(100, 64) == 1, np.nan, X[:100])),
+        lambda tsne, X: tsne.fit_transform(X[:100] * 1e20),
+        lambda tsne, X: tsne.fit(X[:3]),
+        lambda tsne, X: tsne.set_params(callbacks=_raise_at_first_call).fit(X[:100, :10]),
+    ],
+    ids=["nan", "too-large", "too-few-rows", "callback-raises"],
+)
+def test_failed_fit_keeps_the_earlier_state(raw_digits, bad_fit):
+    pd = pytest.importorskip("pandas")
+    X, _ = raw_digits
+    frame = pd.DataFrame(X[:150], columns=[f"pixel{i}" for i in range(64)])
+    tsne = TSNE(random_state=0, **FAST).fit(frame.iloc[:100])
+    before = _snapshot(tsne)
+    placed = tsne.transform(frame.iloc[100:105])
+    with pytest.raises((ValueError, RuntimeError)):
+        bad_fit(tsne, X)
+    after = _snapshot(tsne)
+    assert after.keys() == before.keys()
+    assert after["embedding_"] is before["embedding_"]
+    assert tsne.n_features_in_ == 64
+    assert list(tsne.feature_names_in_) == list(frame.columns)
+    np.testing.assert_array_equal(tsne.transform(frame.iloc[100:105]), placed)
+
+
+@pytest.mark.parametrize(
+    "data, params",
+    [
+        (np.full((100, 64), np.nan), {}),
+        (np.ones((100, 64)) * np.arange(100)[:, None] * 1e20, {}),
+        (None, {"callbacks": _raise_at_first_call}),
+    ],
+    ids=["nan", "too-large", "callback-raises"],
+)
+def test_failed_fit_leaves_an_unfitted_estimator_unfitted(raw_digits, data, params):
+    X, _ = raw_digits
+    tsne = TSNE(random_state=0, **FAST, **params)
+    with pytest.raises((ValueError, RuntimeError)):
+        tsne.fit(X[:100] if data is None else data)
+    assert _snapshot(tsne) == {}
+    with pytest.raises(NotFittedError):
+        tsne.transform(X[:5])
+
+
 def test_too_large_perplexity_is_lowered_with_a_warning(raw_digits):
     X, _ = raw_digits
     with pytest.warns(UserWarning, match="perplexity=30 is too large for 40 samples"):
         tsne = TSNE(random_state=0, **FAST).fit(X[:40])
     assert tsne.perplexity_ == pytest.approx(13.0)
     assert tsne.transform(X[40:45]).shape == (5, 2)
+
+
+@pytest.mark.parametrize("method", ["fit", "fit_transform"])
+def test_perplexity_warning_points_at_the_callers_line(raw_digits, method):
+    X, _ = raw_digits
+    with pytest.warns(UserWarning, match="perplexity=30 is too large") as record:
+        getattr(TSNE(random_state=0, **FAST), method)(X[:40])
+    assert record[0].filename == __file__
+
+
+@pytest.mark.parametrize("n_samples", [5, 6, 40, 61])
+def test_helper_picks_the_perplexity_bound_that_fit_uses(raw_digits, n_samples):
+    # Regression: the helper's bound was one below fit's, (n_samples - 1) / 3, and its
+    # floor of 2 made fit lower the helper's own choice with a warning on tiny data.
+    X, _ = raw_digits
+    pipeline = make_tsne_pipeline(None, shape=(n_samples, 64), tsne_params=FAST)
+    assert pipeline["tsne"].perplexity == pytest.approx((n_samples - 1) / 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pipeline.fit(X[:n_samples])
+    assert pipeline["tsne"].perplexity_ == pipeline["tsne"].perplexity
+    with pytest.warns(UserWarning, match="perplexity=1000 is too large"):
+        largest = TSNE(perplexity=1000, **FAST).fit(X[:n_samples]).perplexity_
+    assert largest == pytest.approx(pipeline["tsne"].perplexity)
+
+
+@pytest.mark.parametrize("scale", [1e13, 1e20, 1e200])
+@pytest.mark.parametrize("method", ["fit", "fit_transform"])
+def test_values_too_large_for_distances_raise(raw_digits, scale, method):
+    # Regression: 1e20 gave an all-NaN map, 1e200 a reshape error inside openTSNE.
+    X, _ = raw_digits
+    match = "too large for t-SNE's distance computations.*StandardScaler"
+    with pytest.raises(ValueError, match=match):
+        getattr(TSNE(random_state=0, **FAST), method)(X[:100] * scale)
+
+
+def test_large_but_accurate_scales_still_fit(raw_digits):
+    X, _ = raw_digits
+    Z = TSNE(random_state=0, **FAST).fit_transform(X[:100] / 16 * 1e9)
+    assert np.isfinite(Z).all()
+
+
+@pytest.mark.parametrize("rows", ["scaled", "offset"])
+def test_transform_rejects_rows_too_far_for_distances(raw_digits, rows):
+    # Regression: transform returned NaN for such rows.
+    X, _ = raw_digits
+    tsne = TSNE(random_state=0, **FAST).fit(X[:100])
+    new = X[100:105] * 1e20 if rows == "scaled" else X[100:105] + 1e13
+    with pytest.raises(ValueError, match="X passed to transform contains values too large"):
+        tsne.transform(new)
+    assert np.isfinite(tsne.transform(X[100:105])).all()
+
+
+def test_identical_rows_give_a_finite_map():
+    # Regression: openTSNE's PCA start divides by the rows' spread, giving NaN.
+    X = np.ones((20, 3))
+    tsne = TSNE(perplexity=3, random_state=0, **FAST)
+    assert np.isfinite(tsne.fit_transform(X)).all()
+    assert np.isfinite(tsne.transform(X[:2])).all()
 
 
 @pytest.mark.parametrize(
