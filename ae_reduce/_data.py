@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import validate_data
 
 #: Rows per block when data is read in pieces for inference or checks.
@@ -115,24 +116,36 @@ def _file_backing(X):
     return os.fspath(path), mapped_from + (X.ctypes.data - mapping_address)
 
 
-def _check_finite_in_chunks(source, name):
-    for start in range(0, source.n_samples, CHUNK_ROWS):
-        block = source.rows(start, min(start + CHUNK_ROWS, source.n_samples))
-        if not np.isfinite(block).all():
-            raise ValueError(f"Input {name} contains NaN or infinity.")
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _check_float32_range(data, name):
+def _largest_magnitude(values):
+    # max and -min spare the copy that np.abs would make of a large array.
+    return float(max(values.max(), -values.min())) if values.size else 0.0
+
+
+def _check_float32_range(largest, dtype, name):
     """Reject finite values that float32, the network's precision, would make infinite."""
-    values = data.data if sp.issparse(data) else data
-    if values.dtype == np.float64 and values.size:
-        largest = np.abs(values).max()
-        if largest > np.finfo(np.float32).max:
-            raise ValueError(
-                f"Input {name} contains values too large for float32 (largest absolute "
-                f"value {largest:.3g}); the network computes in float32. Scale the data, "
-                "for example with StandardScaler."
-            )
+    if dtype == np.float64 and largest > _FLOAT32_MAX:
+        raise ValueError(
+            f"Input {name} contains values too large for float32 (largest absolute value "
+            f"{largest:.3g}, float32 holds up to {_FLOAT32_MAX:.3g}); the network "
+            "computes in float32. Scale the data, for example with StandardScaler."
+        )
+
+
+def _check_file_in_chunks(estimator, source, name):
+    """The checks ``validate_data`` would make, a block of rows at a time.
+
+    Blocks are read in the file's own precision, so that a finite float64 value beyond
+    float32's range is reported as such and not as the infinity a cast would make of it.
+    """
+    largest = 0.0
+    for start in range(0, source.n_samples, CHUNK_ROWS):
+        block = source._read(start, min(start + CHUNK_ROWS, source.n_samples))
+        assert_all_finite(block, estimator_name=type(estimator).__name__, input_name=name)
+        largest = max(largest, _largest_magnitude(block))
+    _check_float32_range(largest, source.data.dtype, name)
 
 
 def check_input(estimator, X, *, reset, name="X"):
@@ -167,9 +180,10 @@ def check_input(estimator, X, *, reset, name="X"):
     source = Source(data, file=file)
     if file is not None:
         # Checking a large memory map through the mapping would pull every page in.
-        _check_finite_in_chunks(source, name)
+        _check_file_in_chunks(estimator, source, name)
     else:
-        _check_float32_range(data, name)
+        values = data.data if sp.issparse(data) else data
+        _check_float32_range(_largest_magnitude(values), values.dtype, name)
     return source
 
 

@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
-from ae_reduce import KerasAutoencoderTransformer
+from ae_reduce import KerasAutoencoderTransformer, SupervisedEmbeddingTransformer
 
 SMALL = {"hidden_layer_sizes": (8,), "epochs": 2, "random_state": 0}
 X = np.random.RandomState(0).normal(size=(50, 6))
@@ -78,3 +79,61 @@ def test_wrong_number_of_features_after_fit():
         model.inverse_transform(np.zeros((4, 3)))
     with pytest.raises(ValueError, match="NaN"):
         model.inverse_transform(np.full((4, 2), np.nan))
+
+
+ESTIMATORS = {
+    "autoencoder": lambda: KerasAutoencoderTransformer(n_components=2, **SMALL),
+    "supervised": lambda: SupervisedEmbeddingTransformer(n_components=2, cv=None, **SMALL),
+}
+LABELS = np.arange(50) % 2
+
+
+def _fit(name, data):
+    estimator = ESTIMATORS[name]()
+    return estimator.fit(data, LABELS) if name == "supervised" else estimator.fit(data)
+
+
+def _store(data, storage, tmp_path):
+    if storage == "array":
+        return data
+    if storage == "csr":
+        return sp.csr_matrix(data)
+    path = tmp_path / "X.dat"
+    writer = np.memmap(path, dtype=data.dtype, mode="w+", shape=data.shape)
+    writer[:] = data
+    writer.flush()
+    del writer
+    return np.memmap(path, dtype=data.dtype, mode="r", shape=data.shape)
+
+
+@pytest.mark.parametrize("storage", ["array", "csr", "memmap"])
+@pytest.mark.parametrize("name", ["autoencoder", "supervised"])
+def test_values_beyond_float32_are_named_as_such(tmp_path, name, storage):
+    # Regression: a memory map holding a finite 1e300 was reported as "NaN or infinity"
+    # because its blocks were cast to float32 before being checked.
+    data = X.copy()
+    data[3, 2], data[40, 5] = 1e300, -5e300
+    message = (
+        r"Input X contains values too large for float32 \(largest absolute value 5e\+300, "
+        r"float32 holds up to 3\.4e\+38\); the network computes in float32\. Scale the data"
+    )
+    with pytest.raises(ValueError, match=message):
+        _fit(name, _store(data, storage, tmp_path))
+    fitted = _fit(name, X)
+    with pytest.raises(ValueError, match=message):
+        fitted.transform(_store(data, storage, tmp_path))
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [(np.nan, "Input X contains NaN"), (np.inf, "Input X contains infinity")],
+)
+@pytest.mark.parametrize("name", ["autoencoder", "supervised"])
+def test_memory_maps_report_nan_and_infinity_like_arrays(tmp_path, name, value, message):
+    data = X.copy()
+    data[7, 1] = value
+    with pytest.raises(ValueError, match=message) as from_array:
+        _fit(name, data)
+    with pytest.raises(ValueError, match=message) as from_file:
+        _fit(name, _store(data, "memmap", tmp_path))
+    assert str(from_file.value) == str(from_array.value)
