@@ -1,4 +1,4 @@
-"""Loading Keras on demand, device placement and seeding.
+"""Loading Keras on demand and device placement.
 
 Nothing here imports TensorFlow at module import time: ``import ae_reduce`` must stay
 cheap, so Keras is loaded by :func:`import_keras` the first time a network is needed.
@@ -6,13 +6,10 @@ cheap, so Keras is loaded by :func:`import_keras` the first time a network is ne
 
 import contextlib
 import os
-import random
 import re
 import sys
 import tempfile
 import threading
-
-import numpy as np
 
 _CONFIGURED = False
 # Two threads fitting at once must not both swap file descriptor 2: the second would save
@@ -189,24 +186,6 @@ def device_scope(name):
 
     with tf.device(name):
         yield
-
-
-@contextlib.contextmanager
-def seeded(seed):
-    """Seed Keras, TensorFlow, numpy and Python for the block, then restore the globals.
-
-    ``keras.utils.set_random_seed`` overwrites the global generators of Python and numpy;
-    the user's own random streams must not change because they called ``fit``.
-    """
-    keras = import_keras()
-    python_state = random.getstate()
-    numpy_state = np.random.get_state()  # noqa: NPY002 (the global state is what leaks)
-    try:
-        keras.utils.set_random_seed(int(seed))
-        yield
-    finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)  # noqa: NPY002
 
 
 def inference_device(device):

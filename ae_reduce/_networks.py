@@ -4,8 +4,14 @@ Nothing here knows about scikit-learn. Every builder is deterministic for a give
 ``seed``: initialisers and stochastic layers receive explicit seeds.
 """
 
-import keras
 import numpy as np
+
+from ._backend import import_keras
+
+# Through the package's loader, so that whichever module loads Keras first (unpickling
+# in a serving process, say) sets the log level and GPU memory growth before TensorFlow
+# starts.
+keras = import_keras()
 
 #: Activations for which He initialisation keeps the variance of ReLU-like units stable.
 RELU_FAMILY = frozenset({"relu", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "relu6"})
@@ -376,12 +382,12 @@ def build_supervised_network(
     return trained, predictor, encoder
 
 
-def clone_user_network(model, *, embedding_layer, dtype="float32"):
+def clone_user_network(model, *, embedding_layer, seed=0, dtype="float32"):
     """Rebuild a user's Keras model with fresh weights and the given dtype.
 
-    The original model is left untouched. Weight initialisers without an explicit seed
-    draw from Keras's global generator, so seed it (``keras.utils.set_random_seed``)
-    before calling this for reproducible weights.
+    The original model is left untouched. Every initialiser and stochastic layer that
+    has no seed of its own gets one derived from ``seed`` and the layer's position, so
+    the clone's weights never depend on Keras's process-wide generator.
 
     Parameters
     ----------
@@ -389,6 +395,8 @@ def clone_user_network(model, *, embedding_layer, dtype="float32"):
         A single-input, single-output model.
     embedding_layer : str
         Name of the layer whose output is the embedding.
+    seed : int, default=0
+        Seed of the initialisers and stochastic layers that do not set their own.
     dtype : str, default="float32"
         Dtype of every layer of the clone.
 
@@ -400,8 +408,10 @@ def clone_user_network(model, *, embedding_layer, dtype="float32"):
         Input to the output of ``embedding_layer``; shares its layers with ``predictor``.
     """
 
+    positions = {id(layer): i for i, layer in enumerate(model.layers)}
+
     def with_dtype(layer):
-        config = layer.get_config()
+        config = _seed_unseeded(layer.get_config(), seed + 1009 * positions.get(id(layer), 0))
         config["dtype"] = dtype
         return layer.__class__.from_config(config)
 
@@ -412,3 +422,21 @@ def clone_user_network(model, *, embedding_layer, dtype="float32"):
     predictor = keras.Model(inputs, clone.outputs[0], name=model.name)
     encoder = keras.Model(inputs, clone.get_layer(embedding_layer).output, name="encoder")
     return predictor, encoder
+
+
+def _seed_unseeded(config, seed):
+    """``config`` with every ``"seed": None`` (initialisers, dropout, noise) set, each
+    to a different value derived from ``seed``."""
+    counter = iter(range(seed, seed + 1_000_000))
+
+    def visit(value):
+        if isinstance(value, dict):
+            return {
+                key: next(counter) if key == "seed" and item is None else visit(item)
+                for key, item in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return type(value)(visit(item) for item in value)
+        return value
+
+    return visit(config)

@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._backend import device_scope, import_keras, seeded
+from ._backend import device_scope, import_keras
 from ._data import CHUNK_ROWS, RECONSTRUCT, fit_inputs, split_indices
 
 keras = import_keras()
@@ -349,7 +349,10 @@ learning_rate_schedule, callbacks, verbose :
     user_callbacks = list(callbacks or [])
     compiled = source.in_memory_dense and not any(map(_acts_on_batches, user_callbacks))
     key = (device, *cache_key)
-    with device_scope(device), seeded(seed):
+    # Every initialiser and stochastic layer has an explicit seed and the shuffles are
+    # stateless, so no process-wide generator is seeded: fits in parallel threads give
+    # the results of sequential ones and leave the caller's random state alone.
+    with device_scope(device):
         models = build(seed=seed, dtype="float32")
         trainer = _checkout(key) or _Trainer(build, compile_kwargs)
         try:

@@ -1,0 +1,90 @@
+"""Results depend only on the data, the parameters and random_state: not on threads, on
+what ran before in the process, or on the process-wide random generators."""
+
+import random
+
+import numpy as np
+import pytest
+from joblib import Parallel, delayed
+
+from ae_reduce import KerasAutoencoderTransformer, SupervisedEmbeddingTransformer
+
+SMALL = {"hidden_layer_sizes": (16,), "epochs": 4, "dropout": 0.2, "noise_stddev": 0.1}
+
+
+def _autoencoder_code(X, seed):
+    model = KerasAutoencoderTransformer(n_components=3, random_state=seed, **SMALL)
+    return model.fit(X).transform(X)
+
+
+def _custom_model():
+    import keras
+
+    inputs = keras.Input(shape=(64,))
+    hidden = keras.layers.Dense(8, activation="relu", name="hidden")(inputs)
+    hidden = keras.layers.Dropout(0.3)(hidden)
+    return keras.Model(inputs, keras.layers.Dense(10)(hidden))
+
+
+def _supervised_embedding(X, y, seed, custom):
+    if custom:
+        model = SupervisedEmbeddingTransformer(
+            model=_custom_model(), epochs=3, cv=None, random_state=seed
+        )
+    else:
+        model = SupervisedEmbeddingTransformer(
+            n_components=2, hidden_layer_sizes=(16,), epochs=3, cv=None, random_state=seed
+        )
+    return model.fit(X, y).transform(X)
+
+
+def test_threads_give_the_results_of_sequential_fits(digits):
+    X, _ = digits
+    X = X[:400]
+    seeds = [1, 2, 1, 2]
+    sequential = [_autoencoder_code(X, seed) for seed in seeds]
+    threaded = Parallel(n_jobs=4, backend="threading")(
+        delayed(_autoencoder_code)(X, seed) for seed in seeds
+    )
+    for expected, got in zip(sequential, threaded, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    assert not np.allclose(sequential[0], sequential[1])
+
+
+@pytest.mark.parametrize("custom", [False, True], ids=["built-in", "custom-model"])
+def test_supervised_threads_give_the_results_of_sequential_fits(digits, custom):
+    X, y = digits
+    X, y = X[:300], y[:300]
+    sequential = [_supervised_embedding(X, y, seed, custom) for seed in (1, 2)]
+    threaded = Parallel(n_jobs=2, backend="threading")(
+        delayed(_supervised_embedding)(X, y, seed, custom) for seed in (1, 2)
+    )
+    for expected, got in zip(sequential, threaded, strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_fit_leaves_every_global_generator_alone(digits):
+    import tensorflow as tf
+
+    X, y = digits
+    random.seed(5)
+    np.random.seed(5)
+    tf.random.set_seed(5)
+    expected = (random.random(), np.random.rand(), float(tf.random.uniform(())))
+    random.seed(5)
+    np.random.seed(5)
+    tf.random.set_seed(5)
+    _autoencoder_code(X[:200], 3)
+    _supervised_embedding(X[:200], y[:200], 3, custom=True)
+    assert (random.random(), np.random.rand(), float(tf.random.uniform(()))) == expected
+
+
+def test_custom_model_fit_does_not_depend_on_the_global_seed(digits):
+    import keras
+
+    X, y = digits
+    keras.utils.set_random_seed(10)
+    first = _supervised_embedding(X[:200], y[:200], 0, custom=True)
+    keras.utils.set_random_seed(99)
+    second = _supervised_embedding(X[:200], y[:200], 0, custom=True)
+    np.testing.assert_array_equal(first, second)
