@@ -8,11 +8,15 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_random_state
 
-from ._base import ACTIVATIONS, BaseNeuralEstimator
+from ._base import ACTIVATIONS, BaseNeuralEstimator, atomic_fit
 from ._data import RECONSTRUCT, Source, check_input
 
 #: Most rows that the PCA initialisation reads from a sparse matrix or a memory map.
 _PCA_ROWS = 20_000
+
+
+#: Output activations whose values stay in [0, 1], as binary cross-entropy needs.
+_PROBABILITY_OUTPUTS = frozenset({"sigmoid", "hard_sigmoid"})
 
 
 class KerasAutoencoderTransformer(
@@ -57,6 +61,7 @@ class KerasAutoencoderTransformer(
     output_activation : str, default="linear"
         Activation of the reconstruction layer. ``"linear"`` suits standardised data;
         ``"sigmoid"`` suits data scaled to [0, 1] (with ``loss="binary_crossentropy"``).
+        ``loss="binary_crossentropy"`` requires ``"sigmoid"`` or ``"hard_sigmoid"``.
 
     dropout : float, default=0.0
         Dropout rate after each hidden layer during training, in [0, 1).
@@ -87,7 +92,10 @@ class KerasAutoencoderTransformer(
         initialised layers through the code, and a mirrored decoder.
 
     loss : {"mse", "mae", "huber", "binary_crossentropy"}, default="mse"
-        Reconstruction loss minimised during training.
+        Reconstruction loss minimised during training. ``"binary_crossentropy"`` treats
+        each feature as a probability: it needs ``X`` in [0, 1] and an
+        ``output_activation`` that stays in [0, 1] (``"sigmoid"`` or ``"hard_sigmoid"``);
+        ``fit`` raises a ``ValueError`` otherwise.
 
     optimizer : str, default="adam"
         Name of a Keras optimizer: ``"adam"``, ``"adamw"``, ``"nadam"``, ``"adamax"``,
@@ -284,6 +292,7 @@ class KerasAutoencoderTransformer(
 
         return build_autoencoder
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the autoencoder to reconstruct `X`.
@@ -303,6 +312,7 @@ class KerasAutoencoderTransformer(
         """
         source = check_input(self, X, reset=True)
         self._check_n_components(source.n_features)
+        self._check_loss(source)
         self._network_config = {
             "n_features": source.n_features,
             "n_components": self.n_components,
@@ -321,6 +331,24 @@ class KerasAutoencoderTransformer(
             source, targets=[RECONSTRUCT], loss=self.loss, initial=initial
         )
         return self
+
+    def _check_loss(self, source):
+        """Cross-entropy compares probabilities: outputs and inputs must lie in [0, 1]."""
+        if self.loss != "binary_crossentropy":
+            return
+        if self.output_activation not in _PROBABILITY_OUTPUTS:
+            raise ValueError(
+                f"loss='binary_crossentropy' needs reconstructions in [0, 1], but "
+                f"output_activation={self.output_activation!r} is not bounded to it; use "
+                "output_activation='sigmoid', or loss='mse' for unbounded data."
+            )
+        low = min(float(chunk.min(initial=np.inf)) for chunk in source.chunks())
+        high = max(float(chunk.max(initial=-np.inf)) for chunk in source.chunks())
+        if low < 0 or high > 1:
+            raise ValueError(
+                "loss='binary_crossentropy' needs X in [0, 1], but X ranges from "
+                f"{low:.3g} to {high:.3g}; scale it with MinMaxScaler, or use loss='mse'."
+            )
 
     def _principal_components(self, source):
         """PCA's mean and ``n_components`` directions: the network's starting point.

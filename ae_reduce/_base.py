@@ -15,6 +15,9 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from ._backend import import_keras, inference_device, resolve_device
 
+#: The key under which pickles record the ae_reduce version that wrote them.
+_VERSION_KEY = "_ae_reduce_version"
+
 #: Activation names accepted by the ``activation`` parameters.
 ACTIVATIONS = frozenset(
     {
@@ -38,6 +41,28 @@ ACTIVATIONS = frozenset(
 
 #: Optimizer names accepted by the ``optimizer`` parameters (Keras's own names).
 OPTIMIZERS = frozenset({"adam", "adamw", "nadam", "adamax", "rmsprop", "sgd", "adagrad", "lion"})
+
+
+def atomic_fit(method):
+    """Make a fitting method all or nothing.
+
+    If ``method`` raises, the estimator's attributes are put back as they were before
+    the call: a fitted estimator keeps its earlier fitted state (and still transforms and
+    pickles), an unfitted one stays unfitted. Every fitted attribute is replaced rather
+    than changed in place during a fit, so restoring the attribute dictionary suffices.
+    """
+
+    @functools.wraps(method)
+    def fit_or_leave_unchanged(self, *args, **kwargs):
+        before = dict(self.__dict__)
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    return fit_or_leave_unchanged
 
 
 class BaseNeuralEstimator(BaseEstimator):
@@ -114,9 +139,7 @@ class BaseNeuralEstimator(BaseEstimator):
         """
         return self._network_builder()(**self._network_config, seed=seed, dtype=dtype, **initial)
 
-    def _train(
-        self, source, *, targets, loss, sample_weight=None, stratify=None, initial=None, **compile
-    ):
+    def _train(self, source, *, targets, loss, sample_weight=None, stratify=None, initial=None):
         """Build and train the networks; store ``history_``, ``n_epochs_``, ``best_epoch_``
         and ``batch_size_``.
 
@@ -129,33 +152,38 @@ class BaseNeuralEstimator(BaseEstimator):
         from ._training import make_optimizer, train
 
         config = tuple(sorted(self._network_config.items(), key=lambda item: item[0]))
-        compile_kwargs = {
-            "optimizer": make_optimizer(self.optimizer, self.learning_rate),
-            "loss": loss,
-            **compile,
-        }
-        result = train(
-            build=functools.partial(self._build_networks, **(initial or {})),
-            cache_key=(type(self).__name__, repr(config), repr(loss), self.optimizer),
-            source=source,
-            targets=targets,
-            sample_weight=sample_weight,
-            compile_kwargs=compile_kwargs,
-            learning_rate=self.learning_rate,
-            batch_size=self.batch_size,
-            epochs=self.epochs,
-            validation_split=self.validation_split,
-            early_stopping=self.early_stopping,
-            patience=self.patience,
-            min_delta=self.min_delta,
-            learning_rate_schedule=self.learning_rate_schedule,
-            callbacks=self.callbacks,
-            device=device,
-            random_state=check_random_state(self.random_state),
-            verbose=self.verbose,
-            stratify=stratify,
-            estimator_name=type(self).__name__,
-        )
+        try:
+            result = train(
+                build=functools.partial(self._build_networks, **(initial or {})),
+                cache_key=(type(self).__name__, repr(config), repr(loss), self.optimizer),
+                source=source,
+                targets=targets,
+                sample_weight=sample_weight,
+                compile_kwargs={
+                    "optimizer": make_optimizer(self.optimizer, self.learning_rate),
+                    "loss": loss,
+                },
+                learning_rate=self.learning_rate,
+                batch_size=self.batch_size,
+                epochs=self.epochs,
+                validation_split=self.validation_split,
+                early_stopping=self.early_stopping,
+                patience=self.patience,
+                min_delta=self.min_delta,
+                learning_rate_schedule=self.learning_rate_schedule,
+                callbacks=self.callbacks,
+                device=device,
+                random_state=check_random_state(self.random_state),
+                verbose=self.verbose,
+                stratify=stratify,
+                estimator_name=type(self).__name__,
+            )
+        finally:
+            # Keras hands every callback the model it trains, here a cached compiled twin
+            # that later fits reuse: a callback kept in the parameters must not hold on
+            # to it, nor drag it into pickles.
+            for callback in self.callbacks or []:
+                callback.set_model(None)
         self.history_ = result["history"]
         self.n_epochs_ = result["n_epochs"]
         self.best_epoch_ = result["best_epoch"]
@@ -176,20 +204,43 @@ class BaseNeuralEstimator(BaseEstimator):
     def __getstate__(self):
         # Weights as plain numpy arrays keep pickles free of Keras and device details; the
         # networks are rebuilt from the stored configuration on load.
+        from . import __version__
+
         state = dict(super().__getstate__())
         for name in self._keras_attributes:
             if name in state:
                 state[name] = state[name].get_weights()
+        state[_VERSION_KEY] = __version__
         return state
 
     def __setstate__(self, state):
+        state = dict(state)
+        saved_version = state.pop(_VERSION_KEY, None)
         saved = {name: state.pop(name) for name in self._keras_attributes if name in state}
         super().__setstate__(state)
         if saved:
+            self._restore_networks(saved, saved_version)
+
+    def _restore_networks(self, saved, saved_version):
+        """Rebuild the fitted networks from their configuration and set their weights."""
+        from . import __version__
+
+        # Through the package's loader: it sets the log level and GPU memory growth
+        # before TensorFlow starts, which a bare ``import keras`` would not.
+        import_keras()
+        try:
             models = self._build_networks()[1:]
             for name, model in zip(self._keras_attributes, models, strict=True):
                 model.set_weights(saved[name])
                 setattr(self, name, model)
+        except (TypeError, ValueError, KeyError) as error:
+            written_by = "an unknown version" if saved_version is None else saved_version
+            raise ValueError(
+                f"This {type(self).__name__} was pickled by ae_reduce {written_by} and "
+                f"cannot be loaded by ae_reduce {__version__}: its network configuration "
+                f"is not compatible ({error}). Load it with ae_reduce {written_by}, or fit "
+                "the estimator again."
+            ) from error
 
     def _check_fitted(self):
         check_is_fitted(self, self._keras_attributes)

@@ -1,6 +1,7 @@
 """SupervisedEmbeddingTransformer: a network trained on labels, used as a feature extractor."""
 
 import functools
+import sys
 from numbers import Integral, Real
 
 import numpy as np
@@ -14,7 +15,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_sample_weight, check_random_state
 
-from ._base import BaseNeuralEstimator
+from ._base import BaseNeuralEstimator, atomic_fit
 from ._data import RECONSTRUCT, check_input
 from ._targets import CLASSIFICATION_KINDS, check_target
 
@@ -40,6 +41,30 @@ def softmax_crossentropy(y_true, y_pred, label_smoothing=0.0):
     return keras.losses.categorical_crossentropy(
         one_hot, y_pred, from_logits=True, label_smoothing=label_smoothing
     )
+
+
+#: Key of a Keras model's architecture, as JSON, in a pickled ``model`` parameter.
+_ARCHITECTURE = "keras_model_json"
+
+
+def _is_keras_model(value):
+    keras = sys.modules.get("keras")
+    return keras is not None and isinstance(value, keras.Model)
+
+
+def _model_from_json(architecture):
+    """Rebuild a custom Keras model (fresh weights) from its JSON architecture."""
+    from ._backend import import_keras
+
+    keras = import_keras()
+    try:
+        return keras.models.model_from_json(architecture)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            "The custom Keras model of this SupervisedEmbeddingTransformer cannot be "
+            f"rebuilt from its architecture ({error}). Custom layers must be registered "
+            "with keras.saving.register_keras_serializable and imported before loading."
+        ) from error
 
 
 def _classifies(estimator):
@@ -388,6 +413,7 @@ class SupervisedEmbeddingTransformer(
 
     # -- fitting ----------------------------------------------------------------------
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Train the network on all rows of `X` to predict `y`.
@@ -415,6 +441,7 @@ class SupervisedEmbeddingTransformer(
         self._fit_all_rows(source, target, weights)
         return self
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y, sample_weight=None):
         """Fit on all rows and return out-of-fold embeddings of `X`.
@@ -494,7 +521,9 @@ class SupervisedEmbeddingTransformer(
 
     def _weights(self, source, target, sample_weight):
         """Per-output sample weights: task weights and, if used, reconstruction weights."""
-        base = _check_sample_weight(sample_weight, np.empty((source.n_samples, 0)))
+        base = _check_sample_weight(
+            sample_weight, np.empty((source.n_samples, 0)), ensure_non_negative=True
+        )
         task = base * target.labelled
         if self.class_weight is not None:
             task = task * self._class_weights(target)
@@ -681,6 +710,7 @@ class SupervisedEmbeddingTransformer(
         predictor, encoder = clone_user_network(
             self._user_network,
             embedding_layer=self._network_config["embedding_layer"],
+            seed=seed,
             dtype=dtype,
         )
         return predictor, predictor, encoder
@@ -762,7 +792,6 @@ class SupervisedEmbeddingTransformer(
             per-row constant) per class. For a multilabel target, one logit per column.
         """
         outputs = self._outputs(X)
-        self._check_classifier()
         if self._outputs_probabilities:
             probabilities = np.clip(outputs, 1e-15, 1 - 1e-15)
             if self._target_kind == "multiclass" or self._two_unit_binary:
@@ -848,9 +877,29 @@ class SupervisedEmbeddingTransformer(
             return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
         return float(r2_score(y, y_pred, sample_weight=sample_weight))
 
-    def _check_classifier(self):
-        if self._target_kind not in CLASSIFICATION_KINDS:
-            raise AttributeError(f"The network was fitted for {self._target_kind} targets.")
+    # -- persistence ------------------------------------------------------------------
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # Configuration only: the fitted clone of a custom model is rebuilt from the
+        # architecture in ``_network_config``, and a Keras model given as ``model`` is
+        # kept as its architecture (its weights are never used: fit starts afresh).
+        state.pop("_user_network", None)
+        if _is_keras_model(state.get("model")):
+            state["model"] = {_ARCHITECTURE: state["model"].to_json()}
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        model = state.get("model")
+        if isinstance(model, dict) and set(model) == {_ARCHITECTURE}:
+            state["model"] = _model_from_json(model[_ARCHITECTURE])
+        super().__setstate__(state)
+
+    def _restore_networks(self, saved, saved_version):
+        architecture = self._network_config.get("architecture")
+        self._user_network = None if architecture is None else _model_from_json(architecture)
+        super()._restore_networks(saved, saved_version)
 
     @property
     def _n_features_out(self):
@@ -862,10 +911,13 @@ class SupervisedEmbeddingTransformer(
         tags.target_tags.required = True
         tags.target_tags.multi_output = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        if self.task == "classification":
-            tags.estimator_type = "classifier"
-            tags.classifier_tags = ClassifierTags(multi_label=True)
-        elif self.task == "regression":
+        if self.task == "regression":
             tags.estimator_type = "regressor"
             tags.regressor_tags = RegressorTags()
+            return tags
+        # With task="auto" the labels decide, and predict_proba exists whenever they are
+        # classes: describe what the classifier side supports either way.
+        tags.classifier_tags = ClassifierTags(multi_label=True)
+        if self.task == "classification":
+            tags.estimator_type = "classifier"
         return tags

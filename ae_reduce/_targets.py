@@ -60,10 +60,6 @@ class Target:
     shape_2d: bool = False
 
     @property
-    def is_classification(self):
-        return self.kind in CLASSIFICATION_KINDS
-
-    @property
     def stratify(self):
         """Labels for stratified splits: class codes, with missing labels as one group."""
         return self.codes
@@ -87,10 +83,7 @@ def _as_array(y, n_samples):
             "This estimator requires y to be passed, but the target y is None. Pass the "
             "labels or values the embedding should be trained to predict."
         )
-    dtype = getattr(y, "dtype", None)
-    if dtype is not None and getattr(dtype, "name", "") == "category":
-        # A pandas categorical keeps the user's labels; its missing values become NaN.
-        y = np.asarray(y.astype(object))
+    y = _from_pandas(y)
     y = check_array(
         y,
         ensure_2d=False,
@@ -110,8 +103,63 @@ def _as_array(y, n_samples):
     return y
 
 
+def _from_pandas(y):
+    """A pandas target as numpy, keeping the user's label values and types.
+
+    scikit-learn's ``check_array`` turns pandas' nullable dtypes (``"boolean"``,
+    ``"Int64"``, ...) into floats, which would make ``classes_`` ``[0., 1.]`` for a
+    boolean target. They become their numpy dtype when nothing is missing, and objects
+    with None for the missing labels otherwise; categoricals become their labels.
+    """
+    dtype = getattr(y, "dtype", None)
+    if dtype is None or not hasattr(y, "to_numpy"):
+        return y
+    if getattr(dtype, "name", "") == "category":
+        return np.asarray(y.astype(object))
+    numpy_dtype = getattr(dtype, "numpy_dtype", None)
+    if numpy_dtype is None or not hasattr(dtype, "na_value"):
+        return y
+    if not y.isna().to_numpy().any():
+        return y.to_numpy(dtype=numpy_dtype)
+    if numpy_dtype.kind == "f":
+        return y.to_numpy(dtype=numpy_dtype, na_value=np.nan)
+    return y.to_numpy(dtype=object, na_value=None)
+
+
+def _label_type(label):
+    if isinstance(label, str | np.str_):
+        return "string"
+    if isinstance(label, bool | np.bool_):
+        return "boolean"
+    if isinstance(label, int | float | np.integer | np.floating):
+        return "number"
+    return type(label).__name__
+
+
+def _check_label_types(values):
+    """Refuse labels of mixed types, which would otherwise compare equal (``1`` and
+    ``True``) or not at all (``"a"`` and ``1``); give homogeneous objects their dtype."""
+    if values.dtype.kind != "O":
+        return values
+    types = sorted({_label_type(label) for label in values.ravel()})
+    if len(types) > 1:
+        raise ValueError(
+            f"Mix of label input types ({' and '.join(types)}) in y: labels such as 1, "
+            "True and '1' would be confused. Convert y to a single type, for example "
+            "with y.astype(str)."
+        )
+    if types == ["boolean"]:
+        return values.astype(bool)
+    if types == ["number"]:
+        return np.asarray(values.tolist())
+    return values
+
+
 def _kind(values, task):
-    kind = type_of_target(values, input_name="y")
+    # type_of_target casts floats to int to spot whole numbers; huge values overflow there
+    # harmlessly (they are continuous either way).
+    with np.errstate(invalid="ignore", over="ignore"):
+        kind = type_of_target(values, input_name="y")
     if kind in CLASSIFICATION_KINDS and task == "regression":
         return (
             "continuous-multioutput" if values.ndim == 2 and values.shape[1] > 1 else "continuous"
@@ -176,6 +224,7 @@ def check_target(y, n_samples, *, task, allow_missing):
     values = y[labelled]
     if values.dtype.kind == "O" and task == "regression":
         values = _to_float(values)
+    values = _check_label_types(values)
     kind = _kind(values, task)
     if kind in REGRESSION_KINDS:
         return _encode_regression(y, labelled, kind)
@@ -195,8 +244,16 @@ def _encode_regression(y, labelled, kind):
     shape_2d = y.ndim == 2
     values = _to_float(y.reshape(len(y), -1).astype(object) if y.dtype.kind == "O" else y)
     values = values.reshape(len(y), -1)
-    mean = values[labelled].mean(axis=0)
-    scale = values[labelled].std(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = values[labelled].mean(axis=0)
+        scale = values[labelled].std(axis=0)
+    if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+        largest = float(np.abs(values[labelled]).max())
+        raise ValueError(
+            f"y holds values too large to standardise (the largest absolute value is "
+            f"{largest:.3g}; its spread overflows float64). Rescale y, for example in "
+            "other units or with a log, before fitting."
+        )
     scale[scale == 0] = 1.0
     encoded = np.where(labelled[:, None], (values - mean) / scale, 0.0).astype(np.float32)
     return Target(
@@ -226,8 +283,8 @@ def _encode_classes(y, labelled, values, kind):
     classes = np.unique(values)
     if len(classes) < 2:
         raise ValueError(
-            f"y contains only one class ({classes[0]!r}); a classifier needs at least 2 "
-            "classes to learn from. (With reconstruction_weight > 0, -1 in an integer y "
+            f"y contains only one class ({classes[0].tolist()!r}); a classifier needs at "
+            "least 2 classes to learn from. (With reconstruction_weight > 0, -1 in an integer y "
             "marks an unlabelled row.)"
         )
     codes = np.full(len(y), -1, dtype=np.int64)

@@ -287,3 +287,19 @@ def test_user_callbacks_are_called(digits):
     model = KerasAutoencoderTransformer(**{**SMALL, "callbacks": [callback]}).fit(X[:200])
     # clone deep-copies parameters, so check a fitted copy of the original object
     assert len(epochs_seen) == model.n_epochs_
+
+
+def test_binary_crossentropy_needs_a_bounded_output(digits):
+    X = digits[0][:200]
+    X01 = (X - X.min()) / (X.max() - X.min())
+    with pytest.raises(ValueError, match="output_activation='linear' is not bounded"):
+        KerasAutoencoderTransformer(2, loss="binary_crossentropy", **SMALL).fit(X01)
+    with pytest.raises(ValueError, match="needs X in \\[0, 1\\]"):
+        KerasAutoencoderTransformer(
+            2, loss="binary_crossentropy", output_activation="sigmoid", **SMALL
+        ).fit(X)
+    model = KerasAutoencoderTransformer(
+        2, loss="binary_crossentropy", output_activation="sigmoid", **SMALL
+    ).fit(X01)
+    reconstruction = model.inverse_transform(model.transform(X01))
+    assert reconstruction.min() >= 0 and reconstruction.max() <= 1

@@ -3,14 +3,20 @@
 import copy
 import os
 import pickle
+import pickletools
+import re
 import subprocess
 import sys
 
 import joblib
 import numpy as np
 import pytest
+from sklearn.base import clone
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from ae_reduce import KerasAutoencoderTransformer
+import ae_reduce
+from ae_reduce import KerasAutoencoderTransformer, SupervisedEmbeddingTransformer
 
 SMALL = {"hidden_layer_sizes": (16,), "epochs": 3, "random_state": 0}
 
@@ -66,3 +72,123 @@ def test_round_trip_in_a_fresh_process_without_gpu(how, fitted, digits, tmp_path
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
     subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=300)
     np.testing.assert_array_equal(np.load(tmp_path / "Z.npy"), fitted.transform(X))
+
+
+def _imported_names(payload):
+    """Module-qualified names that unpickling ``payload`` would import."""
+    names, strings = set(), []
+    for opcode, arg, _ in pickletools.genops(payload):
+        if opcode.name in {"SHORT_BINUNICODE", "BINUNICODE", "UNICODE"}:
+            strings.append(arg)
+        elif opcode.name == "STACK_GLOBAL":
+            names.add(".".join(strings[-2:]))
+        elif opcode.name == "GLOBAL":
+            names.add(arg.replace(" ", "."))
+    return names
+
+
+def test_callbacks_do_not_keep_the_shared_trainer(digits):
+    import keras
+
+    X, _ = digits
+    stopping = keras.callbacks.EarlyStopping(patience=1)
+    model = KerasAutoencoderTransformer(n_components=2, callbacks=[stopping], **SMALL).fit(X)
+    assert stopping.model is None
+    names = _imported_names(pickle.dumps(model))
+    # The callback itself is configuration; no Keras model or layer may come with it.
+    assert not any("models" in name or "layers" in name for name in names), names
+
+
+def _custom_network():
+    import keras
+
+    inputs = keras.Input(shape=(64,))
+    hidden = keras.layers.Dense(8, activation="relu", name="hidden")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(10)(hidden))
+
+
+def test_custom_model_pickles_as_configuration(digits):
+    X, y = digits
+    model = SupervisedEmbeddingTransformer(
+        model=_custom_network(), epochs=2, cv=None, random_state=0
+    ).fit(X, y)
+    for estimator in (model, clone(model)):
+        names = _imported_names(pickle.dumps(estimator))
+        assert not any(name.startswith("keras") for name in names), names
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.transform(X), model.transform(X))
+    np.testing.assert_array_equal(restored.fit(X, y).transform(X), model.transform(X))
+
+
+def test_pickles_record_the_version(fitted):
+    state = fitted.__getstate__()
+    assert state["_ae_reduce_version"] == ae_reduce.__version__
+
+
+def test_incompatible_pickle_names_both_versions(fitted):
+    state = fitted.__getstate__()
+    state["_ae_reduce_version"] = "0.0.1"
+    state["_network_config"] = {**state["_network_config"], "removed_option": 1}
+    restored = KerasAutoencoderTransformer.__new__(KerasAutoencoderTransformer)
+    with pytest.raises(
+        ValueError,
+        match=r"pickled by ae_reduce 0\.0\.1 .* ae_reduce " + re.escape(ae_reduce.__version__),
+    ):
+        restored.__setstate__(state)
+
+
+def test_unpickling_loads_keras_through_the_package(fitted, tmp_path):
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(fitted))
+    # A process whose first contact with TensorFlow is unpickling still gets the
+    # package's configuration (here visible as the default C++ log level).
+    script = (
+        "import os, pickle\n"
+        f"pickle.load(open({str(path)!r}, 'rb'))\n"
+        "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "3"
+    assert "oneDNN" not in out.stderr
+
+
+@pytest.fixture(scope="module")
+def skops_models(digits):
+    X, y = digits
+    labels = np.array(["even", "odd"])[y % 2]
+    return {
+        "autoencoder": KerasAutoencoderTransformer(n_components=2, **SMALL).fit(X),
+        "supervised": SupervisedEmbeddingTransformer(2, cv=None, **SMALL).fit(X, labels),
+        "pipeline": make_pipeline(
+            StandardScaler(), SupervisedEmbeddingTransformer(2, cv=None, **SMALL)
+        ).fit(X, y),
+    }
+
+
+@pytest.mark.parametrize("name", ["autoencoder", "supervised", "pipeline"])
+def test_skops_round_trip_in_a_fresh_process(name, skops_models, digits, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    X, _ = digits
+    model = skops_models[name]
+    path = tmp_path / "model.skops"
+    sio.dump(model, path)
+    untrusted = sio.get_untrusted_types(file=path)
+    assert untrusted and all(name.startswith("ae_reduce.") for name in untrusted), untrusted
+    np.save(tmp_path / "X.npy", X)
+    script = (
+        "import numpy as np, skops.io as sio\n"
+        f"path, folder = {str(path)!r}, {str(tmp_path)!r}\n"
+        "model = sio.load(path, trusted=sio.get_untrusted_types(file=path))\n"
+        "np.save(folder + '/Z.npy', model.transform(np.load(folder + '/X.npy')))\n"
+    )
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=300)
+    np.testing.assert_array_equal(np.load(tmp_path / "Z.npy"), model.transform(X))
+    with pytest.raises(UntrustedTypesFoundException):
+        sio.load(path)

@@ -12,6 +12,9 @@ FAST = {"hidden_layer_sizes": (8,), "epochs": 3, "batch_size": 16, "random_state
 SUPERVISED = {**FAST, "epochs": 5, "learning_rate": 0.02, "validation_split": 0.0}
 
 ESTIMATORS = [
+    # The default configurations, with fewer epochs to keep the suite short.
+    KerasAutoencoderTransformer(epochs=3, random_state=0),
+    SupervisedEmbeddingTransformer(epochs=5, random_state=0),
     KerasAutoencoderTransformer(n_components=1, **FAST),
     SupervisedEmbeddingTransformer(4, task="classification", cv=None, **SUPERVISED),
     SupervisedEmbeddingTransformer(4, task="classification", cv=3, **SUPERVISED),

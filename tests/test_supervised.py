@@ -4,6 +4,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -452,3 +453,61 @@ def test_label_smoothing_changes_the_classification_loss(blobs):
     # Same seed, same network: only the targets of the cross-entropy differ.
     assert smooth.history_["loss"][0] != pytest.approx(sharp.history_["loss"][0], rel=1e-6)
     assert smooth.score(X, y) > 0.8
+
+
+@pytest.mark.parametrize(
+    "labels, types",
+    [
+        ([1, True, "1", 1.0, 0, False], "boolean and number and string"),
+        (["a", 1, "a", 1, "a", 1], "number and string"),
+        ([1, True, 0, False, 1, 0], "boolean and number"),
+    ],
+)
+def test_mixed_label_types_are_refused(labels, types):
+    X = np.random.RandomState(0).normal(size=(6, 3))
+    y = np.array(labels, dtype=object)
+    with pytest.raises(ValueError, match=f"Mix of label input types \\({types}\\)"):
+        SupervisedEmbeddingTransformer(**FAST).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "y, classes",
+    [
+        (pd.Series([True, False] * 30, dtype="boolean"), np.array([False, True])),
+        (pd.Series([3, 5, 7] * 20, dtype="Int64"), np.array([3, 5, 7])),
+        (np.array([True, False] * 30, dtype=object), np.array([False, True])),
+        (np.array([2, 4] * 30, dtype=object), np.array([2, 4])),
+    ],
+    ids=["pandas-boolean", "pandas-Int64", "object-bools", "object-ints"],
+)
+def test_labels_keep_their_values_and_types(y, classes):
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    model = SupervisedEmbeddingTransformer(**FAST).fit(X, y)
+    np.testing.assert_array_equal(model.classes_, classes)
+    assert model.classes_.dtype == classes.dtype
+    assert model.predict(X).dtype == classes.dtype
+
+
+def test_pandas_boolean_target_with_missing_labels():
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    y = pd.Series([True, None, False] * 20, dtype="boolean")
+    model = SupervisedEmbeddingTransformer(reconstruction_weight=0.5, **FAST).fit(X, y)
+    assert model.classes_.tolist() == [False, True]
+
+
+def test_target_too_large_to_standardise_is_refused():
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    y = np.linspace(-1, 1, 40) * 1e300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match=r"too large to standardise.*1e\+300"):
+            SupervisedEmbeddingTransformer(task="regression", **FAST).fit(X, y)
+
+
+def test_negative_sample_weight_is_refused():
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    y = np.arange(40) % 2
+    weights = np.ones(40)
+    weights[3] = -1.0
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        SupervisedEmbeddingTransformer(**FAST).fit(X, y, sample_weight=weights)
