@@ -294,22 +294,21 @@ def fit_inputs(source, targets, sample_weight, train, validation, batch_size, se
     batch_size : int
         Rows per mini-batch.
     seed : int
-        Seed of the per-epoch shuffling of out-of-core sources.
+        Seed of the per-epoch shuffling.
 
     Returns
     -------
     kwargs : dict
         Keyword arguments for ``keras.Model.fit``.
     """
-    if source.in_memory_dense:
-        kwargs = _array_inputs(source, targets, sample_weight, train)
-        kwargs.update(batch_size=batch_size, shuffle=True)
-        if len(validation):
-            held_out = _array_inputs(source, targets, sample_weight, validation)
-            kwargs["validation_data"] = tuple(held_out.values())
-        return kwargs
+    # The batches shuffle themselves from ``seed``. Keras's own shuffling would draw from
+    # process-wide generators (TensorFlow's for arrays, Python's ``random`` for a
+    # PyDataset): results would depend on what ran before, and differ between threads.
     dataset = _batch_dataset_class()
-    kwargs = {"x": dataset(source, train, targets, sample_weight, batch_size, seed, True)}
+    kwargs = {
+        "x": dataset(source, train, targets, sample_weight, batch_size, seed, True),
+        "shuffle": False,
+    }
     if len(validation):
         kwargs["validation_data"] = dataset(
             source, validation, targets, sample_weight, batch_size, seed, False
@@ -334,11 +333,3 @@ def take_rows(source, targets, sample_weight, rows):
     picked = [_pick(t, rows, x) for t in targets]
     weights = None if sample_weight is None else [w[rows] for w in sample_weight]
     return x, picked, weights
-
-
-def _array_inputs(source, targets, sample_weight, rows):
-    x, picked, weights = take_rows(source, targets, sample_weight, rows)
-    inputs = {"x": x, "y": _structure(picked)}
-    if weights is not None:
-        inputs["sample_weight"] = _structure(weights)
-    return inputs

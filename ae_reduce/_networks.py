@@ -424,6 +424,21 @@ def clone_user_network(model, *, embedding_layer, seed=0, dtype="float32"):
     return predictor, encoder
 
 
+def copy_architecture(model):
+    """A copy of ``model``'s layers and wiring, for checking and storing its design.
+
+    Like ``keras.models.clone_model``, but initialisers and stochastic layers without a
+    seed get fixed ones, so that copying draws nothing from Keras's global generator
+    (which is Python's ``random``, the caller's).
+    """
+    return keras.models.clone_model(
+        model,
+        clone_function=lambda layer: layer.__class__.from_config(
+            _seed_unseeded(layer.get_config(), 0)
+        ),
+    )
+
+
 def _seed_unseeded(config, seed):
     """``config`` with every ``"seed": None`` (initialisers, dropout, noise) set, each
     to a different value derived from ``seed``."""

@@ -618,7 +618,9 @@ class SupervisedEmbeddingTransformer(
                 "decoder to a custom model. Set model=None or reconstruction_weight=0."
             )
         if isinstance(self.model, keras.Model):
-            network = keras.models.clone_model(self.model)
+            from ._networks import copy_architecture
+
+            network = copy_architecture(self.model)
         else:
             network = self.model(source.n_features, target.encoded)
             if not isinstance(network, keras.Model):

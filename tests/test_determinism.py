@@ -67,6 +67,7 @@ def test_fit_leaves_every_global_generator_alone(digits):
     import tensorflow as tf
 
     X, y = digits
+    network = _custom_model()
     random.seed(5)
     np.random.seed(5)
     tf.random.set_seed(5)
@@ -75,7 +76,8 @@ def test_fit_leaves_every_global_generator_alone(digits):
     np.random.seed(5)
     tf.random.set_seed(5)
     _autoencoder_code(X[:200], 3)
-    _supervised_embedding(X[:200], y[:200], 3, custom=True)
+    model = SupervisedEmbeddingTransformer(model=network, epochs=2, cv=None, random_state=3)
+    model.fit(X[:200], y[:200])
     assert (random.random(), np.random.rand(), float(tf.random.uniform(()))) == expected
 
 
@@ -88,3 +90,44 @@ def test_custom_model_fit_does_not_depend_on_the_global_seed(digits):
     keras.utils.set_random_seed(99)
     second = _supervised_embedding(X[:200], y[:200], 0, custom=True)
     np.testing.assert_array_equal(first, second)
+
+
+class _BatchCounter:
+    """A callback with a per-batch hook: it sends training through keras.Model.fit."""
+
+    def __new__(cls):
+        import keras
+
+        class BatchCounter(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                pass
+
+        return BatchCounter()
+
+
+@pytest.mark.parametrize("path", ["memmap", "batch-callback", "sparse"])
+def test_streamed_training_does_not_depend_on_global_generators(digits, tmp_path, path):
+    import keras
+    import scipy.sparse as sp
+
+    X, _ = digits
+    X = X[:300]
+    callbacks = None
+    if path == "memmap":
+        np.save(tmp_path / "X.npy", X)
+        X = np.load(tmp_path / "X.npy", mmap_mode="r")
+    elif path == "sparse":
+        X = sp.csr_matrix(np.where(np.abs(X) > 1, X, 0.0))
+    codes, states = [], []
+    for global_seed in (1, 2):
+        keras.utils.set_random_seed(global_seed)
+        if path == "batch-callback":
+            callbacks = [_BatchCounter()]
+        model = KerasAutoencoderTransformer(
+            n_components=2, callbacks=callbacks, random_state=0, **SMALL
+        )
+        codes.append(model.fit(X).transform(X))
+        states.append(random.random())
+    np.testing.assert_array_equal(codes[0], codes[1])
+    keras.utils.set_random_seed(2)
+    assert states[1] == random.random()
