@@ -146,8 +146,9 @@ class KerasAutoencoderTransformer(
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the validation split, dropout, noise and shuffling. An int
         makes :meth:`fit` reproducible on the CPU: same data and seed, identical
-        embeddings. Seeding does not change the global random state of Python or
-        numpy. See :term:`Glossary <random_state>`.
+        embeddings, whatever ran before in the process and in other threads. No
+        global generator (Python's, numpy's, TensorFlow's) is seeded or changed. See
+        :term:`Glossary <random_state>`.
 
     verbose : int, default=0
         Keras's training output: 0 is silent, 1 a progress bar, 2 one line per epoch.

@@ -239,8 +239,9 @@ class SupervisedEmbeddingTransformer(
 
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the validation split, the folds of :meth:`fit_transform`,
-        dropout and shuffling. An int makes fits reproducible on the CPU. Seeding does
-        not change the global random state of Python or numpy. See
+        dropout and shuffling. An int makes fits reproducible on the CPU, whatever ran
+        before in the process and in other threads. No global generator (Python's,
+        numpy's, TensorFlow's) is seeded or changed. See
         :term:`Glossary <random_state>`.
 
     verbose : int, default=0
