@@ -7,14 +7,20 @@ script: no network access, no JavaScript library and no matplotlib are needed.
 import base64
 import html
 import json
-import math
 import re
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from .plotting import check_embedding, check_values, class_colors, encode_classes
+from ._files import write_text
+from .plotting import (
+    _check_embedding,
+    _check_values,
+    _class_colors,
+    _encode_classes,
+    _point_alpha,
+)
 
 #: Colours of the agreement mode: agreeing points recede, disagreeing points stand out.
 AGREE_COLOR = "#9aabbd"
@@ -24,6 +30,8 @@ DISAGREE_COLOR = "#e8202a"
 MAX_CLASSES = 1000
 
 _PLACEHOLDER = re.compile(r"__AE_(TITLE|DATA)__")
+#: UTF-16 halves of a character: alone in a Python string they cannot be written as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def export_html(Z, path, labels=None, predictions=None, hover=None, *, title="Embedding map"):
@@ -41,13 +49,19 @@ def export_html(Z, path, labels=None, predictions=None, hover=None, *, title="Em
     Parameters
     ----------
     Z : array-like of shape (n_samples, 2)
-        The embedding, finite numbers.
+        The embedding, finite real numbers within float32's range (the page stores
+        coordinates as float32).
 
     path : str or path-like
-        File to write, usually ending in ``.html``. It is overwritten.
+        File to write, usually ending in ``.html``. An existing file is replaced only
+        once the new one is complete: the page is written to a temporary file in the
+        same folder, then renamed.
 
     labels : array-like of shape (n_samples,), default=None
-        Class labels (for example the true classes).
+        Class labels (for example the true classes). A class is one value of one type:
+        ``1`` and ``1.0`` are one class, but labels that mix strings, numbers and
+        booleans are refused rather than shown as classes named alike. Missing values
+        (None, NaN) form a class of their own.
 
     predictions : array-like of shape (n_samples,), default=None
         Predicted classes, compared with `labels` by value. Labels and predictions
@@ -58,12 +72,21 @@ def export_html(Z, path, labels=None, predictions=None, hover=None, *, title="Em
         prediction.
 
     title : str, default="Embedding map"
-        Title of the page.
+        Title of the page. Characters that cannot be written as UTF-8 (such as those
+        of a file name that is not valid UTF-8) show as U+FFFD.
 
     Returns
     -------
     path : pathlib.Path
         The file written.
+
+    Raises
+    ------
+    ValueError
+        If `Z` is not of shape (n_samples, 2), holds NaN, infinite or complex values or
+        values beyond float32's range, if `labels`, `predictions` or `hover` do not
+        have one value per row, or if the labels mix types or hold more than 1,000
+        classes.
 
     See Also
     --------
@@ -85,16 +108,24 @@ def export_html(Z, path, labels=None, predictions=None, hover=None, *, title="Em
     >>> export_html(Z, "map.html", labels=labels, predictions=labels).name  # doctest: +SKIP
     'map.html'
     """
-    Z = check_embedding(Z)
+    Z = _check_embedding(Z)
+    largest = float(np.abs(Z).max())
+    if largest > float(np.finfo(np.float32).max):
+        raise ValueError(
+            f"Z contains values too large for float32 (largest absolute value "
+            f"{largest:.3g}), the precision in which the page stores coordinates. Scale "
+            "the embedding first."
+        )
     n_samples = Z.shape[0]
     columns = {}
     for name, values in (("labels", labels), ("predictions", predictions)):
         if values is not None:
-            columns[name] = check_values(values, n_samples, name)
+            columns[name] = _check_values(values, n_samples, name)
     if hover is not None:
-        hover = [str(text) for text in check_values(hover, n_samples, "hover")]
+        hover = [str(text) for text in _check_values(hover, n_samples, "hover")]
 
-    codes, classes = encode_classes(*columns.values()) if columns else ([], [])
+    what = " and ".join(columns)
+    codes, classes = _encode_classes(*columns.values(), what=what) if columns else ([], [])
     if len(classes) > MAX_CLASSES:
         raise ValueError(
             f"labels and predictions hold {len(classes)} distinct values; the map colours "
@@ -110,19 +141,27 @@ def export_html(Z, path, labels=None, predictions=None, hover=None, *, title="Em
         "labels": _base64(encoded["labels"]) if "labels" in encoded else None,
         "predictions": _base64(encoded["predictions"]) if "predictions" in encoded else None,
         "classes": classes,
-        "colors": class_colors(max(len(classes), 1)),
+        "colors": _class_colors(max(len(classes), 1)),
         "agreeColor": AGREE_COLOR,
         "disagreeColor": DISAGREE_COLOR,
         "hover": hover,
         "radius": radius,
-        "alpha": float(np.clip(1.05 - 0.15 * math.log10(n_samples), 0.3, 0.85)),
+        "alpha": _point_alpha(n_samples),
     }
-    pieces = {"TITLE": html.escape(str(title)), "DATA": _script_json(payload)}
+    pieces = {"TITLE": html.escape(_printable(str(title))), "DATA": _script_json(payload)}
     template = resources.files("ae_reduce").joinpath("_assets/map.html").read_text("utf-8")
     page = _PLACEHOLDER.sub(lambda match: pieces[match.group(1)], template)
     path = Path(path)
-    path.write_text(page, encoding="utf-8")
+    write_text(path, page)
     return path
+
+
+def _printable(text):
+    """`text` with each lone surrogate replaced by U+FFFD, so that it encodes as UTF-8.
+
+    HTML has no escape for a lone surrogate (``&#xdcff;`` reads as U+FFFD anyway).
+    """
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _base64(array):
@@ -135,9 +174,11 @@ def _script_json(payload):
     """JSON that is safe inside a ``<script>`` element.
 
     ``<``, ``>`` and ``&`` only occur inside JSON strings, where their ``\\u`` escapes
-    mean the same, so no text can close the element or open a comment.
+    mean the same, so no text can close the element or open a comment. Lone surrogates
+    (hover text from a file name that is not UTF-8, say) are escaped the same way: the
+    page's strings then hold them as the user's did, and the file stays valid UTF-8.
     """
     text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     for character in "<>&\u2028\u2029":
         text = text.replace(character, f"\\u{ord(character):04x}")
-    return text
+    return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)

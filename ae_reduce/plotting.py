@@ -23,7 +23,7 @@ _TAB20 = (
 MAX_LEGEND_CLASSES = 20
 
 
-def class_colors(n_classes):
+def _class_colors(n_classes):
     """Distinct colours for `n_classes` classes, as hex strings.
 
     Up to 10 classes get "tab10", up to 20 "tab20"; more get hues spaced by the golden
@@ -48,7 +48,7 @@ def _hls_to_hex(hue, lightness, saturation):
     return "#{:02x}{:02x}{:02x}".format(*(round(255 * c) for c in (red, green, blue)))
 
 
-def point_style(n_points):
+def _point_style(n_points):
     """Marker area (in points squared) and opacity that suit `n_points` points.
 
     Both shrink as the points get denser, so that 10 points stand out and 100,000
@@ -56,11 +56,16 @@ def point_style(n_points):
     """
     n_points = max(int(n_points), 1)
     size = float(np.clip(200.0 / math.sqrt(n_points), 0.5, 30.0))
-    alpha = float(np.clip(1.05 - 0.15 * math.log10(n_points), 0.25, 0.9))
-    return size, alpha
+    return size, _point_alpha(n_points)
 
 
-def check_embedding(Z, name="Z"):
+def _point_alpha(n_points):
+    """Opacity of `n_points` points, shared by the pictures and the interactive map."""
+    n_points = max(int(n_points), 1)
+    return float(np.clip(1.05 - 0.15 * math.log10(n_points), 0.25, 0.9))
+
+
+def _check_embedding(Z, name="Z"):
     """Return `Z` as a finite float array of shape (n_samples, 2) or raise ValueError."""
     Z = np.asarray(Z)
     if Z.ndim != 2 or Z.shape[1] != 2:
@@ -70,6 +75,8 @@ def check_embedding(Z, name="Z"):
         )
     if Z.shape[0] == 0:
         raise ValueError(f"{name} has no rows.")
+    if np.iscomplexobj(Z):
+        raise ValueError(f"Complex data not supported: {name} has dtype {Z.dtype}.")
     try:
         Z = Z.astype(np.float64)
     except (TypeError, ValueError) as error:
@@ -79,11 +86,18 @@ def check_embedding(Z, name="Z"):
     return Z
 
 
-def check_values(values, n_samples, name):
-    """Return per-point `values` as a 1-D array of length `n_samples` or raise ValueError."""
+def _check_values(values, n_samples, name):
+    """Return per-point `values` as a 1-D array of length `n_samples` or raise ValueError.
+
+    Sequences without a dtype (lists, tuples) become object arrays, so that each value
+    keeps its type: numpy would turn ``[1, "a"]`` into two strings and ``[1, True]``
+    into two equal integers.
+    """
     dtype = getattr(values, "dtype", None)
     if dtype is not None and str(dtype) == "category":
         values = np.asarray(values.astype(object))
+    elif dtype is None and not isinstance(values, str):
+        values = np.asarray(values, dtype=object)
     else:
         values = np.asarray(values)
     if values.ndim != 1:
@@ -93,22 +107,34 @@ def check_values(values, n_samples, name):
     return values
 
 
-def is_continuous(values):
-    """Whether per-point values are measurements (floats) rather than class labels."""
+def _is_continuous(values):
+    """Whether per-point values are measurements (floats) rather than class labels.
+
+    Only arrays (or pandas objects) of a floating dtype count as measurements; lists,
+    integers, booleans, strings and categoricals are class labels.
+    """
     dtype = getattr(values, "dtype", None)
     if dtype is None or str(dtype) == "category":
         return False
     return np.issubdtype(np.asarray(values).dtype, np.floating)
 
 
-def encode_classes(*columns):
+def _encode_classes(*columns, what="labels"):
     """Encode columns of class labels with one shared list of classes.
+
+    A class is one value of one type: ``1`` and ``1.0`` are the same class (as in
+    numpy and scikit-learn), but strings, numbers and booleans are never mixed, so
+    that ``"1"``, ``1`` and ``True`` cannot merge into one class or show as three
+    entries named alike.
 
     Parameters
     ----------
     *columns : sequence of array-like of shape (n_samples,)
         Labels; equal values get the same code across all columns. Missing values
-        (``None`` or NaN) become the class ``"missing"``.
+        (``None``, NaN, NaT or pandas' NA) become a class of their own, named
+        ``"missing"``.
+    what : str, default="labels"
+        What the columns are, in error messages.
 
     Returns
     -------
@@ -116,15 +142,37 @@ def encode_classes(*columns):
         One array of class indices per column.
     names : list of str
         Class names, sorted when the labels can be sorted, else in order of appearance.
+
+    Raises
+    ------
+    ValueError
+        If the labels mix strings, numbers, booleans or other types, or cannot be
+        compared for equality (hashed).
     """
     objects = [np.asarray(column, dtype=object) for column in columns]
     missing = object()
     index = {}
-    for column in objects:
-        for value in column:
-            index.setdefault(_class_key(value, missing), None)
-    keys = list(index)
-    present = [key for key in keys if key is not missing]
+    try:
+        for column in objects:
+            for value in column:
+                index.setdefault(_class_key(value, missing), None)
+    except TypeError:
+        raise ValueError(
+            f"{what} must be values such as strings or numbers, got "
+            f"{type(value).__name__} (for example {value!r})."
+        ) from None
+    present = [key for key in index if key is not missing]
+    examples = {}
+    for kind, value in present:
+        examples.setdefault(kind, value)
+    if len(examples) > 1:
+        kinds = list(examples)
+        raise ValueError(
+            f"Mix of label input types ({_enumerate(kinds)}) in {what}, for example "
+            f"{_enumerate([repr(examples[kind]) for kind in kinds])}. A class is one value "
+            "of one type; convert the labels to one type first, for example every label "
+            "to str."
+        )
     try:
         present = sorted(present)
     except TypeError:
@@ -139,22 +187,52 @@ def encode_classes(*columns):
         )
         for column in objects
     ]
-    names = ["missing" if key is missing else _class_name(key) for key in keys]
+    names = [_class_name(value) for _, value in present]
+    if missing in index:
+        missing_name = "missing"
+        while missing_name in names:
+            missing_name = f"({missing_name})"
+        names.append(missing_name)
     return codes, names
 
 
-def _class_key(value, missing):
+def _enumerate(words):
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _is_missing(value):
     if value is None or (isinstance(value, numbers.Real) and math.isnan(value)):
+        return True
+    if isinstance(value, np.datetime64 | np.timedelta64):
+        return bool(np.isnat(value))
+    # pandas' NA and NaT, recognised without importing pandas.
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def _label_kind(value):
+    if isinstance(value, bool | np.bool_):
+        return "boolean"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, numbers.Number):
+        return "number"
+    return type(value).__name__
+
+
+def _class_key(value, missing):
+    """The class of `value`: its kind and its value, or `missing`."""
+    if _is_missing(value):
         return missing
+    kind = _label_kind(value)
     if isinstance(value, np.generic):
-        return value.item()
-    return value
+        value = value.item()
+    return kind, value
 
 
-def _class_name(key):
-    if isinstance(key, float) and key.is_integer():
-        return str(int(key))
-    return str(key)
+def _class_name(value):
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def plot_embedding(
@@ -184,7 +262,11 @@ def plot_embedding(
 
     labels : array-like of shape (n_samples,), default=None
         Class labels or continuous values to colour by. None draws every point in one
-        colour.
+        colour. Only an array (or pandas object) of a floating dtype counts as
+        continuous values. A class is one value of one type: ``1`` and ``1.0`` are one
+        class, but labels that mix strings, numbers and booleans, such as
+        ``[1, "1", True]``, are refused with a ValueError rather than drawn as classes
+        named alike. Missing labels (None, NaN) form a class of their own.
 
     ax : matplotlib.axes.Axes, default=None
         Axes to draw on. None creates a new figure.
@@ -233,9 +315,9 @@ def plot_embedding(
     """
     import matplotlib.pyplot as plt
 
-    Z = check_embedding(Z)
+    Z = _check_embedding(Z)
     n_samples = Z.shape[0]
-    default_size, default_alpha = point_style(n_samples)
+    default_size, default_alpha = _point_style(n_samples)
     size = default_size if point_size is None else point_size
     alpha = default_alpha if alpha is None else alpha
     if ax is None:
@@ -251,8 +333,8 @@ def plot_embedding(
     if labels is None:
         ax.scatter(Z[order, 0], Z[order, 1], color=_TAB10[0], **style)
     else:
-        values = check_values(labels, n_samples, "labels")
-        if is_continuous(labels):
+        values = _check_values(labels, n_samples, "labels")
+        if _is_continuous(labels):
             points = ax.scatter(
                 Z[order, 0], Z[order, 1], c=values[order].astype(float), cmap=cmap, **style
             )
@@ -261,8 +343,8 @@ def plot_embedding(
                 # The bar shows the colour scale, not the points' transparency.
                 colorbar.solids.set_alpha(1.0)
         else:
-            (codes,), names = encode_classes(values)
-            colors = np.array(class_colors(len(names)))
+            (codes,), names = _encode_classes(values)
+            colors = np.array(_class_colors(len(names)))
             ax.scatter(Z[order, 0], Z[order, 1], c=colors[codes[order]], **style)
             if legend and len(names) <= MAX_LEGEND_CLASSES:
                 _add_class_legend(ax, names, colors)

@@ -78,6 +78,76 @@ def test_bad_input_is_rejected(kwargs, message, tmp_path):
         export_html(path=tmp_path / "map.html", **arguments)
 
 
+def test_coordinates_beyond_float32_are_refused(tmp_path):
+    # Stored as float32 they would become infinite, and the page would draw nothing.
+    Z = np.array([[0.0, 0.0], [1e39, 1.0]])
+    with pytest.raises(ValueError, match="too large for float32"):
+        export_html(Z, tmp_path / "map.html")
+    assert not (tmp_path / "map.html").exists()
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        export_html(np.ones((3, 2)) + 1j, tmp_path / "map.html")
+    largest = float(np.finfo(np.float32).max)
+    export_html(np.array([[-largest, 0.0], [largest, 1.0]]), tmp_path / "map.html")
+
+
+def test_lone_surrogates_are_written_and_an_old_map_survives_failures(tmp_path):
+    path = tmp_path / "map.html"
+    path.write_text("an earlier map", encoding="utf-8")
+    hover = ["caf\udce9", "half \ud83d of an emoji"]
+    export_html(np.eye(2), path, hover=hover, labels=["\udcff", "b"], title="caf\udce9.csv")
+    assert _payload(path)["hover"] == hover
+    assert _payload(path)["classes"] == ["b", "\udcff"]
+    assert "<title>caf\ufffd.csv</title>" in path.read_text(encoding="utf-8")
+    before = path.read_bytes()
+    with pytest.raises(ValueError):
+        export_html(np.eye(2), path, hover=["a"])
+    assert path.read_bytes() == before
+    assert [entry.name for entry in tmp_path.iterdir()] == ["map.html"]
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([1, True, "1", 1.0, 0, False], dtype=object),
+        [1, True, "1", 1.0, 0, False],
+        ["a", "b", 3, 4, "a", "b"],
+    ],
+)
+def test_labels_of_mixed_types_are_refused(labels, tmp_path):
+    # Once they merged into the classes ['1', '1', '0'] (or failed with a raw
+    # TypeError from sorting): a class is one value of one type.
+    with pytest.raises(ValueError, match=r"Mix of label input types \(.*string"):
+        export_html(np.zeros((6, 2)), tmp_path / "map.html", labels=labels)
+
+
+def test_classes_keep_their_values(tmp_path):
+    Z = np.zeros((6, 2))
+    labels = [2, 1.0, 1, np.int64(2), None, np.nan]
+    path = export_html(Z, tmp_path / "map.html", labels=labels)
+    assert _payload(path)["classes"] == ["1", "2", "missing"]
+    path = export_html(Z, path, labels=["1", "10", "missing", None, "2", "1"])
+    # A label named "missing" and missing labels stay two classes, named apart.
+    assert _payload(path)["classes"] == ["1", "10", "2", "missing", "(missing)"]
+    path = export_html(Z, path, labels=[True, False] * 3, predictions=[True] * 6)
+    assert _payload(path)["classes"] == ["False", "True"]
+    with pytest.raises(ValueError, match="boolean and number"):
+        export_html(Z, path, labels=[True, False] * 3, predictions=[1] * 6)
+
+
+@pytest.mark.parametrize("n_points", [1, 30, 10_000, 1_000_000])
+def test_points_are_as_opaque_as_in_the_pictures(n_points, tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ae_reduce import plot_embedding
+
+    Z = np.random.default_rng(0).normal(size=(n_points, 2))
+    ax = plot_embedding(Z)
+    plt.close(ax.figure)
+    assert _payload(export_html(Z, tmp_path / "map.html"))["alpha"] == ax.collections[0].get_alpha()
+
+
 # In the browser ---------------------------------------------------------------------------
 
 
@@ -282,3 +352,15 @@ def test_hundred_thousand_points_draw_quickly(browser, tmp_path):
     assert _pixels(browser)["drawn"] > 10_000
     _hover(browser, 123)
     assert _wait_for(browser, "return aeMap.hovered() >= 0")
+
+
+def test_page_with_lone_surrogates_loads(browser, tmp_path):
+    hover = ["caf\udce9", "plain"]
+    path = export_html(np.eye(2), tmp_path / "map.html", hover=hover, title="caf\udce9")
+    browser.get_log("browser")
+    _open(browser, path)
+    assert _errors(browser) == []
+    assert browser.title == "caf\ufffd"
+    assert browser.execute_script("return aeMap.modes()") == ["points"]
+    # The page's string holds the lone surrogate itself, as the user's did.
+    assert browser.execute_script("return aeMap.hoverText(0).charCodeAt(3)") == 0xDCE9

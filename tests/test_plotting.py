@@ -1,5 +1,6 @@
 """The matplotlib pictures: what they draw, rendered to PNG with the Agg backend."""
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -188,3 +189,43 @@ def test_plot_reconstructions_checks_image_shape(digits_autoencoder):
     model, X = digits_autoencoder
     with pytest.raises(ValueError, match="holds 49 values but X has 64 features"):
         plot_reconstructions(model, X, (7, 7))
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([1, True, "1", 1.0, 0, False] * 5, dtype=object),
+        [1, True, "1", 1.0, 0, False] * 5,
+        [1, "a", 2] * 10,
+    ],
+)
+def test_plot_embedding_refuses_labels_of_mixed_types(labels):
+    # They once merged into a legend of '1', '1', '0', or became all strings.
+    with pytest.raises(ValueError, match="Mix of label input types"):
+        plot_embedding(np.zeros((30, 2)), labels)
+
+
+def test_plot_embedding_legend_keeps_the_label_values():
+    Z = np.random.default_rng(0).normal(size=(6, 2))
+    ax = plot_embedding(Z, [2, 1.0, 1, np.int64(2), 0, None])
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["0", "1", "2", "missing"]
+    ax = plot_embedding(Z, np.array([True, False, True, True, False, True]))
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["False", "True"]
+
+
+def test_plotting_exposes_only_documented_functions():
+    import inspect
+
+    import ae_reduce.plotting
+
+    public = {
+        name
+        for name, value in vars(ae_reduce.plotting).items()
+        if not name.startswith("_")
+        and inspect.isfunction(value)
+        and value.__module__ == "ae_reduce.plotting"
+    }
+    assert public == set(ae_reduce.plotting.__all__)
+    documented = Path(__file__).parents[1] / "docs" / "api.rst"
+    if documented.exists():
+        assert all(f"   {name}\n" in documented.read_text() for name in public)
