@@ -23,8 +23,9 @@ _EXIT_STATUS = """\
 exit status:
   0  success
   1  the work failed (for example training diverged, or a file could not be written)
-  2  bad arguments or input: unknown option, missing file, unsupported extension,
-     unknown or non-numeric column
+  2  bad arguments or input: unknown option, missing or unreadable file, unsupported
+     extension, an output that is the input, unknown or non-numeric column, no data
+     rows, missing values or labels, labels of mixed types
 """
 
 
@@ -84,7 +85,7 @@ class _Progress:
     def __call__(self, message):
         if not self.quiet:
             self.end_line()
-            print(self.stamp(message), file=self.stream, flush=True)
+            print(_escaped(self.stamp(message)), file=self.stream, flush=True)
 
     def redraw(self, *versions):
         """Replace the current line with the first of ``versions`` that fits (terminals only).
@@ -96,7 +97,8 @@ class _Progress:
         if self.quiet:
             return
         width = self.width()
-        candidates = [self.stamp(version) for version in versions] + list(versions)
+        candidates = [_escaped(self.stamp(version)) for version in versions]
+        candidates += [_escaped(version) for version in versions]
         # Once a line had to be shortened, later redraws of it stay as short: a line
         # that changes shape with each digit of the loss is hard to read.
         for index in range(min(self._shortened, len(candidates) - 1), len(candidates)):
@@ -116,6 +118,15 @@ class _Progress:
             self.stream.flush()
             self._open_line = 0
         self._shortened = 0
+
+
+def _escaped(text):
+    """`text` with lone surrogates (from file names that are not UTF-8) as ``\\udcxx``.
+
+    Python writes them so to a terminal's standard error; escaping them here keeps a
+    message printable on any stream, whatever its error handler.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _duration(seconds):
@@ -316,11 +327,17 @@ def _report_progress(pipeline, progress, quiet):
 
 
 def _save_figure(ax, path):
-    figure = ax.figure
-    figure.savefig(path, dpi=150)
     import matplotlib.pyplot as plt
 
-    plt.close(figure)
+    from ._files import replacing
+
+    figure = ax.figure
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with replacing(path) as temporary:
+            figure.savefig(temporary, dpi=150, format=Path(path).suffix[1:].lower())
+    finally:
+        plt.close(figure)
 
 
 def _use_agg():
@@ -411,9 +428,9 @@ def _demo(args, progress):
     _save_figure(ax, paths["history"])
 
     print(f"Placed new digits classified by their map neighbours: {accuracy:.1%} correct.")
-    print(f"Map picture:      {paths['map'].resolve()}")
-    print(f"Interactive map:  {paths['html'].resolve()}")
-    print(f"Learning curve:   {paths['history'].resolve()}")
+    _print_result(f"Map picture:      {paths['map'].resolve()}")
+    _print_result(f"Interactive map:  {paths['html'].resolve()}")
+    _print_result(f"Learning curve:   {paths['history'].resolve()}")
     return 0
 
 
@@ -430,15 +447,35 @@ def _extension(path, allowed, option):
     return suffix
 
 
+def _load_input(path, label_column):
+    """Read and check the input: finite float features, complete labels (or None).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+        float32 or float64; a read-only memory map of a float ``.npy`` file without a
+        label column.
+    labels : ndarray of shape (n_samples,) or None
+        A numeric, boolean or string array without missing values.
+    names : list of str
+        Names of the feature columns.
+    """
+    X, labels, names = _read_table(path, label_column)
+    _check_missing(X, names, path)
+    if labels is not None:
+        labels = _check_labels(labels, label_column, path)
+    return X, labels, names
+
+
 def _read_table(path, label_column):
     """Read the input file into a float matrix, labels (or None) and column names."""
-    import numpy as np
-
     suffix = _extension(path, TABLE_FORMATS, "input")
     if not Path(path).is_file():
         raise InputError(f"input file not found: {path}")
+    if Path(path).stat().st_size == 0:
+        raise InputError(f"{path} is empty (0 bytes)")
     if suffix == ".npy":
-        return _split_array(np.load(path, allow_pickle=False), label_column, path)
+        return _split_array(_load_npy(path), label_column, path)
     try:
         import pandas as pd
     except ImportError as error:
@@ -447,16 +484,54 @@ def _read_table(path, label_column):
         frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
     except ImportError as error:
         raise InputError(f"reading .parquet files needs pyarrow: {error}") from error
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path} holds no table: not even a header line") from None
     except Exception as error:
         raise InputError(f"could not read {path}: {error}") from error
     return _split_frame(frame, label_column, path)
 
 
+def _load_npy(path):
+    """Map a ``.npy`` file read-only, refusing what is not a plain numeric array."""
+    import numpy as np
+
+    with open(path, "rb") as handle:
+        start = handle.read(6)
+    if start != b"\x93NUMPY":
+        kind = "a .npz archive" if start.startswith(b"PK") else "not a NumPy .npy file"
+        raise InputError(f"{path} is {kind}; save one array with numpy.save")
+    try:
+        # A memory map reads rows when they are used, so a large file is not loaded
+        # whole; allow_pickle=False refuses object arrays, which could run code.
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError as error:
+        if "object" in str(error).lower():
+            raise InputError(
+                f"{path} holds Python objects (an object or pickled array), which are not "
+                "loaded because loading them can run code; save a numeric array"
+            ) from None
+        raise InputError(f"could not read {path}: {error}") from None
+    except (EOFError, OSError) as error:
+        raise InputError(f"could not read {path}: {error}") from None
+    if np.iscomplexobj(array):
+        raise InputError(
+            f"{path} holds complex numbers (dtype {array.dtype}): Complex data not "
+            "supported. Save the real and imaginary parts as separate columns"
+        )
+    if array.dtype.kind not in "biuf":
+        raise InputError(f"{path} is not numeric (dtype {array.dtype})")
+    return array
+
+
 def _split_frame(frame, label_column, path):
     import numpy as np
-    import pandas as pd
 
     frame.columns = [str(column) for column in frame.columns]
+    if len(frame) == 0:
+        raise InputError(
+            f"{path} has no data rows"
+            + (f" (only a header: {', '.join(frame.columns[:10])})" if frame.shape[1] else "")
+        )
     labels = None
     if label_column is not None:
         if label_column not in frame.columns:
@@ -466,14 +541,13 @@ def _split_frame(frame, label_column, path):
                 + (" ..." if len(frame.columns) > 20 else "")
             )
         labels = frame.pop(label_column).to_numpy()
-    bad = [
-        column
-        for column in frame.columns
-        if not (
-            pd.api.types.is_numeric_dtype(frame[column])
-            or pd.api.types.is_bool_dtype(frame[column])
+    complex_columns = [column for column in frame.columns if frame[column].dtype.kind == "c"]
+    if complex_columns:
+        raise InputError(
+            f"column {complex_columns[0]!r} of {path} holds complex numbers: Complex data "
+            "not supported. Store the real and imaginary parts as separate columns"
         )
-    ]
+    bad = [column for column in frame.columns if frame[column].dtype.kind not in "biuf"]
     if bad:
         column = bad[0]
         example = frame[column].dropna().iloc[0] if frame[column].notna().any() else None
@@ -484,7 +558,8 @@ def _split_frame(frame, label_column, path):
         )
     if frame.shape[1] == 0:
         raise InputError(f"{path} has no feature columns left")
-    return frame.to_numpy(dtype=np.float64), labels, list(frame.columns)
+    # pandas' nullable columns hold NA, which only na_value turns into a float.
+    return frame.to_numpy(dtype=np.float64, na_value=np.nan), labels, list(frame.columns)
 
 
 def _split_array(array, label_column, path):
@@ -492,31 +567,45 @@ def _split_array(array, label_column, path):
 
     if array.ndim != 2:
         raise InputError(f"{path} must hold a 2-D array, got shape {array.shape}")
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise InputError(f"{path} is not numeric (dtype {array.dtype})")
+    if array.shape[0] == 0:
+        raise InputError(f"{path} has no data rows (shape {array.shape})")
     labels = None
     if label_column is not None:
         try:
             index = int(label_column)
-            labels = array[:, index]
+            labels = np.array(array[:, index])
         except (ValueError, IndexError):
             raise InputError(
                 f"unknown column {label_column!r} in {path}: columns of a .npy file are "
                 f"named by their index, 0 to {array.shape[1] - 1} (or -1 for the last)"
             ) from None
         array = np.delete(array, index, axis=1)
-        if np.issubdtype(labels.dtype, np.floating) and np.all(labels == np.round(labels)):
-            labels = labels.astype(np.int64)
+        if labels.dtype.kind == "f" and np.isfinite(labels).all():
+            # A .npy file stores its classes in a float column like the rest: whole
+            # numbers that a float holds exactly are classes.
+            if float(np.abs(labels).max()) <= 2**53 and np.all(labels == np.round(labels)):
+                labels = labels.astype(np.int64)
+    if array.shape[1] == 0:
+        raise InputError(f"{path} has no feature columns" + (" left" if labels is not None else ""))
+    if array.dtype not in (np.float32, np.float64):
+        # A plain array: memmap.astype would return a memmap backed by no file.
+        array = np.asarray(array, dtype=np.float64)
     names = [f"x{i}" for i in range(array.shape[1])]
-    return array.astype(np.float64), labels, names
+    return array, labels, names
 
 
 def _check_missing(X, names, path):
     import numpy as np
 
-    finite = np.isfinite(X)
+    from ._data import Source, _file_backing
+
+    # Checked in blocks of rows, read from the file when X maps one, so that a large
+    # file is never held in memory (nor as a mask of its size) for this check.
+    finite = np.ones(X.shape[1], dtype=bool)
+    for block in Source(X, file=_file_backing(X)).chunks(dtype=X.dtype):
+        finite &= np.isfinite(block).all(axis=0)
     if not finite.all():
-        columns = [names[i] for i in np.flatnonzero(~finite.all(axis=0))]
+        columns = [names[i] for i in np.flatnonzero(~finite)]
         raise InputError(
             f"{path} has missing or infinite values in {len(columns)} column(s): "
             + ", ".join(columns[:10])
@@ -524,9 +613,96 @@ def _check_missing(X, names, path):
         )
 
 
+def _check_labels(labels, label_column, path):
+    """Refuse missing or mixed labels; return them as a numeric, boolean or string array."""
+    import numpy as np
+
+    from .plotting import _encode_classes, _is_missing, _label_kind
+
+    where = f"label column {label_column!r} of {path}"
+    if labels.dtype.kind == "O":
+        _refuse_missing_labels(np.fromiter(map(_is_missing, labels), bool, len(labels)), where)
+        try:
+            _encode_classes(labels, what=where)
+        except ValueError as error:
+            raise InputError(str(error)) from None
+        if _label_kind(labels[0]) in ("number", "boolean"):
+            # Their own dtype back: float values then count as measurements and
+            # integers as classes, as for any other numeric column.
+            labels = np.array(labels.tolist())
+    if labels.dtype.kind == "f":
+        _refuse_missing_labels(~np.isfinite(labels), where)
+    return labels
+
+
+def _refuse_missing_labels(missing, where):
+    import numpy as np
+
+    if missing.any():
+        raise InputError(
+            f"{where} has {int(missing.sum())} missing or infinite value(s), the first in "
+            f"data row {int(np.flatnonzero(missing)[0]) + 1}; every row needs a label: fill "
+            "them in, or drop those rows"
+        )
+
+
+def _check_labels_for_outputs(args, labels):
+    """Refuse, before training, labels that the chosen outputs cannot use."""
+    import numpy as np
+
+    from ._html import MAX_CLASSES
+    from .plotting import _is_continuous
+
+    if labels is None or _is_continuous(labels):
+        return
+    classes = np.unique(labels)
+    n_classes = len(classes)
+    where = f"label column {args.label_column!r} of {args.input}"
+    if args.supervised and n_classes < 2:
+        only = classes[0].item() if isinstance(classes[0], np.generic) else classes[0]
+        raise InputError(
+            f"{where} holds one class only ({only!r}); --supervised learns to tell "
+            "classes apart and needs at least 2"
+        )
+    if args.html and n_classes > MAX_CLASSES:
+        raise InputError(
+            f"{where} holds {n_classes} distinct values; --html colours by class and takes "
+            f"at most {MAX_CLASSES}. Bin the values first, or store them as floats to colour "
+            "--plot by value"
+        )
+
+
+def _same_file(first, second):
+    if os.path.realpath(first) == os.path.realpath(second):
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:  # one of them does not exist yet
+        return False
+
+
+def _check_distinct_files(args):
+    """Refuse outputs that would overwrite the input, or each other."""
+    if not Path(args.input).is_file():
+        raise InputError(f"input file not found: {args.input}")
+    outputs = [("--output", args.output), ("--plot", args.plot), ("--html", args.html)]
+    outputs = [(option, path) for option, path in outputs if path is not None]
+    for option, path in outputs:
+        if Path(path).is_dir():
+            raise InputError(f"{option} {path} is a folder; name a file")
+        if _same_file(path, args.input):
+            raise InputError(
+                f"{option} {path} is the input file {args.input}; writing it would destroy "
+                "the data. Choose another name"
+            )
+    for index, (option, path) in enumerate(outputs):
+        for other_option, other in outputs[index + 1 :]:
+            if _same_file(path, other):
+                raise InputError(f"{option} {path} and {other_option} {other} are the same file")
+
+
 def _build_embed_pipeline(args, shape):
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
+    from ._tsne import _make_reducer
 
     reducer = "supervised" if args.supervised else "autoencoder"
     reducer_params = {"epochs": args.epochs}
@@ -543,41 +719,37 @@ def _build_embed_pipeline(args, shape):
             reducer_params=reducer_params,
             tsne_params={"perplexity": args.perplexity} if args.perplexity else None,
         )
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    # The same size-based defaults (hidden layers) as make_tsne_pipeline; without
+    # t-SNE the code is the output, two columns unless asked otherwise.
     n_components = 2 if args.n_components is None else args.n_components
-    if reducer == "supervised":
-        from ._supervised import SupervisedEmbeddingTransformer as Reducer
-    else:
-        from ._autoencoder import KerasAutoencoderTransformer as Reducer
-    return Pipeline(
-        [
-            ("scaler", StandardScaler()),
-            (
-                "reducer",
-                Reducer(
-                    n_components=n_components, random_state=args.random_state, **reducer_params
-                ),
-            ),
-        ]
-    )
+    model = _make_reducer(reducer, n_components, shape, args.random_state, 0, reducer_params)
+    return Pipeline([("scaler", StandardScaler()), ("reducer", model)])
 
 
 def _write_embedding(Z, path, names, labels, label_column):
     import numpy as np
 
-    suffix = Path(path).suffix.lower()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".npy":
-        np.save(path, Z)
-        return
-    import pandas as pd
+    from ._files import replacing
 
-    frame = pd.DataFrame(Z, columns=names)
-    if labels is not None:
-        frame[label_column if label_column is not None else "label"] = labels
-    if suffix == ".csv":
-        frame.to_csv(path, index=False)
-    else:
-        frame.to_parquet(path, index=False)
+    suffix = Path(path).suffix.lower()
+    if suffix != ".npy":
+        import pandas as pd
+
+        frame = pd.DataFrame(Z, columns=names)
+        if labels is not None:
+            frame[label_column if label_column is not None else "label"] = labels
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with replacing(path) as temporary:
+        if suffix == ".npy":
+            with open(temporary, "wb") as handle:
+                np.save(handle, Z)
+        elif suffix == ".csv":
+            frame.to_csv(temporary, index=False)
+        else:
+            frame.to_parquet(temporary, index=False)
 
 
 def _check_embed_arguments(args):
@@ -593,14 +765,39 @@ def _check_embed_arguments(args):
         raise InputError("--plot and --html draw 2-D maps; add --tsne or use --n-components 2")
     if args.perplexity is not None and not args.tsne:
         raise InputError("--perplexity applies to the t-SNE map; add --tsne")
+    _check_distinct_files(args)
+
+
+def _display_name(path):
+    """The file name of `path` as text that can be shown anywhere.
+
+    Bytes of a file name that are not UTF-8 reach Python as lone surrogates, which
+    cannot be written to a UTF-8 page; they show as U+FFFD instead.
+    """
+    return os.fsencode(Path(path).name).decode("utf-8", "replace")
+
+
+def _print_result(text):
+    """Print a line of results: paths, as their bytes when they are not valid text."""
+    try:
+        print(text, flush=True)
+    except UnicodeEncodeError:
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:
+            print(os.fsencode(text).decode("utf-8", "replace"), flush=True)
+        else:
+            buffer.write(os.fsencode(text) + b"\n")
+            buffer.flush()
 
 
 def _embed(args, progress):
+    from .plotting import _is_continuous
+
     _check_embed_arguments(args)
     if args.plot:
         _use_agg()
-    X, labels, columns = _read_table(args.input, args.label_column)
-    _check_missing(X, columns, args.input)
+    X, labels, _ = _load_input(args.input, args.label_column)
+    _check_labels_for_outputs(args, labels)
     progress(f"{args.input}: {X.shape[0]} rows, {X.shape[1]} feature columns")
     pipeline = _build_embed_pipeline(args, X.shape)
     _report_progress(pipeline, progress, args.quiet)
@@ -611,39 +808,47 @@ def _embed(args, progress):
     )
     Z = pipeline.fit_transform(X, labels if args.supervised else None)
     names = list(pipeline.get_feature_names_out())
-    _write_embedding(Z, args.output, names, labels, args.label_column)
-    written = [("Embedding", args.output)]
+    label_name = args.label_column if args.label_column is not None else "label"
+    if labels is not None and label_name in names:
+        raise InputError(
+            f"the label column {label_name!r} has the name of an output column; rename it"
+        )
+
+    # Everything that can fail is done before the first file is written.
+    title = _display_name(args.input)
     is_classes = labels is not None and not _is_continuous(labels)
+    picture = None
     if args.plot:
         from .plotting import plot_embedding
 
-        _save_figure(plot_embedding(Z, labels, title=Path(args.input).name), args.plot)
-        written.append(("Map picture", args.plot))
+        picture = plot_embedding(Z, labels, title=title)
     if args.html:
-        from ._html import export_html
-
         votes = _neighbour_votes(Z, labels, args.random_state or 0) if is_classes else None
         hover = None
         if labels is not None and not is_classes:
             hover = [f"row {i}: {value:g}" for i, value in enumerate(labels)]
+
+    _write_embedding(Z, args.output, names, labels, args.label_column)
+    written = [("Embedding", args.output)]
+    if picture is not None:
+        _save_figure(picture, args.plot)
+        written.append(("Map picture", args.plot))
+    if args.html:
+        from ._html import export_html
+
+        Path(args.html).parent.mkdir(parents=True, exist_ok=True)
         export_html(
             Z,
             args.html,
             labels=labels if is_classes else None,
             predictions=votes,
             hover=hover,
-            title=Path(args.input).name,
+            title=title,
         )
         written.append(("Interactive map", args.html))
     for what, path in written:
-        print(f"{what + ':':17s} {Path(path).resolve()}")
+        _print_result(f"{what + ':':17s} {Path(path).resolve()}")
     return 0
-
-
-def _is_continuous(labels):
-    import numpy as np
-
-    return np.issubdtype(np.asarray(labels).dtype, np.floating)
 
 
 # -- argument parsing ---------------------------------------------------------------------
@@ -681,6 +886,23 @@ def _layer_sizes(text):
     return sizes
 
 
+def _add_quiet(parser):
+    """Add -q to `parser`; it is accepted before and after the subcommand.
+
+    Each parser gets an option of its own whose default is SUPPRESS: a default (or a
+    shared option object, as ``parents=`` gives) would let the subcommand's parser
+    overwrite a -q given before the subcommand. :func:`main` fills in False.
+    """
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print no progress or warnings on standard error (errors are still printed, "
+        "results still go to standard output)",
+    )
+
+
 def build_parser():
     """Return the argument parser of the ``ae-reduce`` command.
 
@@ -691,17 +913,6 @@ def build_parser():
     """
     from . import __version__
 
-    # -q is accepted before and after the subcommand; SUPPRESS keeps the subcommand's
-    # default from overwriting a -q given before it.
-    quiet = argparse.ArgumentParser(add_help=False)
-    quiet.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="print no progress or warnings on standard error (errors are still printed, "
-        "results still go to standard output)",
-    )
     parser = argparse.ArgumentParser(
         prog="ae-reduce",
         description=(
@@ -711,15 +922,13 @@ def build_parser():
         ),
         epilog=_EXIT_STATUS + "\nRun 'ae-reduce COMMAND --help' for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[quiet],
     )
+    _add_quiet(parser)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.set_defaults(quiet=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
         "demo",
-        parents=[quiet],
         help="draw a map of the built-in digits data (about a minute)",
         description=(
             "Fit scaler -> autoencoder -> t-SNE on three quarters of scikit-learn's 8x8 "
@@ -729,6 +938,7 @@ def build_parser():
             "history.png (the autoencoder's learning curve) into --out."
         ),
     )
+    _add_quiet(demo)
     demo.add_argument(
         "--out", default="ae_reduce_demo", help="folder for the outputs (default: %(default)s)"
     )
@@ -746,7 +956,6 @@ def build_parser():
 
     embed = commands.add_parser(
         "embed",
-        parents=[quiet],
         help="embed the rows of a .csv, .npy or .parquet file",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
@@ -754,8 +963,11 @@ def build_parser():
             "(or, with --supervised, a network trained on --label-column), optionally "
             "draw a 2-D t-SNE map of the result (--tsne), and write the embedding to "
             "--output.\n\n"
-            "Every column except the label column must be numeric and complete.\n"
-            "For .npy input the label column is given by its index (-1 for the last)."
+            "Every column except the label column must be numeric and complete; the "
+            "label column must be complete too.\n"
+            "For .npy input the label column is given by its index (-1 for the last).\n"
+            "Outputs are written to a temporary file and renamed into place; an output "
+            "that is the input file is refused."
         ),
         epilog=(
             "examples:\n"
@@ -766,6 +978,7 @@ def build_parser():
             "-o map.parquet"
         ),
     )
+    _add_quiet(embed)
     embed.add_argument("input", help="data file: .csv, .npy or .parquet, one row per sample")
     embed.add_argument(
         "-o",
@@ -807,7 +1020,7 @@ def build_parser():
         type=_layer_sizes,
         metavar="W1,W2,...",
         help="widths of the hidden layers, for example 256,128 (default: 128,64; 512,256 "
-        "from 400 features with --tsne)",
+        "from 400 features)",
     )
     embed.add_argument(
         "--epochs",
@@ -838,6 +1051,7 @@ def main(argv=None):
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.quiet = getattr(args, "quiet", False)
     # The handlers report through this object so that an error message after a failed or
     # interrupted fit starts on a line of its own, not at the end of a progress bar.
     progress = _Progress(args.quiet)
@@ -850,11 +1064,11 @@ def main(argv=None):
             return args.handler(args, progress)
     except InputError as error:
         progress.end_line()
-        print(f"ae-reduce {args.command}: error: {error}", file=sys.stderr)
+        print(_escaped(f"ae-reduce {args.command}: error: {error}"), file=sys.stderr)
         return 2
     except (ValueError, ImportError, OSError) as error:
         progress.end_line()
-        print(f"ae-reduce {args.command}: error: {error}", file=sys.stderr)
+        print(_escaped(f"ae-reduce {args.command}: error: {error}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         progress.end_line()

@@ -2,6 +2,8 @@
 
 import importlib.util
 import io
+import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -327,6 +329,7 @@ def test_count_fits(cv, n_fits):
         (lambda d: ["embed", str(d / "absent.csv"), "-o", str(d / "z.npy")], "not found"),
         (lambda d: ["embed", str(d / "x.txt"), "-o", str(d / "z.npy")], "unsupported extension"),
         (lambda d: ["embed", str(d / "digits.csv"), "-o", str(d / "z.json")], "--output"),
+        (lambda d: ["embed", str(d / "digits.csv"), "-o", str(d / "folder.csv")], "is a folder"),
         (
             lambda d: (
                 ["embed", str(d / "digits.csv"), "-o", str(d / "z.npy"), "--label-column", "colour"]
@@ -360,6 +363,7 @@ def test_count_fits(cv, n_fits):
 )
 def test_input_errors_exit_with_status_2(tmp_path, digits_csv, make_arguments, message, capsys):
     (tmp_path / "x.txt").write_text("1,2\n")
+    (tmp_path / "folder.csv").mkdir()
     pd.DataFrame({"name": ["a", "b", "c", "d"], "value": [1.0, 2.0, 3.0, 4.0]}).to_csv(
         tmp_path / "text.csv", index=False
     )
@@ -429,3 +433,245 @@ def test_demo_through_the_console_script(tmp_path):
         assert str((out / name).resolve()) in result.stdout
     # Neither progress, nor warnings, nor TensorFlow's start-up lines.
     assert result.stderr == ""
+
+
+# Regression tests: data loss ----------------------------------------------------------
+
+
+def _small_npy(path, n_samples=40, n_features=5):
+    np.save(path, np.random.default_rng(0).normal(size=(n_samples, n_features)))
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npy"])
+@pytest.mark.parametrize("spelling", ["same", "dot", "symlink", "hardlink"])
+def test_an_output_that_is_the_input_is_refused(tmp_path, monkeypatch, capsys, suffix, spelling):
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / f"data{suffix}"
+    if suffix == ".csv":
+        pd.DataFrame(
+            {"a": [1.0, 2.0, 3.0, 4.0], "b": [4.0, 3.0, 2.0, 1.0], "y": [0, 1, 0, 1]}
+        ).to_csv(data, index=False)
+    else:
+        _small_npy(data)
+    before = data.read_bytes()
+    output = {
+        "same": f"data{suffix}",
+        "dot": f"./sub/../data{suffix}",
+        "symlink": f"link{suffix}",
+        "hardlink": f"hard{suffix}",
+    }[spelling]
+    (tmp_path / "sub").mkdir()
+    if spelling == "symlink":
+        (tmp_path / output).symlink_to(data)
+    if spelling == "hardlink":
+        (tmp_path / output).hardlink_to(data)
+    label = ["--label-column", "y" if suffix == ".csv" else "-1"]
+    status = main(["embed", f"data{suffix}", "-o", output, *label, *FAST])
+    assert status == 2
+    assert "is the input file" in capsys.readouterr().err
+    assert data.read_bytes() == before
+
+
+def test_pictures_that_are_the_input_or_each_other_are_refused(tmp_path, capsys):
+    data = _small_npy(tmp_path / "data.npy")
+    before = data.read_bytes()
+    (tmp_path / "map.html").symlink_to(data)
+    arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), *FAST]
+    assert main([*arguments, "--html", str(tmp_path / "map.html")]) == 2
+    assert "--html" in capsys.readouterr().err
+    assert data.read_bytes() == before
+    (tmp_path / "map.png").symlink_to(tmp_path / "z.npy")
+    assert main([*arguments, "--plot", str(tmp_path / "map.png")]) == 2
+    assert "are the same file" in capsys.readouterr().err
+    assert not (tmp_path / "z.npy").exists()
+
+
+def test_a_name_that_is_not_utf8_does_not_destroy_an_existing_map(tmp_path, capsys):
+    # Bytes that are not UTF-8 reach Python as lone surrogates (os.fsdecode), and
+    # these once broke the page's encoding after the old map had been truncated.
+    data = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9.npy"))
+    _small_npy(data)
+    old_map = tmp_path / "map.html"
+    old_map.write_text("<html>an earlier map</html>", encoding="utf-8")
+    status = main(
+        ["embed", str(data), "-o", str(tmp_path / "z.npy"), "--html", str(old_map), *FAST]
+    )
+    assert status == 0, capsys.readouterr().err
+    page = old_map.read_text(encoding="utf-8")
+    assert "<title>caf\ufffd.npy</title>" in page
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
+
+
+@pytest.mark.skipif(_console_script() is None, reason="needs the installed ae-reduce script")
+def test_paths_that_are_not_utf8_are_printed_as_bytes(tmp_path):
+    data = _small_npy(tmp_path / "x.npy")
+    output = os.fsdecode(bytes(tmp_path) + b"/r\xe9sultat.npy")
+    result = subprocess.run(
+        [str(_console_script()), "embed", str(data), "-o", output, "-q", *FAST],
+        capture_output=True,
+        timeout=300,
+        check=False,
+        # A strict standard output, as under most UTF-8 locales other than C.UTF-8.
+        env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"},
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    assert b"r\xe9sultat.npy\n" in result.stdout
+    assert np.load(output).shape == (40, 2)
+
+
+# Regression tests: silent wrong results and unclear errors -------------------------------
+
+
+def test_complex_npy_is_refused(tmp_path, capsys):
+    np.save(tmp_path / "c.npy", np.ones((20, 3)) + 1j)
+    status = main(["embed", str(tmp_path / "c.npy"), "-o", str(tmp_path / "z.npy"), *FAST])
+    assert status == 2
+    assert "Complex data not supported" in capsys.readouterr().err
+    assert not (tmp_path / "z.npy").exists()
+
+
+@pytest.mark.parametrize(
+    "make_file, message",
+    [
+        (
+            lambda p: np.save(p, np.array([{"a": 1}, None], dtype=object), allow_pickle=True),
+            "Python objects",
+        ),
+        (lambda p: p.write_bytes(pickle.dumps({"a": 1})), "not a NumPy .npy file"),
+        (lambda p: np.savez(open(p, "wb"), a=np.zeros(3)), "a .npz archive"),
+        (lambda p: p.write_bytes(b""), "empty"),
+        (lambda p: np.save(p, np.array(["a", "b"])), "not numeric"),
+        (lambda p: np.save(p, np.zeros((0, 3))), "no data rows"),
+        (lambda p: np.save(p, np.zeros(4)), "2-D array"),
+    ],
+)
+def test_unreadable_npy_files_are_input_errors(tmp_path, capsys, make_file, message):
+    path = tmp_path / "x.npy"
+    make_file(path)
+    assert main(["embed", str(path), "-o", str(tmp_path / "z.npy")]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_csv_with_a_header_and_no_rows(tmp_path, capsys):
+    (tmp_path / "header.csv").write_text("a,b,c\n")
+    assert main(["embed", str(tmp_path / "header.csv"), "-o", str(tmp_path / "z.npy")]) == 2
+    err = capsys.readouterr().err
+    assert "has no data rows" in err
+    assert "not numeric" not in err
+
+
+def test_a_missing_label_is_refused_before_any_output(tmp_path, capsys):
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(30, 3)), columns=list("abc"))
+    frame["kind"] = ["ant", "bee", "cat"] * 10
+    frame.loc[7, "kind"] = None
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    output = tmp_path / "z.csv"
+    output.write_text("an earlier result\n")
+    status = main(
+        [
+            "embed",
+            str(tmp_path / "data.csv"),
+            "-o",
+            str(output),
+            "--label-column",
+            "kind",
+            "--html",
+            str(tmp_path / "map.html"),
+            *FAST,
+        ]
+    )
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "label column 'kind'" in err and "1 missing" in err and "row 8" in err
+    assert output.read_text() == "an earlier result\n"
+    assert not (tmp_path / "map.html").exists()
+
+
+def test_supervised_with_a_missing_label_speaks_of_the_command_line(tmp_path, capsys):
+    X = np.random.default_rng(0).normal(size=(30, 4))
+    X[:, -1] = np.arange(30) % 2
+    X[3, -1] = np.nan
+    np.save(tmp_path / "x.npy", X)
+    arguments = ["embed", str(tmp_path / "x.npy"), "-o", str(tmp_path / "z.npy")]
+    assert main([*arguments, "--label-column", "-1", "--supervised", *FAST]) == 2
+    err = capsys.readouterr().err
+    assert "missing" in err
+    assert "reconstruction_weight" not in err
+    X[3, -1] = 1
+    X[:, 0] = 5
+    np.save(tmp_path / "x.npy", X)
+    assert main([*arguments, "--label-column", "0", "--supervised", *FAST]) == 2
+    assert "one class only (5)" in capsys.readouterr().err
+
+
+def test_quiet_before_the_subcommand(tmp_path, capsys):
+    data = _small_npy(tmp_path / "x.npy")
+    assert main(["-q", "embed", str(data), "-o", str(tmp_path / "z.npy"), *FAST]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert "z.npy" in captured.out
+
+
+def test_label_column_with_the_name_of_an_output_column(tmp_path, capsys):
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(30, 3)), columns=list("abc"))
+    frame["kerasautoencodertransformer0"] = np.arange(30) % 3
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    arguments = ["embed", str(tmp_path / "data.csv"), "-o", str(tmp_path / "z.csv")]
+    assert main([*arguments, "--label-column", "kerasautoencodertransformer0", *FAST]) == 2
+    assert "has the name of an output column" in capsys.readouterr().err
+    assert not (tmp_path / "z.csv").exists()
+
+
+# Regression tests: the library's defaults and out-of-core reading -----------------------
+
+
+@pytest.mark.parametrize("supervised", [False, True])
+@pytest.mark.parametrize("n_features, hidden", [(10, (128, 64)), (400, (512, 256))])
+def test_without_tsne_the_network_is_sized_as_make_tsne_pipeline_sizes_it(
+    supervised, n_features, hidden
+):
+    from ae_reduce._cli import _build_embed_pipeline, build_parser
+
+    arguments = ["embed", "x.npy", "-o", "z.npy"]
+    if supervised:
+        arguments += ["--supervised", "--label-column", "-1"]
+    args = build_parser().parse_args(arguments)
+    reducer = _build_embed_pipeline(args, (500, n_features))["reducer"]
+    assert reducer.hidden_layer_sizes == hidden
+    assert reducer.n_components == 2
+    args = build_parser().parse_args([*arguments, "--hidden-layer-sizes", "8"])
+    assert _build_embed_pipeline(args, (500, n_features))["reducer"].hidden_layer_sizes == (8,)
+
+
+_PEAK_SCRIPT = """
+import sys
+from ae_reduce._cli import _load_input
+
+def peak_kb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+
+before = peak_kb()
+X, labels, names = _load_input(sys.argv[1], None)
+print(type(X).__name__, X.dtype, peak_kb() - before)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_npy_input_is_mapped_not_loaded(tmp_path):
+    # 24 MB of float32: read whole (and converted to float64, as before) it would cost
+    # 3 times that; mapped and checked in blocks read from the file, very little.
+    path = tmp_path / "large.npy"
+    np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(100_000, 60))[:] = 1.0
+    result = subprocess.run(
+        [sys.executable, "-c", _PEAK_SCRIPT, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    kind, dtype, grown_kb = result.stdout.split()
+    assert (kind, dtype) == ("memmap", "float32")
+    assert int(grown_kb) < 8_000, result.stdout
