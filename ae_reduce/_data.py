@@ -148,6 +148,17 @@ def _check_file_in_chunks(estimator, source, name):
     _check_float32_range(largest, source.data.dtype, name)
 
 
+def frame_without_columns_as_array(X):
+    """An empty array in place of a data frame without columns; anything else as given.
+
+    Converting a frame without columns fails inside numpy with "at least one array or
+    dtype is required"; an empty array gets scikit-learn's message about the shape.
+    """
+    if hasattr(X, "columns") and hasattr(X, "shape") and len(X.columns) == 0:
+        return np.empty(X.shape)
+    return X
+
+
 def check_input(estimator, X, *, reset, name="X"):
     """Validate ``X`` as scikit-learn does and wrap it in a :class:`Source`.
 
@@ -168,6 +179,7 @@ def check_input(estimator, X, *, reset, name="X"):
     source : Source
         The validated data.
     """
+    X = frame_without_columns_as_array(X)
     file = _file_backing(X)
     data = validate_data(
         estimator,

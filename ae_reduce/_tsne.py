@@ -25,6 +25,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
+from ._data import frame_without_columns_as_array
+
 _FFT_METHODS = frozenset({"fft", "FFT", "interpolation"})
 _BH_METHODS = frozenset({"bh", "BH", "barnes-hut"})
 
@@ -406,7 +408,9 @@ default="auto"
             raise
 
     def _fit_map(self, X):
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=4)
+        X = validate_data(
+            self, frame_without_columns_as_array(X), dtype=np.float64, ensure_min_samples=4
+        )
         openTSNE = _import_opentsne()
         n_samples, n_features = X.shape
         bounds = (X.min(axis=0), X.max(axis=0))
@@ -516,7 +520,7 @@ default="auto"
             Positions of the new rows on the map.
         """
         check_is_fitted(self, "embedding_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_data(self, frame_without_columns_as_array(X), dtype=np.float64, reset=False)
         lower, upper = X.min(axis=0), X.max(axis=0)
         # Maps pickled before the training rows' bounds were kept check the new rows only.
         if hasattr(self, "_bounds"):

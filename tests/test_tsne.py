@@ -300,6 +300,16 @@ def test_transform_rejects_rows_too_far_for_distances(raw_digits, rows):
     assert np.isfinite(tsne.transform(X[100:105])).all()
 
 
+def test_data_frame_without_columns_names_the_shape(raw_digits):
+    pd = pytest.importorskip("pandas")
+    X, _ = raw_digits
+    with pytest.raises(ValueError, match=r"0 feature\(s\) \(shape=\(10, 0\)\)"):
+        TSNE(**FAST).fit(pd.DataFrame(index=range(10)))
+    tsne = TSNE(random_state=0, **FAST).fit(X[:100])
+    with pytest.raises(ValueError, match=r"0 feature\(s\) \(shape=\(3, 0\)\)"):
+        tsne.transform(pd.DataFrame(index=range(3)))
+
+
 def test_identical_rows_give_a_finite_map():
     # Regression: openTSNE's PCA start divides by the rows' spread, giving NaN.
     X = np.ones((20, 3))

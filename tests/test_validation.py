@@ -137,3 +137,14 @@ def test_memory_maps_report_nan_and_infinity_like_arrays(tmp_path, name, value, 
     with pytest.raises(ValueError, match=message) as from_file:
         _fit(name, _store(data, "memmap", tmp_path))
     assert str(from_file.value) == str(from_array.value)
+
+
+@pytest.mark.parametrize("name", ["autoencoder", "supervised"])
+def test_data_frame_without_columns_names_the_shape(name):
+    # Regression: numpy's "at least one array or dtype is required" said nothing useful.
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(ValueError, match=r"0 feature\(s\) \(shape=\(50, 0\)\)"):
+        _fit(name, pd.DataFrame(index=range(50)))
+    fitted = _fit(name, X)
+    with pytest.raises(ValueError, match=r"0 feature\(s\) \(shape=\(5, 0\)\)"):
+        fitted.transform(pd.DataFrame(index=range(5)))
