@@ -4,6 +4,7 @@ from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.linalg import ArpackError
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_random_state
@@ -14,6 +15,10 @@ from ._data import RECONSTRUCT, Source, check_input
 #: Most rows that the PCA initialisation reads from a sparse matrix or a memory map.
 _PCA_ROWS = 20_000
 
+
+#: Most features for which the PCA start falls back on the covariance matrix (8 bytes
+#: times its square: 200 MB) when ARPACK fails on sparse input.
+_COVARIANCE_FEATURES = 5000
 
 #: Output activations whose values stay in [0, 1], as binary cross-entropy needs.
 _PROBABILITY_OUTPUTS = frozenset({"sigmoid", "hard_sigmoid"})
@@ -379,7 +384,17 @@ class KerasAutoencoderTransformer(
         # One row or constant columns have no variance to explain: the explained
         # variance ratio divides by zero, which does not matter here.
         with np.errstate(divide="ignore", invalid="ignore"):
-            pca = PCA(n_found, svd_solver=solver, random_state=random_state).fit(data)
+            try:
+                pca = PCA(n_found, svd_solver=solver, random_state=random_state).fit(data)
+            except ArpackError:
+                # ARPACK fails when the centred data is zero (every column constant)
+                # and on float32 values too large for its factorisation. The
+                # covariance solver (sparse-aware, n_features squared in memory) does
+                # neither; beyond its size limit no principal direction is used.
+                if source.n_features > _COVARIANCE_FEATURES:
+                    mean = np.asarray(data.mean(axis=0), dtype=np.float64).ravel()
+                    return {"mean": mean, "components": np.zeros((self.n_components, mean.size))}
+                pca = PCA(n_found, svd_solver="covariance_eigh").fit(data.astype(np.float64))
         components = np.zeros((self.n_components, source.n_features))
         components[:n_found] = pca.components_
         return {"mean": pca.mean_, "components": components}

@@ -197,7 +197,17 @@ class BaseNeuralEstimator(BaseEstimator):
         from ._training import map_chunks
 
         dtype = source.dtype if dtype is None else dtype
-        return map_chunks(function, source, inference_device(self.device), dtype)
+        outputs = map_chunks(function, source, inference_device(self.device), dtype)
+        if not np.isfinite(outputs).all():
+            # Rows that float32 holds can still overflow inside the network's sums.
+            largest = max(float(np.abs(chunk).max(initial=0.0)) for chunk in source.chunks())
+            raise ValueError(
+                f"{type(self).__name__} computed non-finite outputs: X holds values too "
+                f"large for the network (the largest absolute value is {largest:.3g}), "
+                "and its float32 arithmetic overflowed. Scale X as the training data was "
+                "scaled."
+            )
+        return outputs
 
     # -- persistence ------------------------------------------------------------------
 
