@@ -9,7 +9,7 @@ from ._supervised import SupervisedEmbeddingTransformer
 from ._tsne import TSNE, make_tsne_pipeline
 from .plotting import plot_embedding, plot_history, plot_reconstructions
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 __all__ = [
     "TSNE",

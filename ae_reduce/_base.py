@@ -227,14 +227,30 @@ class BaseNeuralEstimator(BaseEstimator):
         state = dict(state)
         saved_version = state.pop(_VERSION_KEY, None)
         saved = {name: state.pop(name) for name in self._keras_attributes if name in state}
+        missing = [name for name in self._get_param_names() if name not in state]
+        if missing:
+            # Parameters added since the file was written: get_params, clone and fit
+            # would all fail later with an AttributeError.
+            raise self._incompatible(saved_version, f"it has no parameter {missing[0]!r}")
         super().__setstate__(state)
         if saved:
             self._restore_networks(saved, saved_version)
 
-    def _restore_networks(self, saved, saved_version):
-        """Rebuild the fitted networks from their configuration and set their weights."""
+    def _incompatible(self, saved_version, reason):
         from . import __version__
 
+        if saved_version is None:  # files from before versions were recorded
+            written_by = "ae_reduce 0.1.0 (the file records no version)"
+        else:
+            written_by = f"ae_reduce {saved_version}"
+        return ValueError(
+            f"This {type(self).__name__} was pickled by {written_by} and cannot be loaded "
+            f"by ae_reduce {__version__}: {reason}. Load it with the version that wrote "
+            "it, or fit the estimator again."
+        )
+
+    def _restore_networks(self, saved, saved_version):
+        """Rebuild the fitted networks from their configuration and set their weights."""
         # Through the package's loader: it sets the log level and GPU memory growth
         # before TensorFlow starts, which a bare ``import keras`` would not.
         import_keras()
@@ -243,14 +259,9 @@ class BaseNeuralEstimator(BaseEstimator):
             for name, model in zip(self._keras_attributes, models, strict=True):
                 model.set_weights(saved[name])
                 setattr(self, name, model)
-        except (TypeError, ValueError, KeyError) as error:
-            written_by = "an unknown version" if saved_version is None else saved_version
-            raise ValueError(
-                f"This {type(self).__name__} was pickled by ae_reduce {written_by} and "
-                f"cannot be loaded by ae_reduce {__version__}: its network configuration "
-                f"is not compatible ({error}). Load it with ae_reduce {written_by}, or fit "
-                "the estimator again."
-            ) from error
+        except (AttributeError, TypeError, ValueError, KeyError) as error:
+            reason = f"its network configuration is not compatible ({error})"
+            raise self._incompatible(saved_version, reason) from error
 
     def _check_fitted(self):
         check_is_fitted(self, self._keras_attributes)

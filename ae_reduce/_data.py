@@ -98,6 +98,30 @@ class Source:
         return np.frombuffer(buffer, dtype=dtype).reshape(stop - start, self.n_features)
 
 
+#: numpy.memmap modes whose pages are the file's: reading the file reads the array.
+_SHARED_MODES = frozenset({"r", "r+", "w+"})
+
+
+def _maps_file(address, path):
+    """Whether the mapping at ``address`` is still the file now at ``path``.
+
+    A file replaced since it was mapped (renamed over, as atomic writers do) keeps the
+    old contents in the mapping; the file at ``path`` would then be the wrong data.
+    Linux's ``/proc/self/maps`` names the mapped inode; elsewhere the path is trusted.
+    """
+    try:
+        status = os.stat(path)
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                fields = line.split()
+                start, stop = (int(bound, 16) for bound in fields[0].split("-"))
+                if start <= address < stop:
+                    return int(fields[4]) == status.st_ino
+    except (OSError, ValueError, IndexError):
+        return True
+    return True
+
+
 def _file_backing(X):
     """Return ``(path, byte_offset)`` of a C-ordered file-backed memmap, else None."""
     mapping = getattr(X, "_mmap", None)
@@ -106,9 +130,15 @@ def _file_backing(X):
         return None
     if X.ndim != 2 or not X.flags.c_contiguous or X.dtype not in (np.float32, np.float64):
         return None
+    # A copy-on-write map ("c") holds the caller's edits in private pages that the file
+    # never sees: its values must be read through the mapping.
+    if getattr(X, "mode", None) not in _SHARED_MODES:
+        return None
     try:
         mapping_address = np.frombuffer(mapping, dtype=np.uint8).ctypes.data
     except (TypeError, ValueError):  # a closed mapping
+        return None
+    if not _maps_file(mapping_address, path):
         return None
     # numpy maps from the allocation boundary below the requested offset; a row slice of
     # a memmap starts further in. Both are recovered from the addresses.

@@ -4,6 +4,10 @@ Nothing here knows about scikit-learn. Every builder is deterministic for a give
 ``seed``: initialisers and stochastic layers receive explicit seeds.
 """
 
+import contextlib
+import random
+import threading
+
 import numpy as np
 
 from ._backend import import_keras
@@ -417,11 +421,34 @@ def clone_user_network(model, *, embedding_layer, seed=0, dtype="float32"):
 
     input_shape = tuple(model.inputs[0].shape[1:])
     inputs = keras.Input(shape=input_shape, dtype=dtype, name="input")
-    clone = keras.models.clone_model(model, input_tensors=inputs, clone_function=with_dtype)
+    with keras_default_seeds(seed):
+        clone = keras.models.clone_model(model, input_tensors=inputs, clone_function=with_dtype)
     # Rewrapped so that both models take a single tensor rather than a list of one.
     predictor = keras.Model(inputs, clone.outputs[0], name=model.name)
     encoder = keras.Model(inputs, clone.get_layer(embedding_layer).output, name="encoder")
     return predictor, encoder
+
+
+_PYTHON_RANDOM_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def keras_default_seeds(seed):
+    """Seed what Keras draws for weights created without a seed, for the block only.
+
+    Keras takes the seed of such an initialiser (a custom layer's
+    ``add_weight(initializer="random_normal")`` in ``build``) from Python's global
+    ``random`` module. Around the building of a user's model that module is seeded from
+    ``seed`` and then given back its earlier state, under a lock, so that the weights
+    depend on ``seed`` alone and the caller's stream continues where it was.
+    """
+    with _PYTHON_RANDOM_LOCK:
+        state = random.getstate()
+        random.seed(seed)
+        try:
+            yield
+        finally:
+            random.setstate(state)
 
 
 def copy_architecture(model):
@@ -431,12 +458,13 @@ def copy_architecture(model):
     seed get fixed ones, so that copying draws nothing from Keras's global generator
     (which is Python's ``random``, the caller's).
     """
-    return keras.models.clone_model(
-        model,
-        clone_function=lambda layer: layer.__class__.from_config(
-            _seed_unseeded(layer.get_config(), 0)
-        ),
-    )
+    with keras_default_seeds(0):
+        return keras.models.clone_model(
+            model,
+            clone_function=lambda layer: layer.__class__.from_config(
+                _seed_unseeded(layer.get_config(), 0)
+            ),
+        )
 
 
 def _seed_unseeded(config, seed):

@@ -1,6 +1,5 @@
 """SupervisedEmbeddingTransformer: a network trained on labels, used as a feature extractor."""
 
-import functools
 import sys
 from numbers import Integral, Real
 
@@ -43,6 +42,38 @@ def softmax_crossentropy(y_true, y_pred, label_smoothing=0.0):
     )
 
 
+class LogitCrossentropy:
+    """Cross-entropy against logits, with label smoothing, as a Keras loss function.
+
+    A named callable with a configuration rather than a ``functools.partial``, so that
+    Keras can save a model compiled with it (``keras.callbacks.ModelCheckpoint`` saves
+    the whole model), and with a ``repr`` that identifies it, which the cache of
+    compiled models keys on.
+
+    Parameters
+    ----------
+    kind : {"sigmoid", "softmax"}
+        Independent 0/1 outputs, or one class out of several (integer codes).
+    label_smoothing : float
+        Passed to Keras's cross-entropy.
+    """
+
+    def __init__(self, kind, label_smoothing):
+        self.kind = kind
+        self.label_smoothing = label_smoothing
+        self.__name__ = f"{kind}_crossentropy"
+
+    def __call__(self, y_true, y_pred):
+        function = sigmoid_crossentropy if self.kind == "sigmoid" else softmax_crossentropy
+        return function(y_true, y_pred, label_smoothing=self.label_smoothing)
+
+    def get_config(self):
+        return {"kind": self.kind, "label_smoothing": self.label_smoothing}
+
+    def __repr__(self):
+        return f"LogitCrossentropy({self.kind!r}, label_smoothing={self.label_smoothing!r})"
+
+
 #: Key of a Keras model's architecture, as JSON, in a pickled ``model`` parameter.
 _ARCHITECTURE = "keras_model_json"
 
@@ -57,8 +88,13 @@ def _model_from_json(architecture):
     from ._backend import import_keras
 
     keras = import_keras()
+    from ._networks import keras_default_seeds
+
     try:
-        return keras.models.model_from_json(architecture)
+        # Its fresh weights are never used, but building must not consume the
+        # caller's random stream.
+        with keras_default_seeds(0):
+            return keras.models.model_from_json(architecture)
     except (TypeError, ValueError) as error:
         raise ValueError(
             "The custom Keras model of this SupervisedEmbeddingTransformer cannot be "
@@ -525,6 +561,15 @@ class SupervisedEmbeddingTransformer(
         base = _check_sample_weight(
             sample_weight, np.empty((source.n_samples, 0)), ensure_non_negative=True
         )
+        positive = base[base > 0]
+        limits = np.finfo(np.float32)
+        if positive.size and (positive.max() > limits.max or positive.min() < limits.tiny):
+            raise ValueError(
+                "sample_weight holds values that float32, the precision of training, "
+                f"cannot represent (from {positive.min():.3g} to {positive.max():.3g}; "
+                f"float32 holds {limits.tiny:.3g} to {limits.max:.3g}). Only their ratios "
+                "matter: divide them by their mean."
+            )
         task = base * target.labelled
         if self.class_weight is not None:
             task = task * self._class_weights(target)
@@ -725,10 +770,10 @@ class SupervisedEmbeddingTransformer(
         if kind == "multiclass" or self._two_unit_binary:
             if self._outputs_probabilities:
                 return "sparse_categorical_crossentropy"
-            return functools.partial(softmax_crossentropy, label_smoothing=self.label_smoothing)
+            return LogitCrossentropy("softmax", self.label_smoothing)
         if self._outputs_probabilities:
             return "binary_crossentropy"
-        return functools.partial(sigmoid_crossentropy, label_smoothing=self.label_smoothing)
+        return LogitCrossentropy("sigmoid", self.label_smoothing)
 
     def _train_rows(self, source, target, weights, rows=None):
         """Train a network on ``rows`` (all when None); return the trained networks."""
@@ -900,7 +945,7 @@ class SupervisedEmbeddingTransformer(
         super().__setstate__(state)
 
     def _restore_networks(self, saved, saved_version):
-        architecture = self._network_config.get("architecture")
+        architecture = getattr(self, "_network_config", {}).get("architecture")
         self._user_network = None if architecture is None else _model_from_json(architecture)
         super()._restore_networks(saved, saved_version)
 

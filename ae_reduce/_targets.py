@@ -84,6 +84,10 @@ def _as_array(y, n_samples):
             "labels or values the embedding should be trained to predict."
         )
     y = _from_pandas(y)
+    if isinstance(y, list | tuple):
+        # numpy would turn [1, "a"] into strings and [True, 2] into numbers before the
+        # types could be checked.
+        _check_label_types(np.asarray(y, dtype=object))
     y = check_array(
         y,
         ensure_2d=False,
@@ -127,6 +131,10 @@ def _from_pandas(y):
 
 
 def _label_type(label):
+    if label is None or type(label).__name__ == "NAType":
+        return None  # missing, whatever the type of the other labels
+    if isinstance(label, float | np.floating) and np.isnan(label):
+        return None
     if isinstance(label, str | np.str_):
         return "string"
     if isinstance(label, bool | np.bool_):
@@ -141,7 +149,7 @@ def _check_label_types(values):
     ``True``) or not at all (``"a"`` and ``1``); give homogeneous objects their dtype."""
     if values.dtype.kind != "O":
         return values
-    types = sorted({_label_type(label) for label in values.ravel()})
+    types = sorted({_label_type(label) for label in values.ravel()} - {None})
     if len(types) > 1:
         raise ValueError(
             f"Mix of label input types ({' and '.join(types)}) in y: labels such as 1, "
@@ -231,9 +239,18 @@ def check_target(y, n_samples, *, task, allow_missing):
     return _encode_classes(y, labelled, values, kind)
 
 
+#: Smallest standard deviation whose variance is a normal float64 (not underflowed).
+_SMALLEST_SCALE = float(np.sqrt(np.finfo(np.float64).tiny))
+
+
 def _to_float(values):
     try:
         return values.astype(np.float64)
+    except OverflowError:
+        raise ValueError(
+            "y holds numbers too large for float64; rescale y, for example in other units "
+            "or with a log, before fitting."
+        ) from None
     except (TypeError, ValueError) as error:
         raise ValueError(
             f"Unknown label type: task='regression' needs numeric y ({error})."
@@ -254,7 +271,15 @@ def _encode_regression(y, labelled, kind):
             f"{largest:.3g}; its spread overflows float64). Rescale y, for example in "
             "other units or with a log, before fitting."
         )
-    scale[scale == 0] = 1.0
+    constant = (values[labelled] == values[labelled][:1]).all(axis=0)
+    if (scale[~constant] < _SMALLEST_SCALE).any():
+        smallest = float(np.min(np.ptp(values[labelled], axis=0)[~constant]))
+        raise ValueError(
+            f"y holds values too close together to standardise (the smallest range of a "
+            f"column is {smallest:.3g}; its variance underflows float64). Rescale y, for "
+            "example in other units, before fitting."
+        )
+    scale[constant] = 1.0
     encoded = np.where(labelled[:, None], (values - mean) / scale, 0.0).astype(np.float32)
     return Target(
         kind=kind,

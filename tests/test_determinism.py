@@ -1,6 +1,7 @@
 """Results depend only on the data, the parameters and random_state: not on threads, on
 what ran before in the process, or on the process-wide random generators."""
 
+import pickle
 import random
 
 import numpy as np
@@ -131,3 +132,31 @@ def test_streamed_training_does_not_depend_on_global_generators(digits, tmp_path
     np.testing.assert_array_equal(codes[0], codes[1])
     keras.utils.set_random_seed(2)
     assert states[1] == random.random()
+
+
+def test_custom_layers_creating_unseeded_weights_in_build(digits):
+    import keras
+
+    @keras.saving.register_keras_serializable(package="ae_reduce_tests")
+    class Scale(keras.layers.Layer):
+        def build(self, input_shape):
+            # Keras draws this initialiser's seed from Python's global random module.
+            self.scale = self.add_weight(shape=(input_shape[-1],), initializer="random_normal")
+
+        def call(self, inputs):
+            return inputs * self.scale
+
+    inputs = keras.Input(shape=(64,))
+    hidden = keras.layers.Dense(4, name="hidden")(Scale()(inputs))
+    network = keras.Model(inputs, keras.layers.Dense(10)(hidden))
+    X, y = digits
+    codes = []
+    for global_seed in (1, 2):
+        random.seed(global_seed)
+        model = SupervisedEmbeddingTransformer(model=network, epochs=2, cv=None, random_state=0)
+        codes.append(model.fit(X[:200], y[:200]).transform(X[:200]))
+        state = random.getstate()
+        restored = pickle.loads(pickle.dumps(model))
+        assert random.getstate() == state
+        np.testing.assert_array_equal(restored.transform(X[:200]), codes[-1])
+    np.testing.assert_array_equal(codes[0], codes[1])

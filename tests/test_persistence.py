@@ -192,3 +192,19 @@ def test_skops_round_trip_in_a_fresh_process(name, skops_models, digits, tmp_pat
     np.testing.assert_array_equal(np.load(tmp_path / "Z.npy"), model.transform(X))
     with pytest.raises(UntrustedTypesFoundException):
         sio.load(path)
+
+
+def test_pickle_without_a_parameter_of_this_version_names_the_versions(fitted):
+    state = fitted.__getstate__()
+    del state["_ae_reduce_version"], state["init"]
+    restored = KerasAutoencoderTransformer.__new__(KerasAutoencoderTransformer)
+    with pytest.raises(ValueError, match=r"ae_reduce 0\.1\.0 .* no parameter 'init'"):
+        restored.__setstate__(state)
+
+
+def test_pickle_without_network_configuration_names_the_versions(fitted):
+    state = fitted.__getstate__()
+    del state["_network_config"]
+    restored = KerasAutoencoderTransformer.__new__(KerasAutoencoderTransformer)
+    with pytest.raises(ValueError, match="network configuration is not compatible"):
+        restored.__setstate__(state)

@@ -511,3 +511,57 @@ def test_negative_sample_weight_is_refused():
     weights[3] = -1.0
     with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
         SupervisedEmbeddingTransformer(**FAST).fit(X, y, sample_weight=weights)
+
+
+@pytest.mark.parametrize("labels", [[1, "a"] * 10, [2, True] * 10, [1, True] * 10])
+def test_mixed_label_types_in_a_list_are_refused(labels):
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    with pytest.raises(ValueError, match="Mix of label input types"):
+        SupervisedEmbeddingTransformer(**FAST).fit(X, labels)
+
+
+def test_list_labels_with_missing_entries_are_not_a_mix():
+    X = np.random.RandomState(0).normal(size=(30, 3))
+    y = ["a", None, "b"] * 10
+    model = SupervisedEmbeddingTransformer(reconstruction_weight=0.5, **FAST).fit(X, y)
+    assert model.classes_.tolist() == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "y, message",
+    [
+        ([10**400 * k for k in range(20)], "too large for float64"),
+        (3e-170 * np.arange(20.0), "too close together to standardise"),
+    ],
+    ids=["beyond-float64", "spread-underflows"],
+)
+def test_regression_targets_that_cannot_be_standardised(y, message):
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    with pytest.raises(ValueError, match=message):
+        SupervisedEmbeddingTransformer(task="regression", **FAST).fit(X, y)
+
+
+def test_tiny_but_representable_spread_is_learned():
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    y = 1e-150 * X[:, 0]
+    model = SupervisedEmbeddingTransformer(task="regression", **FAST).fit(X, y)
+    assert 1e-152 < np.abs(model.predict(X)).max() < 1e-148
+
+
+@pytest.mark.parametrize("value", [1e300, 1e-50])
+def test_sample_weights_beyond_float32_are_refused(value):
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    with pytest.raises(ValueError, match="sample_weight holds values that float32"):
+        SupervisedEmbeddingTransformer(**FAST).fit(
+            X, np.arange(20) % 2, sample_weight=np.full(20, value)
+        )
+
+
+@pytest.mark.parametrize("y", [np.arange(60) % 2, np.arange(60) % 3], ids=["binary", "multiclass"])
+def test_model_checkpoint_saves_classification_networks(y, tmp_path):
+    import keras
+
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    checkpoint = keras.callbacks.ModelCheckpoint(tmp_path / "network.keras")
+    SupervisedEmbeddingTransformer(callbacks=[checkpoint], **FAST).fit(X, y)
+    assert (tmp_path / "network.keras").stat().st_size > 0

@@ -1,5 +1,7 @@
 """Bad input gets a clear error before any training starts."""
 
+import os
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -148,3 +150,24 @@ def test_data_frame_without_columns_names_the_shape(name):
     fitted = _fit(name, X)
     with pytest.raises(ValueError, match=r"0 feature\(s\) \(shape=\(5, 0\)\)"):
         fitted.transform(pd.DataFrame(index=range(5)))
+
+
+def test_memmaps_whose_memory_differs_from_their_file_use_the_memory(tmp_path):
+    X = np.random.RandomState(0).normal(size=(80, 5))
+    path = tmp_path / "X.npy"
+    np.save(path, X)
+    params = {"n_components": 2, "hidden_layer_sizes": (4,), "epochs": 2, "random_state": 0}
+    # Copy-on-write: the caller's edits live in private pages, not in the file.
+    edited = np.load(path, mmap_mode="c")
+    edited *= 100.0
+    model = KerasAutoencoderTransformer(**params).fit(edited)
+    reference = KerasAutoencoderTransformer(**params).fit(np.array(edited))
+    np.testing.assert_array_equal(model.transform(edited), reference.transform(edited))
+    edited[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        KerasAutoencoderTransformer(**params).fit(edited)
+    # A file renamed over the mapped one: the mapping still holds the old values.
+    mapped = np.load(path, mmap_mode="r")
+    np.save(tmp_path / "other.npy", np.full_like(X, 7.0))
+    os.replace(tmp_path / "other.npy", path)
+    np.testing.assert_array_equal(reference.transform(mapped), reference.transform(X))
