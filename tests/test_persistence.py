@@ -62,16 +62,22 @@ def test_round_trip_in_a_fresh_process_without_gpu(how, fitted, digits, tmp_path
         path.write_bytes(pickle.dumps(fitted))
     else:
         joblib.dump(fitted, path)
-    np.save(tmp_path / "X.npy", X)
-    script = (
-        "import sys, pickle, joblib, numpy as np\n"
-        f"how, path, folder = {how!r}, {str(path)!r}, {str(tmp_path)!r}\n"
-        "model = pickle.load(open(path, 'rb')) if how == 'pickle' else joblib.load(path)\n"
-        "np.save(folder + '/Z.npy', model.transform(np.load(folder + '/X.npy')))\n"
+    load = (
+        f"import pickle, joblib\nhow, path = {how!r}, {str(path)!r}\n"
+        "model = pickle.load(open(path, 'rb')) if how == 'pickle' else joblib.load(path)"
     )
+    np.testing.assert_array_equal(_fresh_transform(load, X, tmp_path), fitted.transform(X))
+
+
+def _fresh_transform(load, X, tmp_path):
+    """``model.transform(X)`` in a new process without a GPU, after the code ``load``
+    has set ``model`` there."""
+    rows, codes = str(tmp_path / "X.npy"), str(tmp_path / "Z.npy")
+    np.save(rows, X)
+    script = f"import numpy as np\n{load}\nnp.save({codes!r}, model.transform(np.load({rows!r})))\n"
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
     subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=300)
-    np.testing.assert_array_equal(np.load(tmp_path / "Z.npy"), fitted.transform(X))
+    return np.load(codes)
 
 
 def _imported_names(payload):
@@ -180,16 +186,11 @@ def test_skops_round_trip_in_a_fresh_process(name, skops_models, digits, tmp_pat
     sio.dump(model, path)
     untrusted = sio.get_untrusted_types(file=path)
     assert untrusted and all(name.startswith("ae_reduce.") for name in untrusted), untrusted
-    np.save(tmp_path / "X.npy", X)
-    script = (
-        "import numpy as np, skops.io as sio\n"
-        f"path, folder = {str(path)!r}, {str(tmp_path)!r}\n"
-        "model = sio.load(path, trusted=sio.get_untrusted_types(file=path))\n"
-        "np.save(folder + '/Z.npy', model.transform(np.load(folder + '/X.npy')))\n"
+    load = (
+        f"import skops.io as sio\npath = {str(path)!r}\n"
+        "model = sio.load(path, trusted=sio.get_untrusted_types(file=path))"
     )
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
-    subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=300)
-    np.testing.assert_array_equal(np.load(tmp_path / "Z.npy"), model.transform(X))
+    np.testing.assert_array_equal(_fresh_transform(load, X, tmp_path), model.transform(X))
     with pytest.raises(UntrustedTypesFoundException):
         sio.load(path)
 
