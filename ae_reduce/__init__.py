@@ -5,6 +5,7 @@ Importing this package does not import TensorFlow; fitting an estimator does.
 
 from ._autoencoder import KerasAutoencoderTransformer
 from ._html import export_html
+from ._memory import release_cached_models
 from ._supervised import SupervisedEmbeddingTransformer
 from ._tsne import TSNE, make_tsne_pipeline
 from .plotting import plot_embedding, plot_history, plot_reconstructions
@@ -21,4 +22,5 @@ __all__ = [
     "plot_embedding",
     "plot_history",
     "plot_reconstructions",
+    "release_cached_models",
 ]

@@ -1,9 +1,9 @@
-"""Peak memory of fitting a file-backed ``numpy.memmap``, against a small slice of it.
+"""Memory of fitting: a file-backed ``numpy.memmap``, and many architectures in a row.
 
-The script writes a float32 file of about 1 GB (330,000 x 784 by default) into a
-temporary directory, in blocks so that this process stays small, and then starts fresh
-Python processes that each open the file with ``np.memmap(path, mode="r")`` and fit
-``KerasAutoencoderTransformer`` for one epoch:
+**Out-of-core fitting.** The script writes a float32 file of about 1 GB (330,000 x 784
+by default) into a temporary directory, in blocks so that this process stays small, and
+then starts fresh Python processes that each open the file with
+``np.memmap(path, mode="r")`` and fit ``KerasAutoencoderTransformer`` for one epoch:
 
 * **memmap, all rows**: the whole memory map;
 * **memmap, 10k rows**: ``mm[:10000]``, itself a memory map of the same file;
@@ -19,8 +19,25 @@ children are fresh interpreters, so none inherits this process's peak. The goal 
 the full memory map costs at most 300 MB more than the 10k-row slice. The references
 show what reading the file batch by batch saves.
 
-Run ``python benchmarks/bench_memory.py`` (a few minutes on two CPU cores) or add
-``--quick`` for a smoke run on a smaller file. The file is deleted at the end.
+**Many architectures.** A grid search over network widths fits a new architecture
+each time. Fresh processes fit 30 autoencoders on standardised digits (1,797 x 64), one
+per hidden width (8, 10, ..., 66), ``n_components=2``, two epochs each, and report their
+resident set size (``VmRSS``) after the first five fits (the warm-up) and at the end:
+
+* **ae_reduce**: ``KerasAutoencoderTransformer(...).fit(X).transform(X)``;
+* **plain Keras** (baseline): the same layers built, compiled and fitted with
+  ``keras.Model.fit`` (Adam, batch 81 as ``batch_size="auto"`` gives,
+  ``validation_split=0.1``);
+* **plain Keras + clear_session** (baseline): the same, with
+  ``keras.backend.clear_session()`` after every fit.
+
+The goal is that the 25 architectures after the warm-up add at most 80 MB to the
+ae_reduce process, ``transform`` calls included. The ae_reduce child also reports how
+RSS changed across 100 more ``transform`` calls of 5,391 rows at the end.
+
+Run ``python benchmarks/bench_memory.py`` (about 5 minutes on two CPU cores) or add
+``--quick`` for a smoke run on a smaller file and six architectures; ``--only memmap``
+or ``--only architectures`` runs one part. The file is deleted at the end.
 """
 
 import argparse
@@ -37,6 +54,15 @@ N_FEATURES = 784
 SLICE_ROWS = 10_000
 GOAL_MB = 300
 BLOCK_ROWS = 10_000
+#: Fits before the architectures' baseline is read, and distinct architectures after it.
+WARM_UP_FITS = 5
+MEASURED_FITS = 25
+ARCHITECTURES_GOAL_MB = 80
+ARCHITECTURE_MODES = {
+    "architectures-ae-reduce": "ae_reduce",
+    "architectures-keras": "plain Keras",
+    "architectures-keras-clear": "plain Keras + clear_session",
+}
 
 
 def peak_rss_mb():
@@ -46,6 +72,15 @@ def peak_rss_mb():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     raise RuntimeError("VmHWM not found in /proc/self/status")
+
+
+def resident_mb():
+    """This process's current resident set size (``VmRSS``) in MB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("VmRSS not found in /proc/self/status")
 
 
 def write_data(path, n_samples, seed):
@@ -115,10 +150,76 @@ def child(mode, path, n_samples, args):
     print(json.dumps(figures))
 
 
+def warm_up_fits(n_fits):
+    """Fits before the baseline reading: five, or a third of a short (quick) run."""
+    return min(WARM_UP_FITS, max(1, n_fits // 3))
+
+
+def architectures_child(mode, n_fits):
+    """Fit ``n_fits`` distinct widths in this (fresh) process; print the figures as JSON."""
+    import warnings
+
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import StandardScaler
+
+    from ae_reduce import KerasAutoencoderTransformer
+    from ae_reduce._backend import import_keras
+
+    keras = import_keras()
+    warnings.simplefilter("ignore")  # ConvergenceWarning: two epochs are meant to be short
+    X = StandardScaler().fit_transform(load_digits().data)
+    X32 = X.astype(np.float32)
+
+    def fit_ae_reduce(width):
+        model = KerasAutoencoderTransformer(
+            hidden_layer_sizes=(width,), n_components=2, epochs=2, random_state=0
+        )
+        model.fit(X).transform(X)
+        return model
+
+    def fit_keras(width):
+        inputs = keras.Input(shape=(X.shape[1],))
+        hidden = keras.layers.Dense(width, activation="relu")(inputs)
+        code = keras.layers.Dense(2)(hidden)
+        hidden = keras.layers.Dense(width, activation="relu")(code)
+        model = keras.Model(inputs, keras.layers.Dense(X.shape[1])(hidden))
+        model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse")
+        model.fit(X32, X32, batch_size=81, epochs=2, validation_split=0.1, verbose=0)
+        if mode == "architectures-keras-clear":
+            keras.backend.clear_session()
+        return model
+
+    fit = fit_ae_reduce if mode == "architectures-ae-reduce" else fit_keras
+    sizes, seconds = [], []
+    model = None
+    for i in range(n_fits):
+        model = None  # the previous fit is dropped before the next, as in a grid search
+        start = time.perf_counter()
+        model = fit(8 + 2 * i)
+        seconds.append(time.perf_counter() - start)
+        sizes.append(resident_mb())
+    warm_up = warm_up_fits(n_fits)
+    figures = {
+        "after_warm_up": sizes[warm_up - 1],
+        "end": sizes[-1],
+        "highest": max(sizes[warm_up - 1 :]),
+        "measured_fits": n_fits - warm_up,
+        "median_fit_seconds": float(np.median(seconds[warm_up:])),
+    }
+    if mode == "architectures-ae-reduce":
+        rows = np.tile(X, (3, 1))
+        before = resident_mb()
+        for _ in range(100):
+            model.transform(rows)
+        figures["repeated_transform_change"] = resident_mb() - before
+    print(json.dumps(figures))
+
+
 def run_child(mode, path, args):
     command = [sys.executable, os.path.abspath(__file__), "--child", mode, path]
     command += [f"--n-samples={args.n_samples}", f"--hidden={args.hidden}"]
     command += [f"--batch-size={args.batch_size}", f"--n-components={args.n_components}"]
+    command += [f"--n-architectures={args.n_architectures}"]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         sys.stderr.write(result.stderr)
@@ -135,15 +236,36 @@ def main():
     parser.add_argument("--seed", type=int, default=0, help="seed of the data")
     parser.add_argument("--dir", default=None, help="directory of the temporary file")
     parser.add_argument("--no-references", action="store_true", help="skip in-memory fits")
-    parser.add_argument("--quick", action="store_true", help="smoke run on a 100 MB file")
+    parser.add_argument(
+        "--n-architectures",
+        type=int,
+        default=WARM_UP_FITS + MEASURED_FITS,
+        help="architectures fitted in a row, warm-up included",
+    )
+    parser.add_argument("--only", choices=["memmap", "architectures"], help="run one part")
+    parser.add_argument("--quick", action="store_true", help="smoke run: small file, 6 widths")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(*args.child, args.n_samples, args)
+        mode, path = args.child
+        if mode in ARCHITECTURE_MODES:
+            architectures_child(mode, args.n_architectures)
+        else:
+            child(mode, path, args.n_samples, args)
         return
     if args.quick:
         args.n_samples = 33_000
+        args.n_architectures = 6
+    if args.only != "architectures":
+        memmap_part(args)
+    if args.only != "memmap":
+        if args.only is None:
+            print()
+        architectures_part(args)
 
+
+def memmap_part(args):
+    """Peak memory of fitting the file-backed memory map against a slice and copies."""
     modes = ["memmap", "memmap-slice"]
     if not args.no_references:
         modes += ["loaded", "mapped-ndarray", "keras-loaded"]
@@ -176,6 +298,42 @@ def main():
     for mode in modes[2:]:
         extra = results[mode]["peak"] - results["memmap"]["peak"]
         print(f"reference {mode}: {extra:+.0f} MB against the full memmap")
+
+
+def architectures_part(args):
+    """Growth of resident memory over distinct architectures fitted one after another."""
+    n_fits = args.n_architectures
+    warm_up = warm_up_fits(n_fits)
+    print(
+        f"architectures: {n_fits} autoencoders on standardised digits (1,797 x 64), hidden "
+        f"widths 8 to {8 + 2 * (n_fits - 1)}, n_components=2, epochs=2; RSS after the "
+        f"first {warm_up} fits and after all"
+    )
+    print(
+        f"{'child':>28} {'after warm-up':>14} {'end':>9} {'growth':>9} {'highest':>9} "
+        f"{'median fit':>11}"
+    )
+    results = {}
+    for mode, label in ARCHITECTURE_MODES.items():
+        results[mode] = figures = run_child(mode, "-", args)
+        growth = figures["end"] - figures["after_warm_up"]
+        highest = figures["highest"] - figures["after_warm_up"]
+        print(
+            f"{label:>28} {figures['after_warm_up']:>11.0f} MB {figures['end']:>6.0f} MB "
+            f"{growth:>+6.0f} MB {highest:>+6.0f} MB {figures['median_fit_seconds']:>9.2f} s"
+        )
+    ours = results["architectures-ae-reduce"]
+    growth = ours["end"] - ours["after_warm_up"]
+    print(
+        f"\nae_reduce: {ours['measured_fits']} architectures after the warm-up added "
+        f"{growth:+.0f} MB ({growth / ours['measured_fits']:+.1f} MB each)"
+    )
+    verdict = "met" if growth <= ARCHITECTURES_GOAL_MB else "NOT met"
+    print(f"goal <= {ARCHITECTURES_GOAL_MB} MB: {verdict}")
+    print(
+        f"inference: 100 more transform calls of 5,391 rows on the last model changed RSS "
+        f"by {ours['repeated_transform_change']:+.1f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,13 @@
 
 import subprocess
 import sys
+import weakref
+
+import numpy as np
+import pytest
+
+import ae_reduce
+from ae_reduce import KerasAutoencoderTransformer, release_cached_models
 
 SCRIPT = """
 import numpy as np
@@ -62,3 +69,94 @@ def test_pca_start_keeps_sparse_input_sparse():
         timeout=600,
     ).stdout
     assert float(out.split()[-1]) < 200
+
+
+ARCHITECTURES_SCRIPT = """
+import warnings
+from sklearn.datasets import load_digits
+from sklearn.preprocessing import StandardScaler
+from ae_reduce import KerasAutoencoderTransformer
+
+def resident_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+
+warnings.simplefilter("ignore")
+X = StandardScaler().fit_transform(load_digits().data)
+widths = range(8, 68, 2)  # 30 architectures: 5 to warm up, 25 to measure
+for i, width in enumerate(widths):
+    model = KerasAutoencoderTransformer(
+        hidden_layer_sizes=(width,), n_components=2, epochs=2, random_state=0
+    )
+    model.fit(X).transform(X)
+    if i == 4:
+        after_warm_up = resident_mb()
+print(after_warm_up, resident_mb())
+"""
+
+
+@pytest.mark.slow
+def test_fitting_many_architectures_keeps_memory_bounded():
+    # Regression: every architecture fitted kept its traced training graphs for good
+    # (a gradient function that Keras's optimizer registers in TensorFlow's global
+    # registry held them), and TensorFlow's eager kernel cache kept one kernel per
+    # variable: 25 architectures grew the process by about 230 MB, and a search over
+    # a hundred would have grown it by nearly a gigabyte. Eviction from the cache of
+    # compiled models now frees them. About 35 s, hence the slow mark.
+    out = subprocess.run(
+        [sys.executable, "-c", ARCHITECTURES_SCRIPT],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    ).stdout
+    after_warm_up, at_end = map(float, out.split())
+    assert at_end - after_warm_up <= 80, (after_warm_up, at_end)
+
+
+def test_evicted_compiled_models_are_freed(digits):
+    from ae_reduce import _training
+
+    X = digits[0][:200]
+    release_cached_models()
+    KerasAutoencoderTransformer(hidden_layer_sizes=(3,), epochs=1, random_state=0).fit(X)
+    (trainer,) = _training._cache.values()
+    first = weakref.ref(trainer.model)
+    del trainer
+    # One more architecture than the cache holds pushes the first one out.
+    for width in range(4, 4 + _training._CACHE_SIZE):
+        KerasAutoencoderTransformer(hidden_layer_sizes=(width,), epochs=1, random_state=0).fit(X)
+    assert len(_training._cache) == _training._CACHE_SIZE
+    assert first() is None
+
+
+def test_release_cached_models_frees_them_and_later_fits_are_identical(digits):
+    from ae_reduce import _training
+
+    X = digits[0][:300]
+    # Dropout and input noise draw random numbers while training: their streams must not
+    # depend on what the process released before.
+    params = {"hidden_layer_sizes": (5,), "dropout": 0.1, "noise_stddev": 0.1, "epochs": 3}
+    params["random_state"] = 0
+    before = KerasAutoencoderTransformer(**params).fit(X).transform(X)
+    cached = [weakref.ref(trainer.model) for trainer in _training._cache.values()]
+    assert release_cached_models() == len(cached) >= 1
+    assert len(_training._cache) == 0
+    assert all(model() is None for model in cached)
+    assert release_cached_models() == 0
+    after = KerasAutoencoderTransformer(**params).fit(X).transform(X)
+    np.testing.assert_array_equal(after, before)
+
+
+def test_release_cached_models_before_any_fit_does_not_load_tensorflow():
+    code = (
+        "import sys, ae_reduce\n"
+        "print(ae_reduce.release_cached_models(), 'tensorflow' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["0", "False"]
+    assert "release_cached_models" in ae_reduce.__all__
