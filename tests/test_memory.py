@@ -10,15 +10,30 @@ import pytest
 import ae_reduce
 from ae_reduce import KerasAutoencoderTransformer, release_cached_models
 
-SCRIPT = """
-import numpy as np
-from ae_reduce import KerasAutoencoderTransformer
-
+# Resident memory of the child process running a script below, in MB.
+RESIDENT_MB = """
 def resident_mb():
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS"):
+            if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
+"""
+
+
+def _run(script):
+    """Run ``script`` in a fresh interpreter; return what it printed, split in words."""
+    return subprocess.run(
+        [sys.executable, "-c", RESIDENT_MB + script],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    ).stdout.split()
+
+
+SCRIPT = """
+import numpy as np
+from ae_reduce import KerasAutoencoderTransformer
 
 X = np.random.RandomState(0).normal(size=(300, 20))
 sizes = []
@@ -31,10 +46,7 @@ print(sizes[5], sizes[-1])
 
 
 def test_fitting_in_a_loop_does_not_grow_memory():
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, timeout=600
-    ).stdout
-    after_warm_up, at_end = map(float, out.split())
+    after_warm_up, at_end = map(float, _run(SCRIPT))
     # Rebuilding and retracing a Keras model per fit costs about 8 MB each, so 34 fits
     # would add over 250 MB; with the compiled models reused the growth stays small.
     assert at_end - after_warm_up < 60, (after_warm_up, at_end)
@@ -61,14 +73,7 @@ print(peak_mb() - before)
 def test_pca_start_keeps_sparse_input_sparse():
     # Regression: the PCA start densified the rows of a sparse matrix (here 160 MB, and
     # PCA's centred copy as much again), however wide it was.
-    out = subprocess.run(
-        [sys.executable, "-c", SPARSE_SCRIPT],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=600,
-    ).stdout
-    assert float(out.split()[-1]) < 200
+    assert float(_run(SPARSE_SCRIPT)[-1]) < 200
 
 
 ARCHITECTURES_SCRIPT = """
@@ -76,12 +81,6 @@ import warnings
 from sklearn.datasets import load_digits
 from sklearn.preprocessing import StandardScaler
 from ae_reduce import KerasAutoencoderTransformer
-
-def resident_mb():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
 
 warnings.simplefilter("ignore")
 X = StandardScaler().fit_transform(load_digits().data)
@@ -105,14 +104,7 @@ def test_fitting_many_architectures_keeps_memory_bounded():
     # variable: 25 architectures grew the process by about 230 MB, and a search over
     # a hundred would have grown it by nearly a gigabyte. Eviction from the cache of
     # compiled models now frees them. About 35 s, hence the slow mark.
-    out = subprocess.run(
-        [sys.executable, "-c", ARCHITECTURES_SCRIPT],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=600,
-    ).stdout
-    after_warm_up, at_end = map(float, out.split())
+    after_warm_up, at_end = map(float, _run(ARCHITECTURES_SCRIPT))
     assert at_end - after_warm_up <= 80, (after_warm_up, at_end)
 
 
