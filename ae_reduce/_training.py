@@ -28,6 +28,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._backend import device_scope, import_keras
 from ._data import CHUNK_ROWS, RECONSTRUCT, fit_inputs, split_indices
+from ._warnings import caller_stacklevel
 
 keras = import_keras()
 
@@ -253,17 +254,6 @@ def _largest_absolute(source):
     return max((float(np.abs(chunk).max(initial=0.0)) for chunk in source.chunks()), default=0.0)
 
 
-def _caller_level():
-    """``stacklevel`` that points a warning at the first frame outside this package and
-    scikit-learn's wrappers: the user's call of ``fit``."""
-    level, frame = 2, sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith(
-        ("ae_reduce.", "sklearn.")
-    ):
-        level, frame = level + 1, frame.f_back
-    return level
-
-
 def _acts_on_batches(callback):
     """Whether a callback overrides a per-batch training hook (whole-epoch graphs skip them).
 
@@ -479,7 +469,7 @@ learning_rate_schedule, callbacks, verbose :
             f"patience={patience} epochs without improving (best epoch "
             f"{monitor.best_epoch}). Increase epochs to let the network converge.",
             ConvergenceWarning,
-            stacklevel=_caller_level(),
+            stacklevel=caller_stacklevel(),
         )
     return {
         "models": models,

@@ -10,7 +10,6 @@ parameters stored as given, validation in ``fit``, ``n_features_in_``, a
 openTSNE is an optional dependency (the ``tsne`` extra); it is imported inside ``fit``.
 """
 
-import sys
 import warnings
 from numbers import Integral, Real
 
@@ -26,6 +25,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
 from ._data import frame_without_columns_as_array
+from ._warnings import caller_stacklevel
 
 _FFT_METHODS = frozenset({"fft", "FFT", "interpolation"})
 _BH_METHODS = frozenset({"bh", "BH", "barnes-hut"})
@@ -76,20 +76,6 @@ def _import_opentsne():
             "pip install 'ae-reduce[tsne]' (or pip install openTSNE)."
         ) from error
     return openTSNE
-
-
-def _caller_stacklevel():
-    """``stacklevel`` that points a warning at the first caller outside this package.
-
-    Frames of scikit-learn (its fit and output wrappers, a pipeline) are passed over
-    too, so the warning shows the user's own line.
-    """
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__", "").startswith(
-        ("ae_reduce.", "sklearn.")
-    ):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _check_positions(positions, method):
@@ -475,7 +461,7 @@ default="auto"
             f"perplexity={self.perplexity:g} is too large for {n_samples} samples; "
             f"using {largest:g}, the largest value that fits (n_samples - 1) / 3.",
             UserWarning,
-            stacklevel=_caller_stacklevel(),
+            stacklevel=caller_stacklevel(),
         )
         return float(largest)
 
