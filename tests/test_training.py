@@ -267,3 +267,10 @@ def test_a_grid_of_architectures_prints_no_retracing_warning():
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=600
     )
     assert "retracing" not in result.stderr
+
+
+def test_convergence_warning_points_at_the_callers_line(digits):
+    X, _ = digits
+    with pytest.warns(ConvergenceWarning) as record:
+        KerasAutoencoderTransformer(4, hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X)
+    assert record[0].filename == __file__
