@@ -617,16 +617,17 @@ def _check_labels(labels, label_column, path):
     """Refuse missing or mixed labels; return them as a numeric, boolean or string array."""
     import numpy as np
 
-    from .plotting import _encode_classes, _is_missing, _label_kind
+    from ._targets import is_missing_label, label_kind
+    from .plotting import _encode_classes
 
     where = f"label column {label_column!r} of {path}"
     if labels.dtype.kind == "O":
-        _refuse_missing_labels(np.fromiter(map(_is_missing, labels), bool, len(labels)), where)
+        _refuse_missing_labels(np.fromiter(map(is_missing_label, labels), bool, len(labels)), where)
         try:
             _encode_classes(labels, what=where)
         except ValueError as error:
             raise InputError(str(error)) from None
-        if _label_kind(labels[0]) in ("number", "boolean"):
+        if label_kind(labels[0]) in ("number", "boolean"):
             # Their own dtype back: float values then count as measurements and
             # integers as classes, as for any other numeric column.
             labels = np.array(labels.tolist())

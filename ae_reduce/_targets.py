@@ -6,6 +6,8 @@ and the labels are turned into what a Keras output layer trains on. Nothing here
 imports Keras.
 """
 
+import math
+import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -130,18 +132,26 @@ def _from_pandas(y):
     return y.to_numpy(dtype=object, na_value=None)
 
 
-def _label_type(label):
-    if label is None or type(label).__name__ == "NAType":
-        return None  # missing, whatever the type of the other labels
-    if isinstance(label, float | np.floating) and np.isnan(label):
-        return None
-    if isinstance(label, str | np.str_):
-        return "string"
-    if isinstance(label, bool | np.bool_):
+def is_missing_label(value):
+    """Whether a label is missing: None, NaN, NaT or pandas' NA (without importing pandas)."""
+    # Only floats can be NaN; math.isnan of a huge Python int would overflow.
+    if value is None or (isinstance(value, float | np.floating) and math.isnan(value)):
+        return True
+    if isinstance(value, np.datetime64 | np.timedelta64):
+        return bool(np.isnat(value))
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def label_kind(value):
+    """The kind of a label that decides whether two labels may share a class:
+    ``"boolean"``, ``"string"``, ``"number"`` or the name of another type."""
+    if isinstance(value, bool | np.bool_):
         return "boolean"
-    if isinstance(label, int | float | np.integer | np.floating):
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, numbers.Number):
         return "number"
-    return type(label).__name__
+    return type(value).__name__
 
 
 def _check_label_types(values):
@@ -149,7 +159,7 @@ def _check_label_types(values):
     ``True``) or not at all (``"a"`` and ``1``); give homogeneous objects their dtype."""
     if values.dtype.kind != "O":
         return values
-    types = sorted({_label_type(label) for label in values.ravel()} - {None})
+    types = sorted({label_kind(v) for v in values.ravel() if not is_missing_label(v)})
     if len(types) > 1:
         raise ValueError(
             f"Mix of label input types ({' and '.join(types)}) in y: labels such as 1, "

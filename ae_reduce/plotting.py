@@ -4,10 +4,11 @@ matplotlib is imported inside the functions, so importing ae_reduce does not nee
 """
 
 import math
-import numbers
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
+
+from ._targets import is_missing_label, label_kind
 
 __all__ = ["plot_embedding", "plot_history", "plot_reconstructions"]
 
@@ -200,30 +201,11 @@ def _enumerate(words):
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
-def _is_missing(value):
-    if value is None or (isinstance(value, numbers.Real) and math.isnan(value)):
-        return True
-    if isinstance(value, np.datetime64 | np.timedelta64):
-        return bool(np.isnat(value))
-    # pandas' NA and NaT, recognised without importing pandas.
-    return type(value).__name__ in ("NAType", "NaTType")
-
-
-def _label_kind(value):
-    if isinstance(value, bool | np.bool_):
-        return "boolean"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, numbers.Number):
-        return "number"
-    return type(value).__name__
-
-
 def _class_key(value, missing):
     """The class of `value`: its kind and its value, or `missing`."""
-    if _is_missing(value):
+    if is_missing_label(value):
         return missing
-    kind = _label_kind(value)
+    kind = label_kind(value)
     if isinstance(value, np.generic):
         value = value.item()
     return kind, value

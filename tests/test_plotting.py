@@ -229,3 +229,13 @@ def test_plotting_exposes_only_documented_functions():
     documented = Path(__file__).parents[1] / "docs" / "api.rst"
     if documented.exists():
         assert all(f"   {name}\n" in documented.read_text() for name in public)
+
+
+def test_plot_embedding_integer_labels_beyond_float64():
+    # Regression: telling missing labels apart called math.isnan on every number,
+    # which overflows for Python ints beyond float64's range.
+    Z = np.random.RandomState(0).normal(size=(6, 2))
+    ax = plot_embedding(Z, [10**400, 1, 2] * 2)
+    texts = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert texts == ["1", "2", str(10**400)]
+    plt.close(ax.figure)
