@@ -348,8 +348,9 @@ class KerasAutoencoderTransformer(
                 f"output_activation={self.output_activation!r} is not bounded to it; use "
                 "output_activation='sigmoid', or loss='mse' for unbounded data."
             )
-        low = min(float(chunk.min(initial=np.inf)) for chunk in source.chunks())
-        high = max(float(chunk.max(initial=-np.inf)) for chunk in source.chunks())
+        low, high = np.inf, -np.inf
+        for chunk in source.chunks():  # one pass: a memory map is read once
+            low, high = min(low, float(chunk.min())), max(high, float(chunk.max()))
         if low < 0 or high > 1:
             raise ValueError(
                 "loss='binary_crossentropy' needs X in [0, 1], but X ranges from "
