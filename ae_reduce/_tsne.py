@@ -24,6 +24,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
+from ._base import atomic_fit
 from ._data import frame_without_columns_as_array
 from ._warnings import caller_stacklevel
 
@@ -381,19 +382,11 @@ default="auto"
         """
         return np.array(self._fit(X))
 
+    # validate_data sets n_features_in_ at once and openTSNE can fail late (a callback
+    # may raise): an error puts back the estimator exactly as it was, so a fitted map
+    # stays usable and an unfitted estimator stays unfitted.
+    @atomic_fit
     def _fit(self, X):
-        # validate_data sets n_features_in_ at once and openTSNE can fail late (a
-        # callback may raise): an error puts back the estimator exactly as it was, so a
-        # fitted map stays usable and an unfitted estimator stays unfitted.
-        state = dict(self.__dict__)
-        try:
-            return self._fit_map(X)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(state)
-            raise
-
-    def _fit_map(self, X):
         X = validate_data(
             self, frame_without_columns_as_array(X), dtype=np.float64, ensure_min_samples=4
         )
