@@ -16,6 +16,7 @@ import numpy as np
 from ._files import write_text
 from .plotting import (
     _check_embedding,
+    _check_placed,
     _check_values,
     _class_colors,
     _encode_classes,
@@ -34,7 +35,9 @@ _PLACEHOLDER = re.compile(r"__AE_(TITLE|DATA)__")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def export_html(Z, path, labels=None, predictions=None, hover=None, *, title="Embedding map"):
+def export_html(
+    Z, path, labels=None, predictions=None, hover=None, *, title="Embedding map", placed=None
+):
     """Write an interactive, zoomable scatter plot of an embedding to one HTML file.
 
     The file holds the data and the drawing code, so it opens offline in any modern
@@ -75,6 +78,15 @@ def export_html(Z, path, labels=None, predictions=None, hover=None, *, title="Em
         Title of the page. Characters that cannot be written as UTF-8 (such as those
         of a file name that is not valid UTF-8) show as U+FFFD.
 
+    placed : array-like of bool of shape (n_samples,), default=None
+        True for rows placed on an existing map rather than drawn with it (new rows
+        that ``transform`` placed, as :class:`TSNE` does). Booleans and the integers 0
+        and 1 are accepted; other values, missing ones included, raise a ValueError.
+        Placed rows are drawn as crosses on top of the map's dots in every colouring
+        mode, their hover text says that they were placed, and the side panel
+        explains the two markers. The page stores one bit per row. None, or no True
+        value, draws every row as a map row.
+
     Returns
     -------
     path : pathlib.Path
@@ -84,9 +96,9 @@ def export_html(Z, path, labels=None, predictions=None, hover=None, *, title="Em
     ------
     ValueError
         If `Z` is not of shape (n_samples, 2), holds NaN, infinite or complex values or
-        values beyond float32's range, if `labels`, `predictions` or `hover` do not
-        have one value per row, or if the labels mix types or hold more than 1,000
-        classes.
+        values beyond float32's range, if `labels`, `predictions`, `hover` or `placed`
+        do not have one value per row, if the labels mix types or hold more than 1,000
+        classes, or if `placed` holds anything but booleans or the integers 0 and 1.
 
     See Also
     --------
@@ -95,8 +107,8 @@ def export_html(Z, path, labels=None, predictions=None, hover=None, *, title="Em
     Notes
     -----
     The page exposes ``window.aeMap`` for scripts: ``setMode(name)``, ``toggle(key)``,
-    ``hovered()``, ``screenPosition(index)`` and a few more read the state of the map
-    or act on it as a user would.
+    ``hovered()``, ``screenPosition(index)``, ``isPlaced(index)`` and a few more read
+    the state of the map or act on it as a user would.
 
     Examples
     --------
@@ -117,6 +129,7 @@ def export_html(Z, path, labels=None, predictions=None, hover=None, *, title="Em
             "the embedding first."
         )
     n_samples = Z.shape[0]
+    placed = _check_placed(placed, n_samples)
     columns = {}
     for name, values in (("labels", labels), ("predictions", predictions)):
         if values is not None:
@@ -147,7 +160,15 @@ def export_html(Z, path, labels=None, predictions=None, hover=None, *, title="Em
         "hover": hover,
         "radius": radius,
         "alpha": _point_alpha(n_samples),
+        "placed": None,
     }
+    if placed is not None:
+        n_placed = int(placed.sum())
+        # Crosses need a few pixels to read as crosses; fewer placed rows may be larger
+        # and more opaque than the map's dots, as in plot_embedding.
+        payload["placed"] = _base64(np.packbits(placed, bitorder="little"))
+        payload["placedRadius"] = max(radius, float(np.clip(12.0 / n_placed**0.25, 2.0, 5.0)))
+        payload["placedAlpha"] = max(payload["alpha"], _point_alpha(n_placed))
     pieces = {"TITLE": html.escape(_printable(str(title))), "DATA": _script_json(payload)}
     template = resources.files("ae_reduce").joinpath("_assets/map.html").read_text("utf-8")
     page = _PLACEHOLDER.sub(lambda match: pieces[match.group(1)], template)

@@ -4,6 +4,7 @@ matplotlib is imported inside the functions, so importing ae_reduce does not nee
 """
 
 import math
+import numbers
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
@@ -106,6 +107,64 @@ def _check_values(values, n_samples, name):
     if len(values) != n_samples:
         raise ValueError(f"{name} has {len(values)} values but Z has {n_samples} rows.")
     return values
+
+
+def _check_placed(placed, n_samples):
+    """Return `placed` as a boolean array of length `n_samples`, or None if no row is placed.
+
+    Booleans and the integers 0 and 1 are accepted. Anything else is refused, floats
+    included: a float column may hold NaN for rows whose status is unknown, and
+    strings such as ``"False"`` would otherwise count as placed.
+    """
+    if placed is None:
+        return None
+    values = _check_values(placed, n_samples, "placed")
+    kind = values.dtype.kind
+    if kind == "O":
+        values = _placed_objects(values)
+    elif kind == "f":
+        missing = np.flatnonzero(np.isnan(values))
+        if missing.size:
+            raise ValueError(
+                f"placed contains NaN (first at row {missing[0]}); it must say for every "
+                "row whether it was placed on an existing map."
+            )
+    if values.dtype.kind in "iu":
+        wrong = np.flatnonzero((values != 0) & (values != 1))
+        if wrong.size:
+            raise ValueError(_not_placed_flag(values[wrong[0]].item(), wrong[0]))
+        values = values.astype(bool)
+    elif values.dtype.kind != "b":
+        raise ValueError(
+            "placed must hold booleans (True for rows placed on an existing map) or the "
+            f"integers 0 and 1, got values of dtype {values.dtype} such as {values[0].item()!r}."
+        )
+    return values if values.any() else None
+
+
+def _placed_objects(values):
+    """Booleans of an object array that holds booleans and the integers 0 and 1."""
+    flags = np.empty(len(values), dtype=bool)
+    for row, value in enumerate(values):
+        if is_missing_label(value):
+            raise ValueError(
+                f"placed has a missing value ({value!r}) at row {row}; it must say for "
+                "every row whether it was placed on an existing map."
+            )
+        if isinstance(value, bool | np.bool_):
+            flags[row] = value
+        elif isinstance(value, numbers.Integral) and value in (0, 1):
+            flags[row] = value == 1
+        else:
+            raise ValueError(_not_placed_flag(value, row))
+    return flags
+
+
+def _not_placed_flag(value, row):
+    return (
+        "placed must hold booleans (True for rows placed on an existing map) or the "
+        f"integers 0 and 1, got {value!r} ({type(value).__name__}) at row {row}."
+    )
 
 
 def _is_continuous(values):
@@ -229,6 +288,7 @@ def plot_embedding(
     random_state=0,
     legend=True,
     title=None,
+    placed=None,
 ):
     """Scatter plot of a two-dimensional embedding, coloured by labels or values.
 
@@ -236,6 +296,11 @@ def plot_embedding(
     ten to a hundred thousand points. Class labels (strings, integers, booleans or a
     pandas categorical) get one distinct colour per class and, for at most 20 classes,
     a legend; float values get a continuous colour map and a colorbar.
+
+    Rows marked in `placed` (new rows that ``transform`` placed on a map drawn from
+    other rows, as :class:`TSNE` does) are drawn as crosses on top of the map's dots,
+    coloured by the same rules, so that they can be told from the rows the map was
+    drawn from.
 
     Parameters
     ----------
@@ -275,10 +340,28 @@ def plot_embedding(
     title : str, default=None
         Title of the axes.
 
+    placed : array-like of bool of shape (n_samples,), default=None
+        True for rows placed on an existing map rather than drawn with it. Booleans
+        and the integers 0 and 1 are accepted; other values, missing ones included,
+        raise a ValueError. Placed rows are drawn after the map's rows as crosses
+        ("x"), sized and made opaque for their own number of points (never smaller
+        or fainter than the map's dots unless `point_size` or `alpha` is given), each
+        group in its own collection and, with `shuffle`, in its own random order.
+        With `legend`, a second legend explains the two markers; the class legend
+        stays the one that ``ax.get_legend()`` returns. None, or no True value,
+        draws every row as a map row.
+
     Returns
     -------
     ax : matplotlib.axes.Axes
         The axes with the scatter plot.
+
+    Raises
+    ------
+    ValueError
+        If `Z` is not of shape (n_samples, 2) or holds NaN or infinite values, if
+        `labels` or `placed` do not have one value per row, if the labels mix types,
+        or if `placed` holds anything but booleans or the integers 0 and 1.
 
     See Also
     --------
@@ -294,14 +377,22 @@ def plot_embedding(
     >>> ax = plot_embedding(rng.normal(size=(300, 2)), labels=rng.integers(0, 3, 300))
     >>> [text.get_text() for text in ax.get_legend().get_texts()]
     ['0', '1', '2']
+
+    The last 50 rows, placed on the map afterwards, are drawn as crosses on top:
+
+    >>> ax = plot_embedding(rng.normal(size=(300, 2)), placed=np.arange(300) >= 250)
+    >>> [len(points.get_offsets()) for points in ax.collections]
+    [250, 50]
     """
     import matplotlib.pyplot as plt
 
     Z = _check_embedding(Z)
     n_samples = Z.shape[0]
+    placed = _check_placed(placed, n_samples)
+    values = None if labels is None else _check_values(labels, n_samples, "labels")
     default_size, default_alpha = _point_style(n_samples)
     size = default_size if point_size is None else point_size
-    alpha = default_alpha if alpha is None else alpha
+    map_alpha = default_alpha if alpha is None else alpha
     if ax is None:
         _, ax = plt.subplots(
             figsize=(7.5, 6) if labels is not None else (6, 6), layout="constrained"
@@ -310,26 +401,46 @@ def plot_embedding(
     order = np.arange(n_samples)
     if shuffle:
         order = np.random.default_rng(random_state).permutation(n_samples)
-    style = {"s": size, "alpha": alpha, "linewidths": 0, "rasterized": n_samples > 5000}
+    rasterized = n_samples > 5000
+    style = {"s": size, "alpha": map_alpha, "linewidths": 0, "rasterized": rasterized}
+    groups = [(order, style)]
+    if placed is not None:
+        # Placed rows come last, so their crosses lie on top of the map's dots; each
+        # group keeps the shuffled order among its own rows.
+        in_order = placed[order]
+        groups = [(order[~in_order], style)]
+        placed_style = _placed_style(in_order.sum(), style, point_size, alpha)
+        groups.append((order[in_order], placed_style))
+        groups = [(rows, group_style) for rows, group_style in groups if rows.size]
 
-    if labels is None:
-        ax.scatter(Z[order, 0], Z[order, 1], color=_TAB10[0], **style)
+    class_legend = None
+    colorbar = None
+    if values is None:
+        collections = _scatter(ax, Z, groups, color=_TAB10[0])
+    elif _is_continuous(labels):
+        measured = values.astype(float)
+        norm = None
+        if placed is not None:
+            # One scale for both groups, so that a value has one colour in both.
+            import matplotlib.colors
+
+            norm = matplotlib.colors.Normalize()
+            norm.autoscale_None(np.ma.masked_invalid(measured))
+        collections = _scatter(ax, Z, groups, values=measured, cmap=cmap, norm=norm)
+        if legend:
+            colorbar = ax.figure.colorbar(collections[0], ax=ax, fraction=0.046, pad=0.03)
+            # The bar shows the colour scale, not the points' transparency.
+            colorbar.solids.set_alpha(1.0)
     else:
-        values = _check_values(labels, n_samples, "labels")
-        if _is_continuous(labels):
-            points = ax.scatter(
-                Z[order, 0], Z[order, 1], c=values[order].astype(float), cmap=cmap, **style
-            )
-            if legend:
-                colorbar = ax.figure.colorbar(points, ax=ax, fraction=0.046, pad=0.03)
-                # The bar shows the colour scale, not the points' transparency.
-                colorbar.solids.set_alpha(1.0)
-        else:
-            (codes,), names = _encode_classes(values)
-            colors = np.array(_class_colors(len(names)))
-            ax.scatter(Z[order, 0], Z[order, 1], c=colors[codes[order]], **style)
-            if legend and len(names) <= MAX_LEGEND_CLASSES:
-                _add_class_legend(ax, names, colors)
+        (codes,), names = _encode_classes(values)
+        colors = np.array(_class_colors(len(names)))
+        collections = _scatter(ax, Z, groups, colors=colors[codes])
+        if legend and len(names) <= MAX_LEGEND_CLASSES:
+            class_legend = _add_class_legend(ax, names, colors)
+    if legend and placed is not None:
+        _add_marker_legend(
+            ax, has_map_rows=len(groups) == 2, class_legend=class_legend, colorbar=colorbar
+        )
 
     ax.set_xlabel("component 1")
     ax.set_ylabel("component 2")
@@ -339,6 +450,86 @@ def plot_embedding(
     if title is not None:
         ax.set_title(title)
     return ax
+
+
+def _placed_style(n_placed, map_style, point_size, alpha):
+    """Scatter style of the placed rows: crosses, as large and opaque as a picture of
+    their own would draw them but no smaller or fainter than the map's dots."""
+    own_size, own_alpha = _point_style(n_placed)
+    size = max(own_size, map_style["s"]) if point_size is None else point_size
+    # Thin strokes keep small crosses readable as crosses rather than blobs.
+    linewidth = float(np.clip(math.sqrt(size) / 5.0, 0.5, 1.5))
+    return {
+        "s": size,
+        "alpha": max(own_alpha, map_style["alpha"]) if alpha is None else alpha,
+        "marker": "x",
+        "linewidths": linewidth,
+        "rasterized": map_style["rasterized"],
+        "zorder": 1.5,
+    }
+
+
+def _scatter(ax, Z, groups, *, color=None, colors=None, values=None, cmap=None, norm=None):
+    """One scatter collection per group of rows; returns the collections.
+
+    Each row gets `color`, its entry of `colors`, or its entry of `values` mapped
+    through `cmap` and `norm`.
+    """
+    collections = []
+    for rows, style in groups:
+        if color is not None:
+            paint = {"color": color}
+        elif colors is not None:
+            paint = {"c": colors[rows]}
+        else:
+            paint = {"c": values[rows], "cmap": cmap}
+            if norm is not None:
+                paint["norm"] = norm
+        collections.append(ax.scatter(Z[rows, 0], Z[rows, 1], **paint, **style))
+    return collections
+
+
+def _add_marker_legend(ax, *, has_map_rows, class_legend, colorbar):
+    """Legend of the two markers: dots for the map's rows, crosses for placed rows.
+
+    It sits above the colorbar, or at the top right of the axes above a class legend
+    (which stays ``ax.get_legend()``); alone, it becomes the axes' legend.
+    """
+    from matplotlib.legend import Legend
+    from matplotlib.lines import Line2D
+
+    entries = [("placed", "x")]
+    if has_map_rows:
+        entries.insert(0, ("map", "o"))
+    handles = [
+        Line2D(
+            [],
+            [],
+            linestyle="",
+            marker=marker,
+            markersize=6,
+            markeredgewidth=1.5,
+            color="0.4",
+            label=name,
+        )
+        for name, marker in entries
+    ]
+    names = [name for name, _ in entries]
+    options = {"frameon": False, "fontsize": "small", "handletextpad": 0.3}
+    if colorbar is not None:
+        # Above the colorbar, as part of it, so that a layout engine makes room there.
+        parent = colorbar.ax
+        options.update(loc="lower left", bbox_to_anchor=(0.0, 1.0), borderaxespad=0.3)
+    else:
+        parent = ax
+        options.update(loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    if class_legend is None and colorbar is None:
+        return ax.legend(handles=handles, labels=names, **options)
+    marker_legend = Legend(parent, handles, names, **options)
+    parent.add_artist(marker_legend)
+    # add_artist clips to the axes, and a layout engine leaves out what the axes clip.
+    marker_legend.set_clip_on(False)
+    return marker_legend
 
 
 def _add_class_legend(ax, names, colors):

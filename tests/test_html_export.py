@@ -70,6 +70,13 @@ def test_text_cannot_break_out_of_the_page(tmp_path):
         ({"predictions": np.arange(6)}, "predictions has 6 values"),
         ({"hover": ["a"]}, "hover has 1 values"),
         ({"Z": np.zeros((2000, 2)), "labels": np.linspace(0, 1, 2000)}, "2000 distinct values"),
+        ({"placed": [True] * 4}, "placed has 4 values but Z has 5 rows"),
+        (
+            {"placed": [0, 1, 2, 0, 1]},
+            r"booleans .* or the integers 0 and 1, got 2 \(int\) at row 2",
+        ),
+        ({"placed": np.array([0.0, np.nan, 1.0, 0.0, 0.0])}, "placed contains NaN"),
+        ({"placed": ["yes", "no", "no", "no", "no"]}, "got 'yes'"),
     ],
 )
 def test_bad_input_is_rejected(kwargs, message, tmp_path):
@@ -146,6 +153,32 @@ def test_points_are_as_opaque_as_in_the_pictures(n_points, tmp_path):
     ax = plot_embedding(Z)
     plt.close(ax.figure)
     assert _payload(export_html(Z, tmp_path / "map.html"))["alpha"] == ax.collections[0].get_alpha()
+
+
+def test_placed_rows_are_stored_as_one_bit_each(tmp_path):
+    rng = np.random.default_rng(0)
+    n_samples = 1001
+    placed = rng.random(n_samples) < 0.3
+    path = export_html(rng.normal(size=(n_samples, 2)), tmp_path / "map.html", placed=placed)
+    payload = _payload(path)
+    bits = base64.b64decode(payload["placed"])
+    assert len(bits) == (n_samples + 7) // 8
+    unpacked = np.unpackbits(np.frombuffer(bits, dtype=np.uint8), bitorder="little")
+    np.testing.assert_array_equal(unpacked[:n_samples].astype(bool), placed)
+    assert not unpacked[n_samples:].any()
+    assert payload["placedRadius"] >= max(2.0, payload["radius"])
+    assert payload["placedAlpha"] >= payload["alpha"]
+
+
+def test_no_placed_rows_leaves_the_page_unchanged(clusters, tmp_path):
+    Z, labels, predictions = clusters
+    plain = export_html(Z, tmp_path / "plain.html", labels=labels, predictions=predictions)
+    assert _payload(plain)["placed"] is None
+    for name, placed in (("none", None), ("false", np.zeros(len(Z), dtype=bool))):
+        path = export_html(
+            Z, tmp_path / f"{name}.html", labels=labels, predictions=predictions, placed=placed
+        )
+        assert path.read_bytes() == plain.read_bytes()
 
 
 # In the browser ---------------------------------------------------------------------------
@@ -364,3 +397,155 @@ def test_page_with_lone_surrogates_loads(browser, tmp_path):
     assert browser.execute_script("return aeMap.modes()") == ["points"]
     # The page's string holds the lone surrogate itself, as the user's did.
     assert browser.execute_script("return aeMap.hoverText(0).charCodeAt(3)") == 0xDCE9
+
+
+def test_page_without_placed_rows_hides_the_marker_panel(clusters, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    Z, labels, _ = clusters
+    browser.get_log("browser")
+    _open(browser, export_html(Z, tmp_path / "map.html", labels))
+    assert browser.execute_script("return aeMap.placedCount") == 0
+    assert not browser.find_element(By.ID, "ae-markers").is_displayed()
+    assert browser.execute_script("return aeMap.hoverText(0)") == "point 0\nlabel: ant"
+    assert browser.execute_script("return aeMap.radii().placed") is None
+    assert _errors(browser) == []
+
+
+@pytest.fixture(scope="module")
+def placed_page(clusters, browser, tmp_path_factory):
+    """The clusters with every fifth row placed; row 0 (alone, placed, a disagreement) and
+    row 1 (moved away from the rest, a map row) show the two markers apart."""
+    Z, labels, predictions = clusters
+    Z, predictions = Z.copy(), predictions.copy()
+    Z[1] = [9.0, 6.0]
+    predictions[0] = "bee"
+    placed = np.arange(len(Z)) % 5 == 0
+    hover = [f"row {i}" for i in range(len(Z))]
+    path = tmp_path_factory.mktemp("placed") / "map.html"
+    export_html(Z, path, labels, predictions, hover, title="Placed", placed=placed)
+    browser.get_log("browser")
+    _open(browser, path)
+    return browser, placed
+
+
+def _around(driver, index, reach):
+    """Whether each canvas pixel within `reach` of point `index` is drawn (not white),
+    as rows of a (2 reach + 1) square, and the colour of its centre pixel."""
+    return driver.execute_script(
+        """
+        var index = arguments[0], reach = arguments[1];
+        var canvas = document.getElementById('ae-canvas');
+        var box = canvas.getBoundingClientRect(), at = aeMap.screenPosition(index);
+        var ratio = canvas.width / box.width;
+        var x = Math.round((at.x - box.left) * ratio), y = Math.round((at.y - box.top) * ratio);
+        var size = 2 * reach + 1;
+        var pixels = canvas.getContext('2d').getImageData(x - reach, y - reach, size, size).data;
+        var drawn = [];
+        for (var row = 0; row < size; row++) {
+          var line = [];
+          for (var column = 0; column < size; column++) {
+            var i = 4 * (row * size + column);
+            line.push(pixels[i] < 250 || pixels[i + 1] < 250 || pixels[i + 2] < 250);
+          }
+          drawn.push(line);
+        }
+        var centre = 4 * (reach * size + reach);
+        return {drawn: drawn, centre: [pixels[centre], pixels[centre + 1], pixels[centre + 2]]};
+        """,
+        index,
+        reach,
+    )
+
+
+@pytest.mark.parametrize("mode", ["label", "prediction", "agreement"])
+def test_placed_rows_are_drawn_as_crosses_in_every_mode(placed_page, mode):
+    driver, _ = placed_page
+    driver.execute_script("aeMap.setMode(arguments[0])", mode)
+    radii = driver.execute_script("return aeMap.radii()")
+    reach = int(radii["placed"]) + 3
+    # Row 0 is placed: its cross covers the diagonals but not the axes.
+    cross = _around(driver, 0, reach)
+    arm = max(2, int(radii["placed"]))
+    assert cross["drawn"][reach][reach]
+    for dx, dy in ((1, 1), (-1, 1), (1, -1), (-1, -1)):
+        assert cross["drawn"][reach + dy * (arm - 1)][reach + dx * (arm - 1)]
+    for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+        assert not cross["drawn"][reach + dy * arm][reach + dx * arm]
+    # Row 1 is a map row: its dot covers the axes next to its centre.
+    dot = _around(driver, 1, reach)
+    for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+        assert dot["drawn"][reach + dy][reach + dx]
+    # The cross has the colour the mode gives row 0: ant (blue), bee (orange) or
+    # disagreement (red).
+    red, green, blue = cross["centre"]
+    expected = {"label": blue > red, "prediction": red > blue, "agreement": red > green + 60}
+    assert expected[mode], cross["centre"]
+    assert _errors(driver) == []
+
+
+def test_placed_rows_are_explained_and_hidden_with_their_class(placed_page):
+    from selenium.webdriver.common.by import By
+
+    driver, placed = placed_page
+    driver.execute_script("aeMap.setMode('label')")
+    assert driver.execute_script("return aeMap.placedCount") == placed.sum() == 120
+    markers = driver.find_element(By.ID, "ae-markers")
+    assert markers.is_displayed()
+    assert markers.text.split("\n") == ["rows of the map", "480", "placed on the map", "120"]
+    assert driver.execute_script(
+        "return [aeMap.isPlaced(0), aeMap.isPlaced(1), aeMap.isPlaced(5)]"
+    ) == [True, False, True]
+    # Hiding row 0's class hides its cross too.
+    driver.execute_script("aeMap.toggle(0)")
+    assert not any(any(line) for line in _around(driver, 0, 2)["drawn"])
+    driver.execute_script("aeMap.toggle(0)")
+    assert _around(driver, 0, 2)["drawn"][2][2]
+
+
+def test_hover_says_a_row_was_placed(placed_page):
+    from selenium.webdriver.common.by import By
+
+    driver, _ = placed_page
+    driver.execute_script("aeMap.setMode('agreement')")
+    _hover(driver, 0)
+    assert _wait_for(driver, "return aeMap.hovered() === 0")
+    tooltip = driver.find_element(By.ID, "ae-tooltip")
+    assert tooltip.text == "row 0\nplaced on the existing map"
+    _hover(driver, 1)
+    assert _wait_for(driver, "return aeMap.hovered() === 1")
+    assert tooltip.text == "row 1"
+    assert _errors(driver) == []
+
+
+def test_default_hover_text_of_a_placed_row(browser, tmp_path):
+    path = export_html(
+        np.eye(3, 2), tmp_path / "map.html", labels=["a", "b", "a"], placed=[0, 1, 0]
+    )
+    browser.get_log("browser")
+    _open(browser, path)
+    assert browser.execute_script("return aeMap.hoverText(1)") == (
+        "point 1\nlabel: b\nplaced on the existing map"
+    )
+    assert browser.execute_script("return aeMap.hoverText(0)") == "point 0\nlabel: a"
+    assert _errors(browser) == []
+
+
+def test_hundred_thousand_points_with_placed_rows_draw_quickly(browser, tmp_path):
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 10, 100_000)
+    Z = rng.normal(size=(100_000, 2)) + rng.normal(scale=6, size=(10, 2))[codes]
+    predictions = np.where(rng.random(100_000) < 0.05, (codes + 1) % 10, codes)
+    path = export_html(
+        Z, tmp_path / "large.html", codes, predictions, placed=rng.random(100_000) < 0.2
+    )
+    browser.get_log("browser")
+    _open(browser, path)
+    browser.execute_script("aeMap.setMode('agreement')")
+    assert _errors(browser) == []
+    start = time.perf_counter()
+    browser.execute_script("for (var i = 0; i < 10; i++) aeMap.toggle(0);")
+    per_frame = (time.perf_counter() - start) / 10
+    # The same bound as without placed rows.
+    assert per_frame < 0.25
+    assert _pixels(browser)["drawn"] > 10_000

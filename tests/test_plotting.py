@@ -239,3 +239,175 @@ def test_plot_embedding_integer_labels_beyond_float64():
     texts = [text.get_text() for text in ax.get_legend().get_texts()]
     assert texts == ["1", "2", str(10**400)]
     plt.close(ax.figure)
+
+
+# Rows placed on an existing map ----------------------------------------------------------
+
+
+def _legends(ax):
+    from matplotlib.legend import Legend
+
+    return [
+        [text.get_text() for text in legend.get_texts()] for legend in ax.figure.findobj(Legend)
+    ]
+
+
+def _marker_path(marker):
+    from matplotlib.markers import MarkerStyle
+
+    style = MarkerStyle(marker)
+    return style.get_path().transformed(style.get_transform()).vertices
+
+
+def _scatters(ax):
+    return [collection for collection in ax.collections if isinstance(collection, PathCollection)]
+
+
+@pytest.fixture(scope="module")
+def placed_blobs(blobs):
+    Z, labels = blobs
+    placed = np.arange(len(Z)) % 4 == 1
+    return Z, labels, placed
+
+
+@pytest.mark.parametrize("kind", ["none", "classes", "values"])
+def test_plot_embedding_draws_placed_rows_as_crosses_on_top(placed_blobs, kind, tmp_path):
+    Z, labels, placed = placed_blobs
+    colour_by = {"none": None, "classes": labels, "values": Z[:, 0] * 0.37}[kind]
+    ax = plot_embedding(Z, colour_by, placed=placed, shuffle=False)
+    map_points, placed_points = _scatters(ax)
+    np.testing.assert_array_equal(map_points.get_offsets(), Z[~placed])
+    np.testing.assert_array_equal(placed_points.get_offsets(), Z[placed])
+    np.testing.assert_array_equal(map_points.get_paths()[0].vertices, _marker_path("o"))
+    np.testing.assert_array_equal(placed_points.get_paths()[0].vertices, _marker_path("x"))
+    assert placed_points.get_zorder() > map_points.get_zorder()
+    assert placed_points.get_linewidths()[0] > 0
+    assert _is_drawn(_png(ax.figure, tmp_path / "placed.png"))
+
+
+def test_plot_embedding_placed_rows_keep_the_colour_of_their_class(placed_blobs):
+    Z, labels, placed = placed_blobs
+    ax = plot_embedding(Z, labels, placed=placed, shuffle=False)
+    map_points, placed_points = _scatters(ax)
+    class_colour = {
+        label: tuple(colour[:3])
+        for label, colour in zip(labels[~placed], map_points.get_facecolors(), strict=True)
+    }
+    assert len(class_colour) == 4
+    for label, colour in zip(labels[placed], placed_points.get_edgecolors(), strict=True):
+        assert tuple(colour[:3]) == class_colour[label]
+
+
+def test_plot_embedding_placed_values_share_the_colour_scale(placed_blobs):
+    Z, _, placed = placed_blobs
+    values = Z[:, 0].copy()
+    # The largest and smallest values belong to placed rows only.
+    values[np.flatnonzero(placed)[:2]] = [-50.0, 50.0]
+    ax = plot_embedding(Z, values, placed=placed)
+    map_points, placed_points = _scatters(ax)
+    for collection in (map_points, placed_points):
+        assert (collection.norm.vmin, collection.norm.vmax) == (-50.0, 50.0)
+    assert map_points.colorbar is not None
+    assert ["map", "placed"] in _legends(ax)
+
+
+def test_plot_embedding_shuffles_each_group_on_its_own(placed_blobs):
+    Z, labels, placed = placed_blobs
+    ax = plot_embedding(Z, labels, placed=placed, random_state=3)
+    order = np.random.default_rng(3).permutation(len(Z))
+    map_points, placed_points = _scatters(ax)
+    np.testing.assert_array_equal(map_points.get_offsets(), Z[order[~placed[order]]])
+    np.testing.assert_array_equal(placed_points.get_offsets(), Z[order[placed[order]]])
+
+
+def test_plot_embedding_marker_legend_keeps_the_class_legend(placed_blobs):
+    Z, labels, placed = placed_blobs
+    ax = plot_embedding(Z, labels, placed=placed)
+    # The class legend is still the axes' legend; the markers get one of their own.
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["0", "1", "2", "3"]
+    assert sorted(_legends(ax)) == [["0", "1", "2", "3"], ["map", "placed"]]
+    (marker_legend,) = [
+        legend
+        for legend in ax.figure.findobj(matplotlib.legend.Legend)
+        if legend is not ax.get_legend()
+    ]
+    assert [handle.get_marker() for handle in marker_legend.legend_handles] == ["o", "x"]
+    alone = plot_embedding(Z, placed=placed)
+    assert [text.get_text() for text in alone.get_legend().get_texts()] == ["map", "placed"]
+    assert _legends(plot_embedding(Z, labels, placed=placed, legend=False)) == []
+
+
+def test_plot_embedding_every_row_placed():
+    Z = np.random.default_rng(0).normal(size=(50, 2))
+    ax = plot_embedding(Z, np.arange(50) % 2, placed=np.ones(50, dtype=bool))
+    (points,) = _scatters(ax)
+    np.testing.assert_array_equal(points.get_paths()[0].vertices, _marker_path("x"))
+    assert sorted(_legends(ax)) == [["0", "1"], ["placed"]]
+
+
+@pytest.mark.parametrize("placed", [None, np.zeros(400, dtype=bool), [0] * 400])
+def test_plot_embedding_without_placed_rows_is_unchanged(placed_blobs, placed):
+    Z, labels, _ = placed_blobs
+    plain = plot_embedding(Z, labels)
+    ax = plot_embedding(Z, labels, placed=placed)
+    assert len(_scatters(ax)) == len(_scatters(plain)) == 1
+    np.testing.assert_array_equal(
+        ax.collections[0].get_offsets(), plain.collections[0].get_offsets()
+    )
+    np.testing.assert_array_equal(
+        ax.collections[0].get_facecolors(), plain.collections[0].get_facecolors()
+    )
+    assert _legends(ax) == _legends(plain) == [["0", "1", "2", "3"]]
+
+
+@pytest.mark.parametrize(
+    "placed",
+    [
+        [1, 0] * 5,
+        [True, False] * 5,
+        np.array([1, 0] * 5, dtype=np.uint8),
+        np.array([True, False] * 5, dtype=object),
+        [np.True_, np.int64(0)] * 5,
+    ],
+)
+def test_plot_embedding_accepts_booleans_and_zero_one_integers(placed):
+    ax = plot_embedding(np.random.default_rng(0).normal(size=(10, 2)), placed=placed)
+    assert [len(points.get_offsets()) for points in _scatters(ax)] == [5, 5]
+
+
+def test_plot_embedding_accepts_a_pandas_boolean_series():
+    pd = pytest.importorskip("pandas")
+    for dtype in ("bool", "boolean"):
+        placed = pd.Series([True, False, False, True], dtype=dtype)
+        ax = plot_embedding(np.eye(4, 2), placed=placed)
+        assert [len(points.get_offsets()) for points in _scatters(ax)] == [2, 2]
+    with pytest.raises(ValueError, match="missing value"):
+        plot_embedding(np.eye(4, 2), placed=pd.Series([True, None, False, True], dtype="boolean"))
+
+
+@pytest.mark.parametrize(
+    ("placed", "message"),
+    [
+        (np.zeros(9, dtype=bool), "placed has 9 values but Z has 10 rows"),
+        (np.zeros((10, 1), dtype=bool), "placed must be one-dimensional"),
+        (
+            [0, 1, 2] + [0] * 7,
+            r"booleans \(True for rows placed on an existing map\) or the integers 0 and 1, "
+            r"got 2 \(int\) at row 2",
+        ),
+        (np.array([0, -1] + [0] * 8), r"got -1 \(int\) at row 1"),
+        (np.array([0.0, np.nan] + [1.0] * 8), r"placed contains NaN \(first at row 1\)"),
+        (np.array([0.0, 1.0] * 5), "dtype float64"),
+        ([True, None] + [False] * 8, "missing value"),
+        ([True, np.nan] + [False] * 8, "missing value"),
+        (np.array(["True", "False"] * 5), "dtype <U5 such as 'True'"),
+        (["True", "False"] * 5, r"got 'True' \(str\) at row 0"),
+        ([True, "False"] + [False] * 8, "got 'False' \\(str\\) at row 1"),
+        ([True, 1.0] + [False] * 8, "got 1.0 \\(float\\) at row 1"),
+    ],
+)
+def test_plot_embedding_rejects_bad_placed_values(placed, message):
+    with pytest.raises(ValueError, match=message):
+        plot_embedding(np.zeros((10, 2)), placed=placed)
+    # The check comes before any figure is made.
+    assert plt.get_fignums() == []
