@@ -6,6 +6,7 @@ Importing this package does not import TensorFlow; fitting an estimator does.
 from ._autoencoder import KerasAutoencoderTransformer
 from ._html import export_html
 from ._memory import release_cached_models
+from ._parametric import ParametricTSNE
 from ._supervised import SupervisedEmbeddingTransformer
 from ._tsne import TSNE, make_tsne_pipeline
 from .plotting import plot_embedding, plot_history, plot_reconstructions
@@ -15,6 +16,7 @@ __version__ = "0.2.0.dev0"
 __all__ = [
     "TSNE",
     "KerasAutoencoderTransformer",
+    "ParametricTSNE",
     "SupervisedEmbeddingTransformer",
     "__version__",
     "export_html",

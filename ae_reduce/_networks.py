@@ -483,3 +483,95 @@ def _seed_unseeded(config, seed):
         return value
 
     return visit(config)
+
+
+def build_map_network(
+    n_features,
+    n_components,
+    *,
+    hidden_layer_sizes,
+    activation="relu",
+    dropout=0.0,
+    l2=0.0,
+    init="random",
+    reconstruction=False,
+    seed,
+    dtype="float32",
+    mean=None,
+    components=None,
+):
+    """Build the network of a parametric map: rows in, map coordinates out.
+
+    The design is the autoencoder's encoder (:func:`build_autoencoder`), with a
+    projection that trains: a map's axes have no meaning of their own, and the
+    neighbourhood objective, unlike a reconstruction, pins the geometry down.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input.
+    n_components : int
+        Dimension of the map.
+    hidden_layer_sizes : tuple of int
+        Widths of the hidden layers.
+    activation : str or callable, default="relu"
+        Activation of the hidden layers.
+    dropout : float, default=0.0
+        Dropout rate after each hidden layer.
+    l2 : float, default=0.0
+        L2 penalty on every kernel.
+    init : {"random", "pca"}, default="random"
+        ``"random"``: a plain stack of hidden layers and a linear output layer.
+        ``"pca"``: a linear projection of the input plus a nonlinear branch through the
+        hidden layers whose last layer starts at zero; with ``mean`` and
+        ``components`` the untrained network is the (scaled) PCA projection.
+    reconstruction : bool, default=False
+        Whether to build a decoder from the map back to the input (mirrored hidden
+        layers), for a reconstruction loss that regularises the map.
+    seed : int
+        Seed of every initialiser and stochastic layer.
+    dtype : str, default="float32"
+        Dtype of every layer.
+    mean : ndarray of shape (n_features,), default=None
+        With ``init="pca"``, the centre of the data.
+    components : ndarray of shape (n_components, n_features), default=None
+        With ``init="pca"``, the starting projection: the network starts as
+        ``(x - mean) @ components.T``.
+
+    Returns
+    -------
+    network : keras.Model
+        Input to map coordinates, the model that is trained (returned twice, as the
+        trained model and as the fitted network).
+    network : keras.Model
+        The same model.
+    decoder : keras.Model
+        Map coordinates to reconstruction; only with ``reconstruction=True``.
+    """
+    block = _block_options(activation, dropout, False, l2, dtype)
+    inputs = keras.Input(shape=(n_features,), name="input", dtype=dtype)
+    if init == "pca":
+        position = _residual_sum(inputs, hidden_layer_sizes, n_components, "map", seed, block)
+    else:
+        x = inputs
+        for i, units in enumerate(hidden_layer_sizes):
+            x = dense_block(x, units, seed=seed + 1 + i, name=f"map_{i}", **block)
+        position = _linear_code(x, n_components, l1=0.0, l2=l2, seed=seed, name="map", dtype=dtype)
+    network = keras.Model(inputs, position, name="map_network")
+    if init == "pca" and components is not None:
+        components = np.asarray(components, dtype=dtype)
+        mean = np.asarray(mean, dtype=dtype)
+        network.get_layer("map_linear").set_weights([components.T, -mean @ components.T])
+    if not reconstruction:
+        return network, network
+    position_input = keras.Input(shape=(n_components,), name="position_input", dtype=dtype)
+    reconstructed = _mirrored_decoder(
+        position_input,
+        hidden_layer_sizes,
+        n_features,
+        output_activation="linear",
+        seed=seed,
+        block=block,
+    )
+    decoder = keras.Model(position_input, reconstructed, name="decoder")
+    return network, network, decoder

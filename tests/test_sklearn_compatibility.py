@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from ae_reduce import KerasAutoencoderTransformer, SupervisedEmbeddingTransformer
+from ae_reduce import KerasAutoencoderTransformer, ParametricTSNE, SupervisedEmbeddingTransformer
 
 # Small networks and few epochs: the suite fits each estimator dozens of times.
 FAST = {"hidden_layer_sizes": (8,), "epochs": 3, "batch_size": 16, "random_state": 0}
@@ -19,6 +19,8 @@ ESTIMATORS = [
     SupervisedEmbeddingTransformer(4, task="classification", cv=None, **SUPERVISED),
     SupervisedEmbeddingTransformer(4, task="classification", cv=3, **SUPERVISED),
     SupervisedEmbeddingTransformer(4, task="regression", cv=None, **SUPERVISED),
+    # The default configuration, with fewer iterations.
+    ParametricTSNE(early_exaggeration_iter=20, n_iter=30, random_state=0),
 ]
 
 _WEIGHTS_ARE_NOT_REPEATS = (

@@ -1,0 +1,543 @@
+"""ParametricTSNE: a network trained with t-SNE's objective, mapping rows to a map."""
+
+import functools
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_random_state
+
+from ._base import BaseNeuralEstimator, atomic_fit
+from ._data import check_input, split_indices
+from ._tsne import _MAX_DISTANCE, _import_opentsne, _largest_distance, _largest_perplexity
+from ._warnings import caller_stacklevel
+
+#: Fewest rows t-SNE can map: openTSNE needs three neighbours per unit of perplexity.
+_MIN_ROWS = 4
+
+#: Rows whose nearest-neighbour distances set the scale of the input noise.
+_NOISE_ROWS = 2000
+
+
+class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeuralEstimator):
+    """t-SNE map drawn by a network that then places new rows with one forward pass.
+
+    :meth:`fit` computes openTSNE's affinities between the training rows (the sparse,
+    symmetric ``P`` of t-SNE over each row's nearest neighbours) and trains a dense
+    network, mapping each row to ``n_components`` coordinates, to minimise t-SNE's
+    objective on that ``P``. :meth:`transform` is then the network: it places new rows
+    at the speed of a forward pass, without the training data, and a row's position
+    does not depend on the other rows passed with it.
+
+    The loss is estimated on mini-batches: each step draws ``batch_size`` neighbour
+    pairs with probability ``p_ij`` for the attraction and estimates t-SNE's
+    normalisation from every pair among their rows, so a step costs the same however
+    many rows there are, and training runs on a GPU when one is visible. Gaussian
+    noise on the inputs, scaled to the typical distance between neighbours, teaches
+    the network to place a row near the rows it resembles rather than only the rows it
+    has seen. A fraction of the rows (``validation_split``) is held out of the map:
+    early stopping watches t-SNE's loss for those rows placed against the others, the
+    measure of how well new rows will be placed.
+
+    Scale the input first (for example with
+    :class:`~sklearn.preprocessing.StandardScaler`): the neighbours are found by
+    ``metric`` distance on the columns as given.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Dimension of the map.
+
+    perplexity : float, default=30.0
+        Roughly the number of neighbours whose distances the map preserves, as in
+        :class:`TSNE`. At most ``(n_train - 1) / 3`` for ``n_train`` training rows; a
+        larger value is lowered to that bound with a warning and the value used is
+        kept as ``perplexity_``.
+
+    hidden_layer_sizes : tuple of int, default=(256, 256)
+        Widths of the network's hidden layers.
+
+    activation : str or callable, default="relu"
+        Activation of the hidden layers, a Keras activation name.
+
+    dropout : float, default=0.1
+        Dropout rate after each hidden layer during training, in [0, 1).
+
+    l2 : float, default=1e-4
+        L2 penalty on every kernel (weight decay).
+
+    noise : float, default=0.5
+        Gaussian noise added to the inputs during training, as a fraction of the
+        median distance from a training row to its nearest neighbour: the noise added
+        to a row has about that length. 0 adds none. The noise makes the network
+        smooth between neighbouring rows, which is what places new rows well.
+
+    init : {"pca", "tsne", "random"}, default="pca"
+        How the network starts. ``"pca"``: a linear projection, starting as PCA's,
+        plus a nonlinear branch that starts at zero, so the untrained map is the PCA
+        map (as openTSNE starts from PCA). ``"tsne"``: openTSNE first draws its own map
+        on the same affinities, and the network (started as with ``"pca"``) is trained
+        to reproduce it during the first ``early_exaggeration_iter`` iterations, then
+        refined with t-SNE's objective; the fit then costs openTSNE's fit on top.
+        ``"random"``: a plain stack of randomly initialised layers.
+
+    reconstruction_weight : float, default=0.0
+        Weight of an autoencoder's reconstruction loss added as a regulariser: a
+        decoder (the hidden layers in reverse) is trained to reconstruct each row from
+        its position, and the mean squared error, divided by the mean variance of the
+        features, is added to the loss with this weight. The decoder is not kept.
+
+    early_exaggeration : float, default=4.0
+        Factor on the attractive forces during the first ``early_exaggeration_iter``
+        iterations, which lets clusters form before they spread.
+
+    early_exaggeration_iter : int, default=250
+        Iterations (mini-batch steps) of the exaggerated phase, or of the regression
+        onto openTSNE's map with ``init="tsne"``.
+
+    n_iter : int, default=1250
+        Largest number of iterations of the normal phase. With ``early_stopping`` the
+        fit may end sooner.
+
+    batch_size : int, default=512
+        Neighbour pairs per iteration; the normalisation is estimated from the pairs
+        among their ``2 * batch_size`` rows.
+
+    optimizer : str, default="adam"
+        Name of a Keras optimizer, as for :class:`KerasAutoencoderTransformer`.
+
+    learning_rate : float, default=1e-3
+        Learning rate of the optimizer.
+
+    validation_split : float, default=0.1
+        Fraction of the rows, drawn at random, held out of the map to monitor how well
+        the network places rows it has not seen. With 0, or too few rows, the training
+        loss is monitored instead. Held-out rows are positioned by the network like
+        any row, so :meth:`fit_transform` returns positions for every row.
+
+    early_stopping : bool, default=True
+        Stop when the monitored loss (evaluated every 50 iterations) has not improved
+        for ``patience`` iterations, and keep the weights with the lowest monitored
+        loss. The exaggerated phase is not monitored.
+
+    patience : int, default=300
+        Iterations without improvement before early stopping.
+
+    metric : str, default="euclidean"
+        Distance between input rows used for the neighbour search (a metric openTSNE
+        supports).
+
+    neighbors : {"auto", "exact", "annoy", "approx", "pynndescent", "hnsw"}, \
+default="auto"
+        openTSNE's nearest-neighbour search, as for :class:`TSNE`.
+
+    n_jobs : int, default=None
+        Threads for the neighbour search. None means 1, -1 all processors.
+
+    device : {"auto", "cpu", "gpu"}, default="auto"
+        Where to train. ``"auto"`` uses a GPU when TensorFlow sees one.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the neighbour search, the split, the weights, dropout, the noise and the
+        pairs drawn. An int makes :meth:`fit` reproducible on the CPU, whatever ran
+        before in the process; no global generator is seeded or changed.
+
+    verbose : int, default=0
+        Whether to print the losses every 50 iterations.
+
+    Attributes
+    ----------
+    network_ : keras.Model
+        Network from the input to the map.
+
+    perplexity_ : float
+        Perplexity used: ``perplexity``, lowered for small data.
+
+    noise_stddev_ : float
+        Standard deviation of the noise added to each input feature in training.
+
+    history_ : dict of str to list of float
+        ``"iteration"``, ``"loss"`` (mean t-SNE loss of the training batches since the
+        previous entry) and, with held-out rows, ``"val_loss"`` (t-SNE's loss of the
+        held-out rows placed against the training rows), every 50 iterations.
+
+    n_iter_ : int
+        Number of iterations run in both phases.
+
+    best_iteration_ : int
+        Iteration with the lowest monitored loss; with ``early_stopping``, the weights
+        are those of this iteration. 0 when no normal-phase iteration ran.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X` has feature
+        names that are all strings.
+
+    See Also
+    --------
+    TSNE : openTSNE's map, which places new rows by optimising each against the
+        training rows.
+    make_tsne_pipeline : With ``parametric=True``, a scaler and this map.
+
+    Notes
+    -----
+    openTSNE computes the affinities (its ``PerplexityBasedNN``) and, with
+    ``init="tsne"``, the map the network starts from; openTSNE is needed only for
+    :meth:`fit`. The fitted estimator holds only the network's weights, so its pickle
+    does not grow with the data, and :meth:`transform` needs neither the training rows
+    nor openTSNE.
+
+    Unlike :class:`TSNE`, ``fit(X).transform(X)`` equals ``fit_transform(X)``: every
+    row's position is the network's output.
+
+    Keras computes in float32; :meth:`transform` returns float32 for float32 input and
+    float64 otherwise.
+
+    References
+    ----------
+    van der Maaten (2009), "Learning a Parametric Embedding by Preserving Local
+    Structure", AISTATS.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from ae_reduce import ParametricTSNE
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> tsne = ParametricTSNE(n_iter=100, random_state=0).fit(X[:500])
+    >>> tsne.transform(X[500:510]).shape
+    (10, 2)
+    """
+
+    _keras_attributes = ("network_",)
+
+    _parameter_constraints: dict = {
+        **{
+            name: BaseNeuralEstimator._parameter_constraints[name]
+            for name in (
+                "n_components",
+                "hidden_layer_sizes",
+                "activation",
+                "dropout",
+                "l2",
+                "optimizer",
+                "learning_rate",
+                "validation_split",
+                "early_stopping",
+                "patience",
+                "device",
+                "random_state",
+                "verbose",
+            )
+        },
+        "perplexity": [Interval(Real, 0, None, closed="neither")],
+        "noise": [Interval(Real, 0, None, closed="left")],
+        "init": [StrOptions({"pca", "tsne", "random"})],
+        "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
+        "early_exaggeration": [Interval(Real, 0, None, closed="neither")],
+        "early_exaggeration_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "metric": [str],
+        "neighbors": [StrOptions({"auto", "exact", "annoy", "approx", "pynndescent", "hnsw"})],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        perplexity=30.0,
+        hidden_layer_sizes=(256, 256),
+        activation="relu",
+        dropout=0.1,
+        l2=1e-4,
+        noise=0.5,
+        init="pca",
+        reconstruction_weight=0.0,
+        early_exaggeration=4.0,
+        early_exaggeration_iter=250,
+        n_iter=1250,
+        batch_size=512,
+        optimizer="adam",
+        learning_rate=1e-3,
+        validation_split=0.1,
+        early_stopping=True,
+        patience=300,
+        metric="euclidean",
+        neighbors="auto",
+        n_jobs=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.perplexity = perplexity
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.l2 = l2
+        self.noise = noise
+        self.init = init
+        self.reconstruction_weight = reconstruction_weight
+        self.early_exaggeration = early_exaggeration
+        self.early_exaggeration_iter = early_exaggeration_iter
+        self.n_iter = n_iter
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.metric = metric
+        self.neighbors = neighbors
+        self.n_jobs = n_jobs
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _network_builder(self):
+        from ._networks import build_map_network
+
+        return build_map_network
+
+    @atomic_fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the network to draw the t-SNE map of `X`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; at least 4 rows.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._fit(X)
+        return self
+
+    @atomic_fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Train the network on `X` and return the map of `X`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; at least 4 rows.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            Positions of the rows on the map, the same as ``transform(X)`` gives.
+        """
+        source = self._fit(X)
+        return self._apply(lambda rows: self.network_(rows, training=False), source)
+
+    def _fit(self, X):
+        source = check_input(self, X, reset=True)
+        if source.n_samples < _MIN_ROWS:
+            raise ValueError(
+                f"Found array with {source.n_samples} sample(s) (shape="
+                f"{(source.n_samples, source.n_features)}) while a minimum of {_MIN_ROWS} "
+                f"is required by {type(self).__name__}."
+            )
+        openTSNE = _import_opentsne()
+        rows = source.rows(0, source.n_samples)
+        self._check_distances(rows)
+        random_state = check_random_state(self.random_state)
+        train, held_out = split_indices(source.n_samples, self.validation_split, random_state)
+        if len(train) < _MIN_ROWS:  # keep enough rows for the map
+            train, held_out = np.arange(source.n_samples), np.arange(0)
+        X_train = rows[train]
+        perplexity = self._effective_perplexity(len(train))
+        seed = int(random_state.randint(np.iinfo(np.int32).max))
+        affinities = openTSNE.affinity.PerplexityBasedNN(
+            X_train,
+            perplexity=perplexity,
+            method=self.neighbors,
+            metric=self.metric,
+            n_jobs=1 if self.n_jobs is None else self.n_jobs,
+            random_state=seed,
+            verbose=bool(self.verbose),
+        )
+        validation = None
+        if len(held_out):
+            to_train = affinities.to_new(rows[held_out], perplexity=perplexity)
+            validation = (rows[held_out], _normalise_rows(to_train))
+        noise_stddev = self.noise * _neighbour_distance(X_train, affinities.P, random_state)
+        noise_stddev /= np.sqrt(source.n_features)
+        initial, targets = self._start(X_train, affinities, seed, openTSNE)
+
+        from ._backend import import_keras, resolve_device
+
+        import_keras(verbose=self.verbose)
+        device = resolve_device(self.device)
+        from ._map_training import train_map
+
+        reconstruction = self.reconstruction_weight > 0
+        self._network_config = {
+            "n_features": source.n_features,
+            "n_components": self.n_components,
+            "hidden_layer_sizes": self._hidden_layer_sizes(),
+            "activation": self.activation,
+            "dropout": self.dropout,
+            "l2": self.l2,
+            "init": "pca" if self.init in ("pca", "tsne") else "random",
+            "reconstruction": reconstruction,
+        }
+        build = functools.partial(self._build_networks, **initial)
+        config = tuple(sorted(self._network_config.items(), key=lambda item: item[0]))
+        models = build(seed=seed)
+        result = train_map(
+            build,
+            models,
+            X_train,
+            affinities.P,
+            validation=validation,
+            targets=targets,
+            early_exaggeration=self.early_exaggeration,
+            early_exaggeration_iter=self.early_exaggeration_iter,
+            n_iter=self.n_iter,
+            batch_size=self.batch_size,
+            optimizer=self.optimizer,
+            learning_rate=self.learning_rate,
+            noise=noise_stddev,
+            reconstruction_weight=self.reconstruction_weight,
+            early_stopping=self.early_stopping,
+            patience=self.patience,
+            seed=seed,
+            device=device,
+            verbose=self.verbose,
+            cache_key=(device, type(self).__name__, repr(config), self.optimizer),
+            estimator_name=type(self).__name__,
+        )
+        # The decoder only regularised training; unpickling rebuilds the network alone.
+        self._network_config = {**self._network_config, "reconstruction": False}
+        self.network_ = models[1]
+        self.perplexity_ = perplexity
+        self.noise_stddev_ = float(noise_stddev)
+        self.history_ = result["history"]
+        self.n_iter_ = result["n_iter"]
+        self.best_iteration_ = result["best_iteration"]
+        return source
+
+    def _start(self, X_train, affinities, seed, openTSNE):
+        """The network's starting projection and, for ``init="tsne"``, openTSNE's map."""
+        if self.init == "random":
+            return {}, None
+        from sklearn.decomposition import PCA
+
+        n_found = min(self.n_components, *X_train.shape)
+        pca = PCA(n_found, random_state=seed).fit(X_train)
+        components = np.zeros((self.n_components, X_train.shape[1]))
+        spread = np.sqrt(pca.explained_variance_[0]) if n_found else 0.0
+        if spread > 0:
+            # Unit spread along the first axis: a scale from which t-SNE's forces
+            # grow the map, whatever the units of the data.
+            components[:n_found] = pca.components_ / spread
+        initial = {"mean": pca.mean_, "components": components}
+        if self.init != "tsne":
+            return initial, None
+        embedding = openTSNE.TSNEEmbedding(
+            openTSNE.initialization.pca(X_train, n_components=self.n_components, random_state=seed)
+            if X_train.shape[1] >= self.n_components
+            else openTSNE.initialization.random(
+                X_train, n_components=self.n_components, random_state=seed
+            ),
+            affinities,
+            n_jobs=1 if self.n_jobs is None else self.n_jobs,
+            random_state=seed,
+            negative_gradient_method="bh" if self.n_components > 2 else "auto",
+        )
+        embedding = embedding.optimize(250, exaggeration=12, momentum=0.5)
+        embedding = embedding.optimize(500, momentum=0.8)
+        return initial, np.asarray(embedding)
+
+    def _effective_perplexity(self, n_train):
+        largest = _largest_perplexity(n_train)
+        if self.perplexity <= largest:
+            return float(self.perplexity)
+        warnings.warn(
+            f"perplexity={self.perplexity:g} is too large for {n_train} training rows; "
+            f"using {largest:g}, the largest value that fits (n_train - 1) / 3.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+        return float(largest)
+
+    def _check_distances(self, rows):
+        distance = _largest_distance(rows.min(axis=0), rows.max(axis=0), self.metric, None)
+        if distance is not None and distance > _MAX_DISTANCE:
+            raise ValueError(
+                f"X contains values too large for t-SNE's distance computations: rows may "
+                f"lie up to {distance:.4g} apart ({self.metric} distance), more than the "
+                f"{_MAX_DISTANCE:.0e} up to which openTSNE's affinities are accurate. "
+                "Scale the data first, for example with StandardScaler."
+            )
+
+    def transform(self, X):
+        """Place rows on the map: the network's output.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to place. A file-backed ``numpy.memmap`` is read block by block.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            Positions on the map.
+        """
+        self._check_fitted()
+        source = check_input(self, X, reset=False)
+        return self._apply(lambda rows: self.network_(rows, training=False), source)
+
+    @property
+    def _n_features_out(self):
+        # An AttributeError before fit is what makes get_feature_names_out say "not fitted".
+        return int(self.network_.output_shape[-1])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def _normalise_rows(matrix):
+    """``matrix`` (CSR) with every row summing to 1 (rows of zeros stay zero)."""
+    matrix = matrix.tocsr().astype(np.float64)
+    sums = np.asarray(matrix.sum(axis=1)).ravel()
+    sums[sums == 0] = 1.0
+    return matrix.multiply(1.0 / sums[:, np.newaxis]).tocsr()
+
+
+def _neighbour_distance(X, affinities, random_state):
+    """Median Euclidean distance from a row to its nearest other row among its neighbours."""
+    affinities = affinities.tocsr()
+    n_rows = X.shape[0]
+    picked = np.arange(n_rows)
+    if n_rows > _NOISE_ROWS:
+        picked = random_state.choice(n_rows, _NOISE_ROWS, replace=False)
+    nearest = []
+    for row in picked:
+        neighbours = affinities.indices[affinities.indptr[row] : affinities.indptr[row + 1]]
+        neighbours = neighbours[neighbours != row]
+        if len(neighbours):
+            gaps = X[neighbours].astype(np.float64) - X[row]
+            nearest.append(np.sqrt(np.min(np.einsum("ij,ij->i", gaps, gaps))))
+    return float(np.median(nearest)) if nearest else 0.0
