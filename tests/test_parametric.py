@@ -1,0 +1,209 @@
+"""ParametricTSNE: a network that draws a t-SNE map and places new rows."""
+
+import pickle
+import random
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.model_selection import cross_val_score, train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.preprocessing import StandardScaler
+
+from ae_reduce import ParametricTSNE
+
+# Few iterations and a small network: enough to form the digits' clusters.
+QUICK = {
+    "hidden_layer_sizes": (64, 64),
+    "early_exaggeration_iter": 100,
+    "n_iter": 300,
+    "random_state": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, train_size=700, test_size=300, stratify=y, random_state=0
+    )
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    X_train, _, _, _ = digits
+    tsne = ParametricTSNE(**QUICK)
+    return tsne, tsne.fit_transform(X_train)
+
+
+def test_map_keeps_classes_and_places_new_rows_among_them(digits, fitted):
+    _, X_test, y_train, y_test = digits
+    tsne, positions = fitted
+    knn = KNeighborsClassifier(10)
+    # A 2-D PCA map of the same rows scores about 0.6.
+    assert cross_val_score(knn, positions, y_train, cv=5).mean() > 0.8
+    placed = tsne.transform(X_test)
+    assert knn.fit(positions, y_train).score(placed, y_test) > 0.75
+
+
+def test_fit_transform_is_transform_of_the_training_rows(digits, fitted):
+    X_train, _, _, _ = digits
+    tsne, positions = fitted
+    np.testing.assert_array_equal(positions, tsne.transform(X_train))
+    assert positions.shape == (len(X_train), 2)
+    assert positions.dtype == np.float64
+    assert tsne.transform(X_train.astype(np.float32)).dtype == np.float32
+
+
+def test_a_row_is_placed_the_same_alone_or_with_others(digits, fitted):
+    _, X_test, _, _ = digits
+    tsne, _ = fitted
+    together = tsne.transform(X_test[:50])
+    alone = np.vstack([tsne.transform(X_test[i : i + 1]) for i in range(5)])
+    np.testing.assert_array_equal(alone, together[:5])
+
+
+def test_fitted_attributes_describe_the_fit(fitted):
+    tsne, _ = fitted
+    assert tsne.perplexity_ == 30.0
+    assert tsne.noise_stddev_ > 0
+    assert tsne.n_iter_ <= QUICK["early_exaggeration_iter"] + QUICK["n_iter"]
+    history = tsne.history_
+    assert len(history["iteration"]) == len(history["loss"]) == len(history["val_loss"])
+    assert history["iteration"][-1] == tsne.n_iter_
+    assert 0 < tsne.best_iteration_ <= tsne.n_iter_
+    assert all(np.isfinite(history["val_loss"]))
+    assert list(tsne.get_feature_names_out()) == ["parametrictsne0", "parametrictsne1"]
+
+
+def test_same_seed_same_map_and_global_generators_untouched(digits):
+    X_train = digits[0][:200]
+    params = {**QUICK, "early_exaggeration_iter": 20, "n_iter": 40}
+    python_state = random.getstate()
+    first = ParametricTSNE(**params).fit_transform(X_train)
+    np.random.seed(123)  # what ran before must not matter
+    second = ParametricTSNE(**params).fit_transform(X_train)
+    np.testing.assert_array_equal(first, second)
+    other = ParametricTSNE(**{**params, "random_state": 1}).fit_transform(X_train)
+    assert not np.allclose(first, other)
+    assert random.getstate() == python_state
+
+
+def test_pickle_holds_weights_not_data(digits, fitted):
+    _, X_test, _, _ = digits
+    tsne, _ = fitted
+    data = pickle.dumps(tsne)
+    assert b"keras.src" not in data and b"tensorflow" not in data
+    # The map network's weights only: far less than the training rows.
+    assert len(data) < 5 * (64 * 64 + 64 * 64 + 64 * 2) * 4 + 50_000
+    restored = pickle.loads(data)
+    np.testing.assert_array_equal(restored.transform(X_test), tsne.transform(X_test))
+
+
+def test_skops_round_trip(digits, fitted, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    _, X_test, _, _ = digits
+    tsne, _ = fitted
+    path = tmp_path / "map.skops"
+    sio.dump(tsne, path)
+    restored = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    np.testing.assert_array_equal(restored.transform(X_test), tsne.transform(X_test))
+
+
+def test_early_stopping_ends_the_fit_and_keeps_the_best_weights(digits):
+    X_train = digits[0][:300]
+    tsne = ParametricTSNE(
+        **{**QUICK, "early_exaggeration_iter": 0, "n_iter": 3000, "patience": 100}
+    ).fit(X_train)
+    assert tsne.n_iter_ < 3000
+    losses = dict(zip(tsne.history_["iteration"], tsne.history_["val_loss"], strict=True))
+    assert losses[tsne.best_iteration_] == min(losses.values())
+    assert tsne.n_iter_ >= tsne.best_iteration_ + 100
+
+
+def test_convergence_warning_when_iterations_run_out(digits):
+    from sklearn.exceptions import ConvergenceWarning
+
+    with pytest.warns(ConvergenceWarning, match="n_iter=50 ran out"):
+        ParametricTSNE(**{**QUICK, "early_exaggeration_iter": 0, "n_iter": 50}).fit(digits[0][:200])
+
+
+@pytest.mark.parametrize("init", ["tsne", "random"])
+def test_other_starts_draw_a_map(digits, init):
+    X_train, _, y_train, _ = digits
+    params = {**QUICK, "init": init, "n_iter": 200}
+    positions = ParametricTSNE(**params).fit_transform(X_train)
+    score = cross_val_score(KNeighborsClassifier(10), positions, y_train, cv=5).mean()
+    assert score > 0.7
+
+
+def test_reconstruction_regulariser_trains_and_is_not_kept(digits):
+    X_train = digits[0][:300]
+    tsne = ParametricTSNE(
+        **{**QUICK, "n_iter": 50, "early_exaggeration_iter": 20, "reconstruction_weight": 1.0}
+    ).fit(X_train)
+    plain = ParametricTSNE(**{**QUICK, "n_iter": 50, "early_exaggeration_iter": 20}).fit(X_train)
+    assert not np.allclose(tsne.transform(X_train), plain.transform(X_train))
+    assert not hasattr(tsne, "decoder_")
+    restored = pickle.loads(pickle.dumps(tsne))
+    np.testing.assert_array_equal(restored.transform(X_train), tsne.transform(X_train))
+
+
+def test_without_held_out_rows_the_training_loss_is_monitored(digits):
+    X_train = digits[0][:200]
+    tsne = ParametricTSNE(
+        **{**QUICK, "early_exaggeration_iter": 20, "n_iter": 50, "validation_split": 0.0}
+    ).fit(X_train)
+    assert "val_loss" not in tsne.history_
+    assert tsne.best_iteration_ > 0
+
+
+def test_small_data_lowers_the_perplexity_with_a_warning():
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    with pytest.warns(UserWarning, match="perplexity=30 is too large for 18 training rows"):
+        tsne = ParametricTSNE(early_exaggeration_iter=10, n_iter=10, random_state=0).fit(X)
+    assert tsne.perplexity_ == pytest.approx(17 / 3)
+
+
+@pytest.mark.parametrize(
+    ("X", "message"),
+    [
+        (np.zeros((3, 4)), "minimum of 4 is required"),
+        (np.array([[0.0, 0.0]] * 9 + [[1e13, 0.0]]), "too large for t-SNE"),
+        (np.array([[np.nan, 0.0]] * 10), "NaN"),
+    ],
+)
+def test_bad_training_data_is_refused(X, message):
+    with pytest.raises(ValueError, match=message):
+        ParametricTSNE(n_iter=10, early_exaggeration_iter=0).fit(X)
+
+
+def test_failed_fit_keeps_the_earlier_map(digits, fitted):
+    X_train, X_test, _, _ = digits
+    tsne, _ = fitted
+    before = tsne.transform(X_test)
+    broken = X_train.copy()
+    broken[0, 0] = np.nan
+    with pytest.raises(ValueError):
+        tsne.fit(broken)
+    np.testing.assert_array_equal(tsne.transform(X_test), before)
+
+
+def test_transform_checks_the_features(fitted):
+    tsne, _ = fitted
+    with pytest.raises(ValueError, match="X has 3 features"):
+        tsne.transform(np.zeros((2, 3)))
+
+
+def test_set_output_gives_named_map_columns(digits):
+    pd = pytest.importorskip("pandas")
+    X_train = digits[0][:200]
+    tsne = ParametricTSNE(**{**QUICK, "early_exaggeration_iter": 10, "n_iter": 10})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = tsne.set_output(transform="pandas").fit_transform(X_train)
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns) == ["parametrictsne0", "parametrictsne1"]
