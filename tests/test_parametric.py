@@ -83,7 +83,10 @@ def test_same_seed_same_map_and_global_generators_untouched(digits):
     X_train = digits[0][:200]
     params = {**QUICK, "early_exaggeration_iter": 20, "n_iter": 40}
     python_state = random.getstate()
+    numpy_state = np.random.get_state()[1].copy()
     first = ParametricTSNE(**params).fit_transform(X_train)
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)
+    assert random.getstate() == python_state
     np.random.seed(123)  # what ran before must not matter
     second = ParametricTSNE(**params).fit_transform(X_train)
     np.testing.assert_array_equal(first, second)
