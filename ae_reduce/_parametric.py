@@ -62,13 +62,13 @@ class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeur
     activation : str or callable, default="relu"
         Activation of the hidden layers, a Keras activation name.
 
-    dropout : float, default=0.1
+    dropout : float, default=0.0
         Dropout rate after each hidden layer during training, in [0, 1).
 
-    l2 : float, default=1e-4
+    l2 : float, default=0.0
         L2 penalty on every kernel (weight decay).
 
-    noise : float, default=0.5
+    noise : float, default=1.0
         Gaussian noise added to the inputs during training, as a fraction of the
         median distance from a training row to its nearest neighbour: the noise added
         to a row has about that length. 0 adds none. The noise makes the network
@@ -108,7 +108,7 @@ class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeur
     optimizer : str, default="adam"
         Name of a Keras optimizer, as for :class:`KerasAutoencoderTransformer`.
 
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=2e-3
         Learning rate of the optimizer.
 
     validation_split : float, default=0.1
@@ -255,9 +255,9 @@ default="auto"
         perplexity=30.0,
         hidden_layer_sizes=(256, 256),
         activation="relu",
-        dropout=0.1,
-        l2=1e-4,
-        noise=0.5,
+        dropout=0.0,
+        l2=0.0,
+        noise=1.0,
         init="pca",
         reconstruction_weight=0.0,
         early_exaggeration=4.0,
@@ -265,7 +265,7 @@ default="auto"
         n_iter=1250,
         batch_size=512,
         optimizer="adam",
-        learning_rate=1e-3,
+        learning_rate=2e-3,
         validation_split=0.1,
         early_stopping=True,
         patience=300,
