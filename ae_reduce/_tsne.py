@@ -585,6 +585,7 @@ def make_tsne_pipeline(
     verbose=0,
     reducer_params=None,
     tsne_params=None,
+    parametric=False,
 ):
     """Build the usual chain: scaler, then a reducer, then a t-SNE map.
 
@@ -607,6 +608,13 @@ def make_tsne_pipeline(
       structure.
     - ``None``: t-SNE on the scaled input; fine up to a few hundred features.
 
+    With ``parametric=True`` the map is drawn by :class:`ParametricTSNE`, a network
+    trained with t-SNE's objective, instead of :class:`TSNE`. Its ``transform`` places
+    new rows with one forward pass, without the training rows, so the fitted pipeline
+    places rows quickly and pickles small. The network reduces the input itself, so
+    the reducer in front is optional: ``reducer=None`` (scaler, then the map) is the
+    natural choice; a reducer mainly shortens the neighbour search on wide inputs.
+
     Parameters
     ----------
     reducer : {"autoencoder", "supervised", "pca"}, estimator or None, default="autoencoder"
@@ -622,20 +630,23 @@ def make_tsne_pipeline(
         ``(n_samples, n_features)`` of the data the pipeline will be fitted on, for
         example ``X.shape``. It sizes the defaults: the code width, the hidden layers
         (``(512, 256)`` from 400 features, else ``(128, 64)``), the perplexity and, from
-        100,000 rows, an exaggeration of 4. None keeps the generic defaults.
+        100,000 rows, an exaggeration of 4 (for :class:`TSNE` only). None keeps the
+        generic defaults.
 
     scaler : "standard", estimator or None, default="standard"
         First step. ``"standard"`` is a :class:`~sklearn.preprocessing.StandardScaler`;
         None leaves the input as it is (for data already on a common scale).
 
     perplexity : float, default=None
-        t-SNE's perplexity. None means 30, or less for fewer than about 100 rows.
+        t-SNE's perplexity. None means 30, or less for fewer than about 100 rows
+        (with ``parametric=True``, fewer than about 100 rows left for the map once
+        :class:`ParametricTSNE` holds out its ``validation_split``).
 
     random_state : int, RandomState instance or None, default=None
         Passed to the reducer and to t-SNE.
 
     n_jobs : int, default=None
-        Threads for t-SNE.
+        Threads for t-SNE (for :class:`ParametricTSNE`, its neighbour search).
 
     verbose : int, default=0
         Passed to the neural reducer (Keras's output) and to t-SNE.
@@ -644,7 +655,14 @@ def make_tsne_pipeline(
         Extra parameters of the named reducer, for example ``{"epochs": 50}``.
 
     tsne_params : dict, default=None
-        Extra parameters of :class:`TSNE`; they override the size-based defaults.
+        Extra parameters of :class:`TSNE`, or of :class:`ParametricTSNE` with
+        ``parametric=True``, for example ``{"n_iter": 500}``; they override the
+        size-based defaults and the arguments above.
+
+    parametric : bool, default=False
+        Whether the last step is :class:`ParametricTSNE` (a network that places new
+        rows with a forward pass) rather than :class:`TSNE` (openTSNE's map, which
+        places new rows by optimising each against the training rows).
 
     Returns
     -------
@@ -656,6 +674,7 @@ def make_tsne_pipeline(
     See Also
     --------
     TSNE : The t-SNE step.
+    ParametricTSNE : The t-SNE step with ``parametric=True``.
 
     Examples
     --------
@@ -667,6 +686,9 @@ def make_tsne_pipeline(
     ['scaler', 'reducer', 'tsne']
     >>> pipeline.fit_transform(X[:300]).shape
     (300, 2)
+    >>> parametric = make_tsne_pipeline(None, parametric=True, random_state=0)
+    >>> [name for name, _ in parametric.steps]
+    ['scaler', 'tsne']
     """
     if shape is not None:
         if len(shape) != 2:
@@ -699,10 +721,55 @@ def make_tsne_pipeline(
     elif reducer is not None:
         steps.append(("reducer", reducer))
 
-    tsne_kwargs = _default_tsne_params(None if shape is None else shape[0])
+    n_samples = None if shape is None else shape[0]
+    tsne_params = dict(tsne_params or {})
+    if parametric:
+        tsne_kwargs = _default_parametric_params(n_samples, tsne_params)
+    else:
+        tsne_kwargs = _default_tsne_params(n_samples)
     if perplexity is not None:
         tsne_kwargs["perplexity"] = perplexity
     tsne_kwargs.update(random_state=random_state, n_jobs=n_jobs, verbose=verbose)
-    tsne_kwargs.update(tsne_params or {})
-    steps.append(("tsne", TSNE(**tsne_kwargs)))
+    tsne_kwargs.update(tsne_params)
+    if parametric:
+        from ._parametric import ParametricTSNE
+
+        steps.append(("tsne", ParametricTSNE(**tsne_kwargs)))
+    else:
+        steps.append(("tsne", TSNE(**tsne_kwargs)))
     return Pipeline(steps)
+
+
+def _default_parametric_params(n_samples, tsne_params):
+    """Size-based defaults of :class:`ParametricTSNE`: only the perplexity.
+
+    TSNE's exaggeration of large data is left out: it acts on openTSNE's main phase,
+    and ParametricTSNE's ``early_exaggeration`` is another parameter, for its first
+    phase only.
+    """
+    from ._parametric import ParametricTSNE
+
+    if n_samples is None:
+        return {"perplexity": _default_perplexity(None)}
+    validation_split = tsne_params.get("validation_split", ParametricTSNE().validation_split)
+    return {"perplexity": _default_perplexity(_parametric_map_rows(n_samples, validation_split))}
+
+
+def _parametric_map_rows(n_samples, validation_split):
+    """Rows :class:`ParametricTSNE` draws its map from, out of ``n_samples``.
+
+    The same count as ``split_indices`` gives (rounding, no empty part), and all rows
+    when too few would be left, as ``ParametricTSNE.fit`` does; the perplexity bound
+    applies to these rows, not to all of them.
+    """
+    try:
+        n_held_out = round(n_samples * float(validation_split))
+    except (TypeError, ValueError, OverflowError):
+        # A bad validation_split is ParametricTSNE's to refuse, in fit.
+        return n_samples
+    if n_held_out < 1 or n_samples - n_held_out < 1:
+        return n_samples
+    from ._parametric import _MIN_ROWS
+
+    n_train = n_samples - n_held_out
+    return n_train if n_train >= _MIN_ROWS else n_samples

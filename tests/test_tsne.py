@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.decomposition import PCA
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from ae_reduce import TSNE, KerasAutoencoderTransformer, make_tsne_pipeline
+from ae_reduce import TSNE, KerasAutoencoderTransformer, ParametricTSNE, make_tsne_pipeline
 
 pytest.importorskip("openTSNE")
 
@@ -428,3 +428,89 @@ def test_supervised_front_end(raw_digits):
     Z = pipeline.fit_transform(X[:300], y[:300])
     assert Z.shape == (300, 2)
     assert pipeline.transform(X[300:320]).shape == (20, 2)
+
+
+# make_tsne_pipeline(parametric=True) --------------------------------------------------
+
+PARAMETRIC_FAST = {"hidden_layer_sizes": (32,), "n_iter": 50, "early_exaggeration_iter": 20}
+
+
+def test_parametric_helper_ends_in_parametric_tsne():
+    pipeline = make_tsne_pipeline(
+        None, parametric=True, perplexity=12, random_state=3, n_jobs=2, verbose=1
+    )
+    assert [name for name, _ in pipeline.steps] == ["scaler", "tsne"]
+    tsne = pipeline["tsne"]
+    assert isinstance(tsne, ParametricTSNE)
+    params = tsne.get_params()
+    assert (params["perplexity"], params["random_state"]) == (12, 3)
+    assert (params["n_jobs"], params["verbose"]) == (2, 1)
+    # Everything else is ParametricTSNE's own default.
+    defaults = ParametricTSNE().get_params()
+    changed = {name for name in params if params[name] != defaults[name]}
+    assert changed == {"perplexity", "random_state", "n_jobs", "verbose"}
+
+
+def test_parametric_helper_leaves_out_what_only_tsne_takes():
+    # From 100,000 rows TSNE gets exaggeration=4, a parameter ParametricTSNE lacks.
+    assert make_tsne_pipeline(None, shape=(200_000, 784))["tsne"].exaggeration == 4
+    pipeline = make_tsne_pipeline("pca", shape=(200_000, 784), parametric=True)
+    assert [name for name, _ in pipeline.steps] == ["scaler", "reducer", "tsne"]
+    assert isinstance(pipeline["reducer"], PCA)
+    tsne = pipeline["tsne"]
+    assert isinstance(tsne, ParametricTSNE)
+    assert tsne.perplexity == 30
+    assert tsne.early_exaggeration == ParametricTSNE().early_exaggeration
+
+
+def test_parametric_helper_passes_tsne_params_over_the_defaults():
+    pipeline = make_tsne_pipeline(
+        None,
+        parametric=True,
+        perplexity=12,
+        random_state=0,
+        tsne_params={"perplexity": 7, "n_iter": 40, "noise": 0.0, "init": "tsne"},
+    )
+    tsne = pipeline["tsne"]
+    assert (tsne.perplexity, tsne.n_iter, tsne.noise, tsne.init) == (7, 40, 0.0, "tsne")
+    with pytest.raises(TypeError, match="exaggeration"):
+        make_tsne_pipeline(None, parametric=True, tsne_params={"exaggeration": 4})
+
+
+def test_parametric_pipeline_draws_the_map_and_places_new_rows(raw_digits):
+    X, _ = raw_digits
+    pipeline = make_tsne_pipeline(
+        None, shape=(300, 64), parametric=True, random_state=0, tsne_params=PARAMETRIC_FAST
+    )
+    Z = pipeline.fit_transform(X[:300])
+    assert Z.shape == (300, 2)
+    assert np.isfinite(Z).all()
+    assert pipeline["tsne"].n_iter_ <= 70
+    # Every row, training rows included, is the network's output.
+    np.testing.assert_array_equal(pipeline.transform(X[:300]), Z)
+    placed = pipeline.transform(X[300:])
+    assert placed.shape == (200, 2)
+    np.testing.assert_array_equal(pipeline.transform(X[300:310]), placed[:10])
+    assert pipeline.get_feature_names_out().tolist() == [
+        "parametrictsne0",
+        "parametrictsne1",
+    ]
+    restored = pickle.loads(pickle.dumps(pipeline))
+    np.testing.assert_array_equal(restored.transform(X[300:]), placed)
+
+
+@pytest.mark.parametrize("n_samples", [12, 40, 100])
+def test_parametric_helper_picks_the_perplexity_that_fit_uses(raw_digits, n_samples):
+    # The bound applies to the rows left for the map once validation_split is held out.
+    X, _ = raw_digits
+    pipeline = make_tsne_pipeline(
+        None, shape=(n_samples, 64), parametric=True, random_state=0, tsne_params=PARAMETRIC_FAST
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipeline.fit(X[:n_samples])
+    assert pipeline["tsne"].perplexity_ == pipeline["tsne"].perplexity
+    with pytest.warns(UserWarning, match="perplexity=1000 is too large"):
+        largest = ParametricTSNE(perplexity=1000, **PARAMETRIC_FAST).fit(X[:n_samples])
+    assert min(30, largest.perplexity_) == pytest.approx(pipeline["tsne"].perplexity)
