@@ -23,9 +23,9 @@ _EXIT_STATUS = """\
 exit status:
   0  success
   1  the work failed (for example training diverged, or a file could not be written)
-  2  bad arguments or input: unknown option, missing or unreadable file, unsupported
-     extension, an output that is the input, unknown or non-numeric column, no data
-     rows, missing values or labels, labels of mixed types
+  2  bad arguments or input: unknown option, a t-SNE option without --tsne, missing
+     or unreadable file, unsupported extension, an output that is the input, unknown or
+     non-numeric column, no data rows, missing values or labels, labels of mixed types
 """
 
 
@@ -321,7 +321,8 @@ def _report_progress(pipeline, progress, quiet):
         callback = _fit_progress(name, progress, _count_fits(reducer))
         reducer.set_params(callbacks=[callback])
     tsne = steps.get("tsne")
-    if tsne is not None:
+    # ParametricTSNE takes no callbacks; _embed reports its fit when it ends.
+    if tsne is not None and "callbacks" in tsne.get_params():
         iterations = (tsne.early_exaggeration_iter, tsne.n_iter)
         tsne.set_params(callbacks=[_TSNEPrinter(progress, iterations)])
 
@@ -712,13 +713,23 @@ def _build_embed_pipeline(args, shape):
     if args.tsne:
         from ._tsne import make_tsne_pipeline
 
+        tsne_params = {
+            name: value
+            for name, value in (
+                ("perplexity", args.perplexity),
+                ("n_iter", args.tsne_iter),
+                ("early_exaggeration_iter", args.exaggeration_iter),
+            )
+            if value is not None
+        }
         return make_tsne_pipeline(
             reducer,
             n_components=args.n_components,
             shape=shape,
             random_state=args.random_state,
             reducer_params=reducer_params,
-            tsne_params={"perplexity": args.perplexity} if args.perplexity else None,
+            tsne_params=tsne_params,
+            parametric=args.parametric,
         )
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
@@ -764,9 +775,28 @@ def _check_embed_arguments(args):
     two_dimensional = args.tsne or args.n_components in (None, 2)
     if (args.plot or args.html) and not two_dimensional:
         raise InputError("--plot and --html draw 2-D maps; add --tsne or use --n-components 2")
-    if args.perplexity is not None and not args.tsne:
-        raise InputError("--perplexity applies to the t-SNE map; add --tsne")
+    if not args.tsne:
+        for option, value in (
+            ("--parametric", args.parametric or None),
+            ("--perplexity", args.perplexity),
+            ("--tsne-iter", args.tsne_iter),
+            ("--exaggeration-iter", args.exaggeration_iter),
+        ):
+            if value is not None:
+                raise InputError(f"{option} applies to the t-SNE map; add --tsne")
     _check_distinct_files(args)
+
+
+def _parametric_summary(tsne):
+    """One line on a fitted ParametricTSNE: iterations run, the kept ones, the last losses."""
+    history = tsne.history_
+    losses = ", ".join(
+        f"{key} {history[key][-1]:.4g}" for key in ("loss", "val_loss") if history.get(key)
+    )
+    return (
+        f"parametric t-SNE: {tsne.n_iter_} iterations, weights of iteration "
+        f"{tsne.best_iteration_} kept" + (f", {losses}" if losses else "")
+    )
 
 
 def _display_name(path):
@@ -805,9 +835,11 @@ def _embed(args, progress):
     reducer = pipeline["reducer"]
     progress(
         f"fitting {type(reducer).__name__}(n_components={reducer.n_components})"
-        + (" then t-SNE" if args.tsne else "")
+        + (f" then {'parametric ' if args.parametric else ''}t-SNE" if args.tsne else "")
     )
     Z = pipeline.fit_transform(X, labels if args.supervised else None)
+    if args.parametric:
+        progress(_parametric_summary(pipeline["tsne"]))
     names = list(pipeline.get_feature_names_out())
     label_name = args.label_column if args.label_column is not None else "label"
     if labels is not None and label_name in names:
@@ -872,6 +904,17 @@ def _positive_float(text):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _count(text):
+    message = f"expected a whole number of 0 or more, got {text!r}"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(message) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(message)
     return value
 
 
@@ -976,7 +1019,9 @@ def build_parser():
             "  ae-reduce embed digits.csv --label-column target --tsne -o map.csv \\\n"
             "      --plot map.png --html map.html\n"
             "  ae-reduce embed digits.csv --label-column target --supervised --tsne "
-            "-o map.parquet"
+            "-o map.parquet\n"
+            "  ae-reduce embed digits.csv --label-column target --tsne --parametric "
+            "-o map.csv"
         ),
     )
     _add_quiet(embed)
@@ -1012,9 +1057,28 @@ def build_parser():
         help="draw a 2-D t-SNE map of the code (needs openTSNE: pip install 'ae-reduce[tsne]')",
     )
     embed.add_argument(
+        "--parametric",
+        action="store_true",
+        help="with --tsne: draw the map with ParametricTSNE, a network trained with "
+        "t-SNE's objective, instead of openTSNE's t-SNE",
+    )
+    embed.add_argument(
         "--perplexity",
         type=_positive_float,
         help="t-SNE perplexity (default: 30, less for small data)",
+    )
+    embed.add_argument(
+        "--tsne-iter",
+        type=_count,
+        metavar="N",
+        help="iterations of t-SNE after its early exaggeration (default: 500; with "
+        "--parametric at most 1250, as early stopping usually ends sooner)",
+    )
+    embed.add_argument(
+        "--exaggeration-iter",
+        type=_count,
+        metavar="N",
+        help="iterations of t-SNE's early exaggeration (default: 250)",
     )
     embed.add_argument(
         "--hidden-layer-sizes",

@@ -171,6 +171,65 @@ def test_embed_supervised_with_tsne(digits_csv, tmp_path, capsys):
         assert f"supervised, network {k} of 6: epoch " in err
 
 
+#: Few t-SNE iterations, so that a parametric map trains in seconds.
+FEW_ITERATIONS = ["--tsne-iter", "30", "--exaggeration-iter", "20"]
+
+
+@pytest.mark.skipif(not (HAS_OPENTSNE and HAS_MATPLOTLIB), reason="needs openTSNE, matplotlib")
+def test_embed_with_parametric_tsne(digits_csv, tmp_path, capsys):
+    output = tmp_path / "map.csv"
+    arguments = ["embed", str(digits_csv), "--label-column", "digit", "--tsne", "--parametric"]
+    arguments += ["-o", str(output), "--plot", str(tmp_path / "map.png")]
+    status = main([*arguments, *FEW_ITERATIONS, *FAST])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    table = pd.read_csv(output)
+    assert table.columns.tolist() == ["parametrictsne0", "parametrictsne1", "digit"]
+    assert len(table) == 240
+    assert np.isfinite(table[["parametrictsne0", "parametrictsne1"]].to_numpy()).all()
+    assert (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
+    assert "then parametric t-SNE" in captured.err
+    assert "parametric t-SNE: 50 iterations, weights of iteration " in captured.err
+    # openTSNE's phases are not run, and nothing but the results reaches standard output.
+    assert "early exaggeration" not in captured.err
+    assert [line.split(":")[0] for line in captured.out.splitlines()] == [
+        "Embedding",
+        "Map picture",
+    ]
+
+
+def test_tsne_options_reach_the_map():
+    from ae_reduce import TSNE, ParametricTSNE
+    from ae_reduce._cli import _build_embed_pipeline, build_parser
+
+    arguments = ["embed", "x.npy", "-o", "z.npy", "--tsne", "--perplexity", "7"]
+    arguments += ["--tsne-iter", "40", "--exaggeration-iter", "0", "--random-state", "5"]
+    for extra, kind in (([], TSNE), (["--parametric"], ParametricTSNE)):
+        args = build_parser().parse_args([*arguments, *extra])
+        pipeline = _build_embed_pipeline(args, (500, 64))
+        assert [name for name, _ in pipeline.steps] == ["scaler", "reducer", "tsne"]
+        tsne = pipeline["tsne"]
+        assert type(tsne) is kind
+        assert (tsne.perplexity, tsne.n_iter, tsne.early_exaggeration_iter) == (7, 40, 0)
+        assert tsne.random_state == 5
+    # Without the options, each map keeps its own defaults.
+    args = build_parser().parse_args(["embed", "x.npy", "-o", "z.npy", "--tsne", "--parametric"])
+    tsne = _build_embed_pipeline(args, (500, 64))["tsne"]
+    defaults = ParametricTSNE()
+    assert (tsne.n_iter, tsne.early_exaggeration_iter) == (
+        defaults.n_iter,
+        defaults.early_exaggeration_iter,
+    )
+
+
+@pytest.mark.parametrize("value", ["-1", "two", "1.5"])
+def test_iteration_counts_must_be_whole_numbers(value, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["embed", "x.csv", "-o", "z.npy", "--tsne", "--tsne-iter", value])
+    assert exit_info.value.code == 2
+    assert "expected a whole number of 0 or more" in capsys.readouterr().err
+
+
 class _Terminal(io.StringIO):
     """Standard error as a terminal: lines are redrawn in place."""
 
@@ -358,6 +417,14 @@ def test_count_fits(cv, n_fits):
                 ]
             ),
             "2-D",
+        ),
+        (
+            lambda d: ["embed", str(d / "digits.csv"), "-o", str(d / "z.npy"), "--parametric"],
+            "--parametric applies to the t-SNE map; add --tsne",
+        ),
+        (
+            lambda d: ["embed", str(d / "digits.csv"), "-o", str(d / "z.npy"), "--tsne-iter", "9"],
+            "--tsne-iter applies to the t-SNE map; add --tsne",
         ),
     ],
 )
