@@ -19,6 +19,7 @@ SMALL = {
     "KerasAutoencoderTransformer": NETWORK,
     "SupervisedEmbeddingTransformer": NETWORK,
     "TSNE": {"n_iter": 10, "early_exaggeration_iter": 10},
+    "ParametricTSNE": {"n_iter": 20, "early_exaggeration_iter": 10, "hidden_layer_sizes": (8,)},
 }
 
 
