@@ -24,13 +24,16 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._backend import device_scope, import_keras
+from ._data import Source
 from ._training import (
     _checkin,
     _checkout,
     _copy_variables,
     _divergence_message,
+    _largest_absolute,
     _skip_single_replica_all_reduce,
     make_optimizer,
+    map_chunks,
 )
 from ._warnings import caller_stacklevel
 
@@ -217,9 +220,8 @@ class _MapTrainer:
 class _Monitor:
     """The monitored loss, the best weights and early stopping."""
 
-    def __init__(self, models, evaluate, patience, early_stopping):
+    def __init__(self, models, patience, early_stopping):
         self.models = models
-        self.evaluate = evaluate
         self.patience = patience
         self.early_stopping = early_stopping
         self.best = math.inf
@@ -351,11 +353,11 @@ learning_rate, reconstruction_weight, early_stopping, patience, verbose :
 
             def held_out_loss():
                 reference = np.zeros((len(X), network.output_shape[-1]), dtype=np.float64)
-                reference[needed] = _positions(trainer.network, X[needed])
-                placed = _positions(trainer.network, X_held_out)
+                reference[needed] = _positions(trainer.network, X[needed], device)
+                placed = _positions(trainer.network, X_held_out, device)
                 return placement_loss(placed, reference, held_out_affinities, repulsion)
 
-            monitor = _Monitor(trainer.models, held_out_loss, patience, early_stopping)
+            monitor = _Monitor(trainer.models, patience, early_stopping)
             while iteration < total and not stopped:
                 first = iteration < early_exaggeration_iter
                 end = early_exaggeration_iter if first else total
@@ -389,7 +391,9 @@ learning_rate, reconstruction_weight, early_stopping, patience, verbose :
                     monitored_value = held_out_loss()
                     history["val_loss"].append(monitored_value)
                 if not math.isfinite(loss) or not math.isfinite(monitored_value):
-                    raise ValueError(_divergence_message(iteration, learning_rate, _largest(X)))
+                    raise ValueError(
+                        _divergence_message(iteration, learning_rate, _largest_absolute(Source(X)))
+                    )
                 if verbose:
                     held = "" if validation is None else f", held-out {monitored_value:.4f}"
                     print(f"[{estimator_name}] iteration {iteration}: {loss:.4f}{held}", flush=True)
@@ -402,30 +406,23 @@ learning_rate, reconstruction_weight, early_stopping, patience, verbose :
             _checkin(cache_key, trainer)
     weights_finite = all(np.isfinite(w).all() for model in models for w in model.get_weights())
     if not weights_finite:
-        raise ValueError(_divergence_message(iteration, learning_rate, _largest(X)))
-    if early_stopping and not stopped and n_iter > 0 and monitor.since_best < patience:
-        if monitor.best_iteration > total - patience:
-            warnings.warn(
-                f"{estimator_name}: n_iter={n_iter} ran out before the monitored loss went "
-                f"patience={patience} iterations without improving (best iteration "
-                f"{monitor.best_iteration}). Increase n_iter to let the map converge.",
-                ConvergenceWarning,
-                stacklevel=caller_stacklevel(),
-            )
+        raise ValueError(
+            _divergence_message(iteration, learning_rate, _largest_absolute(Source(X)))
+        )
+    # Not stopped early means fewer than patience iterations since the best one.
+    if early_stopping and not stopped and n_iter > 0 and monitor.best_iteration > total - patience:
+        warnings.warn(
+            f"{estimator_name}: n_iter={n_iter} ran out before the monitored loss went "
+            f"patience={patience} iterations without improving (best iteration "
+            f"{monitor.best_iteration}). Increase n_iter to let the map converge.",
+            ConvergenceWarning,
+            stacklevel=caller_stacklevel(),
+        )
     return {"history": history, "n_iter": iteration, "best_iteration": monitor.best_iteration}
 
 
-def _positions(network, rows):
-    from ._training import INFERENCE_ROWS
-
-    pieces = []
-    for start in range(0, len(rows), INFERENCE_ROWS):
-        block = rows[start : start + INFERENCE_ROWS]
-        pieces.append(keras.ops.convert_to_numpy(network(block, training=False)))
-    if not pieces:
-        return np.zeros((0, network.output_shape[-1]))
-    return np.concatenate(pieces).astype(np.float64)
-
-
-def _largest(X):
-    return float(np.abs(X).max(initial=0.0))
+def _positions(network, rows, device):
+    """The network's positions of ``rows`` as float64, in fixed-size blocks."""
+    return map_chunks(
+        lambda block: network(block, training=False), Source(rows), device, np.float64
+    )

@@ -1,18 +1,17 @@
 """ParametricTSNE: a network trained with t-SNE's objective, mapping rows to a map."""
 
 import functools
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_random_state
 
 from ._base import BaseNeuralEstimator, atomic_fit
 from ._data import check_input, split_indices
-from ._tsne import _MAX_DISTANCE, _import_opentsne, _largest_distance, _largest_perplexity
-from ._warnings import caller_stacklevel
+from ._tsne import _import_opentsne, check_distances, effective_perplexity
 
 #: Fewest rows t-SNE can map: openTSNE needs three neighbours per unit of perplexity.
 _MIN_ROWS = 4
@@ -358,13 +357,15 @@ default="auto"
             )
         openTSNE = _import_opentsne()
         rows = source.rows(0, source.n_samples)
-        self._check_distances(rows)
+        check_distances(rows.min(axis=0), rows.max(axis=0), self.metric, None, "X")
         random_state = check_random_state(self.random_state)
         train, held_out = split_indices(source.n_samples, self.validation_split, random_state)
         if len(train) < _MIN_ROWS:  # keep enough rows for the map
             train, held_out = np.arange(source.n_samples), np.arange(0)
         X_train = rows[train]
-        perplexity = self._effective_perplexity(len(train))
+        perplexity = effective_perplexity(
+            self.perplexity, len(train), rows="training rows", count="n_train"
+        )
         seed = int(random_state.randint(np.iinfo(np.int32).max))
         affinities = openTSNE.affinity.PerplexityBasedNN(
             X_train,
@@ -378,7 +379,7 @@ default="auto"
         validation = None
         if len(held_out):
             to_train = affinities.to_new(rows[held_out], perplexity=perplexity)
-            validation = (rows[held_out], _normalise_rows(to_train))
+            validation = (rows[held_out], normalize(to_train.tocsr(), norm="l1"))
         noise_stddev = self.noise * _neighbour_distance(X_train, affinities.P, random_state)
         noise_stddev /= np.sqrt(source.n_features)
         initial, targets = self._start(X_train, affinities, seed, openTSNE)
@@ -468,28 +469,6 @@ default="auto"
         embedding = embedding.optimize(500, momentum=0.8)
         return initial, np.asarray(embedding)
 
-    def _effective_perplexity(self, n_train):
-        largest = _largest_perplexity(n_train)
-        if self.perplexity <= largest:
-            return float(self.perplexity)
-        warnings.warn(
-            f"perplexity={self.perplexity:g} is too large for {n_train} training rows; "
-            f"using {largest:g}, the largest value that fits (n_train - 1) / 3.",
-            UserWarning,
-            stacklevel=caller_stacklevel(),
-        )
-        return float(largest)
-
-    def _check_distances(self, rows):
-        distance = _largest_distance(rows.min(axis=0), rows.max(axis=0), self.metric, None)
-        if distance is not None and distance > _MAX_DISTANCE:
-            raise ValueError(
-                f"X contains values too large for t-SNE's distance computations: rows may "
-                f"lie up to {distance:.4g} apart ({self.metric} distance), more than the "
-                f"{_MAX_DISTANCE:.0e} up to which openTSNE's affinities are accurate. "
-                "Scale the data first, for example with StandardScaler."
-            )
-
     def transform(self, X):
         """Place rows on the map: the network's output.
 
@@ -516,14 +495,6 @@ default="auto"
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def _normalise_rows(matrix):
-    """``matrix`` (CSR) with every row summing to 1 (rows of zeros stay zero)."""
-    matrix = matrix.tocsr().astype(np.float64)
-    sums = np.asarray(matrix.sum(axis=1)).ravel()
-    sums[sums == 0] = 1.0
-    return matrix.multiply(1.0 / sums[:, np.newaxis]).tocsr()
 
 
 def _neighbour_distance(X, affinities, random_state):

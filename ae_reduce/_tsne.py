@@ -68,6 +68,39 @@ def _largest_distance(lower, upper, metric, metric_params):
     return None if np.isnan(distance) else float(distance)
 
 
+def effective_perplexity(perplexity, n_rows, rows="samples", count="n_samples"):
+    """``perplexity``, lowered with a warning to openTSNE's bound for ``n_rows`` rows.
+
+    ``rows`` and ``count`` name the rows and their number in the warning.
+    """
+    largest = _largest_perplexity(n_rows)
+    if perplexity <= largest:
+        return float(perplexity)
+    warnings.warn(
+        f"perplexity={perplexity:g} is too large for {n_rows} {rows}; using "
+        f"{largest:g}, the largest value that fits ({count} - 1) / 3.",
+        UserWarning,
+        stacklevel=caller_stacklevel(),
+    )
+    return float(largest)
+
+
+def check_distances(lower, upper, metric, metric_params, name):
+    """Refuse rows within the box ``lower``..``upper`` that may lie too far apart for
+    openTSNE's affinities (see :data:`_MAX_DISTANCE`); ``name`` names them."""
+    distance = _largest_distance(lower, upper, metric, metric_params)
+    if distance is None or distance <= _MAX_DISTANCE:
+        return
+    metric = metric if isinstance(metric, str) else "metric"
+    where = "apart" if name == "X" else "from the training rows or each other"
+    raise ValueError(
+        f"{name} contains values too large for t-SNE's distance computations: rows "
+        f"may lie up to {distance:.4g} {where} ({metric} distance), more than the "
+        f"{_MAX_DISTANCE:.0e} up to which openTSNE's affinities are accurate. Scale "
+        "the data first, for example with StandardScaler."
+    )
+
+
 def _import_opentsne():
     try:
         import openTSNE
@@ -447,29 +480,10 @@ default="auto"
     def _effective_perplexity(self, n_samples):
         # openTSNE lowers a too-large perplexity itself, but only in a log message;
         # lower it here, visibly, and keep the value used.
-        largest = _largest_perplexity(n_samples)
-        if self.perplexity <= largest:
-            return float(self.perplexity)
-        warnings.warn(
-            f"perplexity={self.perplexity:g} is too large for {n_samples} samples; "
-            f"using {largest:g}, the largest value that fits (n_samples - 1) / 3.",
-            UserWarning,
-            stacklevel=caller_stacklevel(),
-        )
-        return float(largest)
+        return effective_perplexity(self.perplexity, n_samples)
 
     def _check_distances(self, lower, upper, name):
-        distance = _largest_distance(lower, upper, self.metric, self.metric_params)
-        if distance is None or distance <= _MAX_DISTANCE:
-            return
-        metric = self.metric if isinstance(self.metric, str) else "metric"
-        where = "apart" if name == "X" else "from the training rows or each other"
-        raise ValueError(
-            f"{name} contains values too large for t-SNE's distance computations: rows "
-            f"may lie up to {distance:.4g} {where} ({metric} distance), more than the "
-            f"{_MAX_DISTANCE:.0e} up to which openTSNE's affinities are accurate. Scale "
-            "the data first, for example with StandardScaler."
-        )
+        check_distances(lower, upper, self.metric, self.metric_params, name)
 
     def _gradient_method(self):
         method = self.negative_gradient_method
