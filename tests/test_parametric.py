@@ -210,3 +210,19 @@ def test_set_output_gives_named_map_columns(digits):
         frame = tsne.set_output(transform="pandas").fit_transform(X_train)
     assert isinstance(frame, pd.DataFrame)
     assert list(frame.columns) == ["parametrictsne0", "parametrictsne1"]
+
+
+def test_fits_in_threads_give_the_sequential_result(digits):
+    from concurrent.futures import ThreadPoolExecutor
+
+    X_train = digits[0][:150]
+    params = {**QUICK, "hidden_layer_sizes": (8,), "early_exaggeration_iter": 10, "n_iter": 30}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alone = ParametricTSNE(**params).fit_transform(X_train)
+        with ThreadPoolExecutor(2) as pool:
+            threaded = list(
+                pool.map(lambda _: ParametricTSNE(**params).fit_transform(X_train), range(3))
+            )
+    for positions in threaded:
+        np.testing.assert_array_equal(positions, alone)
