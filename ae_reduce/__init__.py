@@ -5,6 +5,7 @@ Importing this package does not import TensorFlow; fitting an estimator does.
 
 from ._autoencoder import KerasAutoencoderTransformer
 from ._html import export_html
+from ._label_issues import find_label_issues
 from ._memory import release_cached_models
 from ._parametric import ParametricTSNE
 from ._supervised import SupervisedEmbeddingTransformer
@@ -20,6 +21,7 @@ __all__ = [
     "SupervisedEmbeddingTransformer",
     "__version__",
     "export_html",
+    "find_label_issues",
     "make_tsne_pipeline",
     "plot_embedding",
     "plot_history",

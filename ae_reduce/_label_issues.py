@@ -1,0 +1,238 @@
+"""Rows whose label a cross-fitted classifier confidently disagrees with.
+
+How many rows are mislabelled is estimated as in confident learning (Northcutt,
+Jiang and Chuang, 2021): each class gets a threshold, the mean probability that the
+models give that class on the rows labelled with it, and the rows that clear another
+class's threshold, counted per pair of classes and calibrated, estimate the noise.
+That many rows, those with the lowest label-quality scores, are flagged.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
+from sklearn.utils.multiclass import type_of_target
+
+
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+        "estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "cv": [Interval(Integral, 2, None, closed="left"), "cv_object"],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "return_scores": ["boolean"],
+        "rank_by": [StrOptions({"self_confidence", "normalized_margin"})],
+    },
+    prefer_skip_nested_validation=True,
+)
+def find_label_issues(
+    X,
+    y,
+    *,
+    estimator=None,
+    cv=5,
+    n_jobs=None,
+    random_state=None,
+    return_scores=False,
+    rank_by="self_confidence",
+):
+    """Find rows whose label is probably wrong, most suspicious first.
+
+    Each row's class probabilities come from a model that did not see the row
+    (cross-fitting, with :func:`~sklearn.model_selection.cross_val_predict`). The
+    number of mislabelled rows is estimated with the per-class thresholds of
+    confident learning: the threshold of a class is the mean probability the models
+    give that class on the rows labelled with it, so a class the models find hard is
+    not flagged wholesale, and a row counts as belonging to another class when that
+    class clears its threshold. That many rows, those with the lowest label-quality
+    scores, are flagged, most suspicious first.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The rows, as the estimator takes them.
+
+    y : array-like of shape (n_samples,)
+        The given labels: a binary or multiclass target, each class with at least
+        ``cv`` rows.
+
+    estimator : classifier, default=None
+        Any estimator with ``fit`` and ``predict_proba``; it is cloned for each fold.
+        None uses a :class:`~sklearn.preprocessing.StandardScaler` followed by
+        :class:`SupervisedEmbeddingTransformer` with ``task="classification"``, seeded
+        with `random_state`.
+
+    cv : int or cross-validation generator, default=5
+        Folds of the cross-fitting. An int gives stratified folds, shuffled with
+        `random_state`.
+
+    n_jobs : int, default=None
+        Folds fitted in parallel, as in
+        :func:`~sklearn.model_selection.cross_val_predict`.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling of the folds and the default estimator. A given
+        estimator keeps its own ``random_state``.
+
+    return_scores : bool, default=False
+        Whether to also return the label-quality score of every row.
+
+    rank_by : {"self_confidence", "normalized_margin"}, default="self_confidence"
+        The label-quality score. ``"self_confidence"`` is the probability of the
+        given label. ``"normalized_margin"`` is ``(p_given - p_other + 1) / 2``, where
+        ``p_other`` is the most probable other class: it also looks at which class the
+        row seems to belong to. Self-confidence ranked flipped labels better in
+        ``benchmarks/bench_label_issues.py``.
+
+    Returns
+    -------
+    issues : ndarray of shape (n_issues,)
+        Indices of the flagged rows, most suspicious first.
+
+    scores : ndarray of shape (n_samples,)
+        Only with ``return_scores=True``: the label-quality score (`rank_by`) of
+        every row, in [0, 1], lower for rows more likely mislabelled. Sorting all
+        rows by it ranks them beyond the flagged ones.
+
+    Raises
+    ------
+    ValueError
+        If `y` is not a binary or multiclass target, holds a single class, or a class
+        has fewer rows than folds.
+
+    See Also
+    --------
+    SupervisedEmbeddingTransformer : The default classifier.
+    export_html : A map on which the flagged rows can be highlighted.
+
+    Notes
+    -----
+    The probabilities are out of fold, so a model cannot have memorised a wrong
+    label. Better probabilities find more issues: a classifier that fits the data
+    well (and is calibrated enough that its probabilities rank rows) matters more
+    than the choice of score.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from ae_reduce import find_label_issues
+    >>> X, y = load_iris(return_X_y=True)
+    >>> y_noisy = y.copy()
+    >>> y_noisy[[0, 60, 120]] = [2, 0, 1]
+    >>> issues = find_label_issues(X, y_noisy, estimator=LogisticRegression(max_iter=1000),
+    ...                            random_state=0)
+    >>> sorted(issues[:3].tolist())
+    [0, 60, 120]
+    """
+    y = np.asarray(y)
+    kind = type_of_target(y, input_name="y")
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(
+            f"find_label_issues needs class labels: a binary or multiclass target, got "
+            f"a {kind} one. Unknown label type: {kind}"
+        )
+    classes, codes = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(
+            f"y holds a single class ({classes[0]!r}); label issues are rows that belong "
+            "to another class, so at least 2 classes are needed"
+        )
+    rng = check_random_state(random_state)
+    seed = int(rng.randint(np.iinfo(np.int32).max))
+    if estimator is None:
+        estimator = _default_estimator(seed)
+    if isinstance(cv, Integral):
+        counts = np.bincount(codes)
+        if counts.min() < cv:
+            rare = classes[np.argmin(counts)]
+            raise ValueError(
+                f"class {rare!r} has {counts.min()} row(s), fewer than the cv={cv} folds: "
+                "every class needs a row in each fold to be predicted out of fold. Use "
+                "fewer folds or drop the rare class"
+            )
+        cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+    probabilities = cross_fitted_probabilities(estimator, X, y, cv=cv, n_jobs=n_jobs)
+    issues, scores = rank_label_issues(probabilities, codes, rank_by)
+    return (issues, scores) if return_scores else issues
+
+
+def cross_fitted_probabilities(estimator, X, y, *, cv, n_jobs=None):
+    """Out-of-fold class probabilities of every row, columns in sorted class order."""
+    probabilities = cross_val_predict(
+        clone(estimator), X, y, cv=cv, n_jobs=n_jobs, method="predict_proba"
+    )
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    if not np.isfinite(probabilities).all():
+        raise ValueError(
+            "the estimator's predict_proba returned NaN or infinite probabilities; "
+            "its training diverged on some fold"
+        )
+    return probabilities
+
+
+def rank_label_issues(probabilities, codes, rank_by="self_confidence"):
+    """Flag and rank rows from out-of-fold probabilities and integer label codes.
+
+    Returns
+    -------
+    issues : ndarray of int
+        Flagged rows, lowest score first.
+    scores : ndarray of float of shape (n_samples,)
+        Label-quality scores in [0, 1].
+    """
+    scores = label_quality_scores(probabilities, codes, rank_by)
+    order = np.argsort(scores, kind="stable")
+    return order[: estimate_issue_count(probabilities, codes)], scores
+
+
+def label_quality_scores(probabilities, codes, rank_by="self_confidence"):
+    """Each row's score in [0, 1]: low when the probabilities favour another class."""
+    rows = np.arange(len(codes))
+    given = probabilities[rows, codes]
+    if rank_by == "self_confidence":
+        return np.clip(given, 0.0, 1.0)
+    others = probabilities.copy()
+    others[rows, codes] = -np.inf
+    return np.clip((given - others.max(axis=1) + 1.0) / 2.0, 0.0, 1.0)
+
+
+def estimate_issue_count(probabilities, codes):
+    """How many rows are mislabelled, by the calibrated confident joint.
+
+    A row counts for the class whose threshold (the mean probability of that class on
+    the rows labelled with it) its probability clears, the most probable such class
+    when several do; rows that clear none are not counted. The counts are then
+    rescaled so that each given class keeps its number of rows and the total is the
+    number of rows; the mass off the diagonal is the estimate.
+    """
+    n_samples, n_classes = probabilities.shape
+    rows = np.arange(n_samples)
+    counts = np.bincount(codes, minlength=n_classes)
+    thresholds = np.bincount(codes, weights=probabilities[rows, codes], minlength=n_classes)
+    thresholds /= np.maximum(counts, 1)
+    cleared = probabilities >= thresholds
+    confident = np.where(cleared, probabilities, -np.inf).argmax(axis=1)
+    counted = cleared.any(axis=1)
+    joint = np.zeros((n_classes, n_classes))
+    np.add.at(joint, (codes[counted], confident[counted]), 1.0)
+    joint *= (counts / np.maximum(joint.sum(axis=1), 1.0))[:, None]
+    joint *= n_samples / max(joint.sum(), 1.0)
+    return int(np.round(joint.sum() - np.trace(joint)))
+
+
+def _default_estimator(seed):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from ._supervised import SupervisedEmbeddingTransformer
+
+    return make_pipeline(
+        StandardScaler(), SupervisedEmbeddingTransformer(task="classification", random_state=seed)
+    )

@@ -1,0 +1,110 @@
+"""find_label_issues: cross-fitted probabilities ranked by confident learning."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, load_iris
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from ae_reduce import find_label_issues
+from ae_reduce._label_issues import estimate_issue_count
+
+
+def _logistic():
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+
+
+@pytest.fixture(scope="module")
+def flipped_digits():
+    X, y_true = load_digits(return_X_y=True)
+    rng = np.random.default_rng(0)
+    flipped = rng.choice(len(y_true), 90, replace=False)
+    y = y_true.copy()
+    y[flipped] = (y[flipped] + rng.integers(1, 10, len(flipped))) % 10
+    return X, y, flipped
+
+
+def test_flipped_labels_come_first(flipped_digits):
+    X, y, flipped = flipped_digits
+    issues, scores = find_label_issues(
+        X, y, estimator=_logistic(), random_state=0, return_scores=True
+    )
+    k = len(flipped)
+    precision_at_k = np.isin(np.argsort(scores, kind="stable")[:k], flipped).mean()
+    assert precision_at_k >= 0.75
+    found = np.isin(issues, flipped)
+    assert found.mean() >= 0.6  # precision of the flagged rows
+    assert np.isin(flipped, issues).mean() >= 0.85  # recall
+    # Most suspicious first: the flagged rows are the lowest-scoring ones, in order.
+    assert np.all(np.diff(scores[issues]) >= 0)
+    assert scores[issues].max() <= np.delete(scores, issues).min()
+    assert scores.shape == (len(y),) and scores.min() >= 0 and scores.max() <= 1
+
+
+def test_default_estimator_finds_swapped_labels():
+    X, y = load_iris(return_X_y=True)
+    swapped = [0, 60, 120]
+    y = y.copy()
+    y[swapped] = [2, 0, 1]
+    issues = find_label_issues(X, y, random_state=0)
+    assert set(swapped) <= set(issues[:6].tolist())
+    assert len(issues) <= 12
+
+
+def test_same_result_for_the_same_seed_and_string_labels(flipped_digits):
+    X, y, _ = flipped_digits
+    first = find_label_issues(X, y, estimator=_logistic(), random_state=3)
+    names = np.array(["zero one two three four five six seven eight nine".split()])[0][y]
+    second = find_label_issues(X, names, estimator=_logistic(), random_state=3)
+    np.testing.assert_array_equal(first, second)
+
+
+def test_the_given_estimator_is_left_unfitted(flipped_digits):
+    X, y, _ = flipped_digits
+    estimator = LogisticRegression(max_iter=50)
+    find_label_issues(X[:300], y[:300], estimator=estimator, cv=KFold(3), random_state=0)
+    assert not hasattr(estimator, "coef_")
+
+
+def test_normalized_margin_ranks_too(flipped_digits):
+    X, y, flipped = flipped_digits
+    issues, scores = find_label_issues(
+        X, y, estimator=_logistic(), random_state=0, return_scores=True, rank_by="normalized_margin"
+    )
+    assert np.isin(issues[:45], flipped).mean() >= 0.8
+    assert np.all(np.diff(scores[issues]) >= 0)
+
+
+def test_clean_separable_labels_give_few_issues():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0, 0], [10, 0], [0, 10]])
+    y = np.repeat([0, 1, 2], 50)
+    X = centres[y] + rng.normal(size=(150, 2))
+    assert len(find_label_issues(X, y, estimator=LogisticRegression(), random_state=0)) == 0
+
+
+def test_issue_count_of_perfect_and_swapped_probabilities():
+    codes = np.array([0, 0, 0, 1, 1, 1])
+    probabilities = np.eye(2)[codes] * 0.9 + 0.05
+    assert estimate_issue_count(probabilities, codes) == 0
+    probabilities[[0, 3]] = probabilities[[3, 0]]
+    assert estimate_issue_count(probabilities, codes) == 2
+
+
+@pytest.mark.parametrize(
+    ("y", "kwargs", "error", "message"),
+    [
+        (np.linspace(0, 1, 150), {}, ValueError, "Unknown label type: continuous"),
+        (np.zeros(150, int), {}, ValueError, "single class"),
+        (np.r_[np.zeros(147, int), np.ones(3, int)], {}, ValueError, "fewer than the cv=5"),
+        (np.repeat([0, 1, 2], 50), {"estimator": StandardScaler()}, TypeError, "predict_proba"),
+        (np.repeat([0, 1, 2], 50), {"rank_by": "entropy"}, ValueError, "rank_by"),
+        (np.repeat([0, 1, 2], 50), {"cv": 1}, ValueError, "cv"),
+    ],
+)
+def test_bad_input_is_refused(y, kwargs, error, message):
+    X = np.random.default_rng(0).normal(size=(150, 4))
+    with pytest.raises(error, match=message):
+        find_label_issues(X, y, **kwargs)
