@@ -131,6 +131,25 @@ def find_label_issues(
     >>> sorted(issues[:3].tolist())
     [0, 60, 120]
     """
+    probabilities, _, codes = cross_fitted_probabilities(
+        X, y, estimator=estimator, cv=cv, n_jobs=n_jobs, random_state=random_state
+    )
+    issues, scores = rank_label_issues(probabilities, codes, rank_by)
+    return (issues, scores) if return_scores else issues
+
+
+def cross_fitted_probabilities(X, y, *, estimator=None, cv=5, n_jobs=None, random_state=None):
+    """Out-of-fold class probabilities, as :func:`find_label_issues` computes them.
+
+    Returns
+    -------
+    probabilities : ndarray of shape (n_samples, n_classes)
+        Columns in the order of `classes`.
+    classes : ndarray of shape (n_classes,)
+        The sorted distinct labels.
+    codes : ndarray of shape (n_samples,)
+        Each row's label as an index into `classes`.
+    """
     y = np.asarray(y)
     kind = type_of_target(y, input_name="y")
     if kind not in ("binary", "multiclass"):
@@ -158,13 +177,6 @@ def find_label_issues(
                 "fewer folds or drop the rare class"
             )
         cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-    probabilities = cross_fitted_probabilities(estimator, X, y, cv=cv, n_jobs=n_jobs)
-    issues, scores = rank_label_issues(probabilities, codes, rank_by)
-    return (issues, scores) if return_scores else issues
-
-
-def cross_fitted_probabilities(estimator, X, y, *, cv, n_jobs=None):
-    """Out-of-fold class probabilities of every row, columns in sorted class order."""
     probabilities = cross_val_predict(
         clone(estimator), X, y, cv=cv, n_jobs=n_jobs, method="predict_proba"
     )
@@ -174,7 +186,7 @@ def cross_fitted_probabilities(estimator, X, y, *, cv, n_jobs=None):
             "the estimator's predict_proba returned NaN or infinite probabilities; "
             "its training diverged on some fold"
         )
-    return probabilities
+    return probabilities, classes, codes
 
 
 def rank_label_issues(probabilities, codes, rank_by="self_confidence"):
