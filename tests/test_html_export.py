@@ -1,6 +1,9 @@
 """The interactive HTML map: the file it writes, and the page in a headless Chromium."""
 
 import base64
+import csv
+import io
+import itertools
 import json
 import re
 import shutil
@@ -12,6 +15,12 @@ import numpy as np
 import pytest
 
 from ae_reduce import export_html
+from ae_reduce._html import FLAGGED_COLOR as FLAGGED
+from ae_reduce._html import MATCH_COLOR as MATCH
+from ae_reduce._html import MISSING_COLOR as MISSING
+from ae_reduce._html import SELECTED_COLOR as SELECTED
+from ae_reduce._html import VIRIDIS
+from ae_reduce.plotting import _point_alpha
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -179,6 +188,197 @@ def test_no_placed_rows_leaves_the_page_unchanged(clusters, tmp_path):
             Z, tmp_path / f"{name}.html", labels=labels, predictions=predictions, placed=placed
         )
         assert path.read_bytes() == plain.read_bytes()
+
+
+# The arguments for finding problems, checked and stored ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"ids": ["a", "b", "c", "d"]}, ValueError, "ids has 4 values but Z has 5 rows"),
+        ({"ids": ["a", "b", "c", "b", "e"]}, ValueError, "rows 1 and 3 both have the id 'b'"),
+        ({"ids": [1, "1", 2, 3, 4]}, ValueError, "rows 0 and 1 both have the id '1'"),
+        ({"ids": np.arange(5) + 0.5}, TypeError, "ids must be strings or integers.*float64"),
+        ({"ids": ["a", 1.5, "c", "d", "e"]}, TypeError, r"got 1\.5 \(float\) at row 1"),
+        ({"ids": ["a", True, "c", "d", "e"]}, TypeError, r"got True \(bool\) at row 1"),
+        ({"ids": ["a", None, "c", "d", "e"]}, ValueError, "ids has a missing value"),
+        ({"columns": [np.zeros(5)]}, TypeError, "columns must be a dict .* got list"),
+        ({"columns": {"label": np.zeros(5)}}, ValueError, "column named 'label', the name of"),
+        ({"columns": {"points": np.zeros(5)}}, ValueError, "column named 'points'"),
+        ({"columns": {("a", 1): np.zeros(5)}}, TypeError, "columns names must be strings"),
+        ({"columns": {1: np.zeros(5), "1": np.ones(5)}}, ValueError, "two columns named '1'"),
+        ({"columns": {"": np.zeros(5)}}, ValueError, "column with an empty name"),
+        ({"columns": {"x": np.zeros(4)}}, ValueError, r"columns\['x'\] has 4 values but Z"),
+        ({"columns": {"x": [0.0, np.inf, 1, 2, 3]}}, ValueError, r"columns\['x'\] contains inf"),
+        ({"columns": {"x": [1, "a", 1, 1, 1]}}, ValueError, r"Mix of label input types .* col"),
+        ({"columns": {"x": np.arange(5) + 1j}}, ValueError, "Complex data not supported"),
+        ({"columns": {"x": np.arange(5).astype("M8[D]")}}, TypeError, "dates or durations"),
+        (
+            {"issues": [0, 5]},
+            ValueError,
+            r"row index 5 \(at position 1\), out of range .*\(0 to 4\)",
+        ),
+        ({"issues": [-1]}, ValueError, "row index -1"),
+        ({"issues": [2, 1, 2]}, ValueError, "row index 2 more than once.*astype.bool"),
+        ({"issues": [0.0, 1.0]}, TypeError, "boolean mask or an array of integer row indices"),
+        ({"issues": [True, False]}, ValueError, "boolean mask of 2 values but Z has 5 rows"),
+        ({"issues": np.zeros((5, 1), bool)}, ValueError, "one-dimensional"),
+        ({"images": np.zeros((5, 4))}, ValueError, r"\(n_samples, height, width\)"),
+        ({"images": np.zeros((5, 4, 4, 4))}, ValueError, r"width, 3\), got .* \(5, 4, 4, 4\)"),
+        ({"images": np.zeros((4, 3, 3))}, ValueError, "images has 4 images but Z has 5 rows"),
+        ({"images": np.full((5, 2, 2), np.nan)}, ValueError, r"NaN or infinite .*image 0\)"),
+        ({"images": np.array([["a"] * 4] * 5).reshape(5, 2, 2)}, TypeError, "must hold numbers"),
+        (
+            {"images": np.broadcast_to(np.uint8(0), (5, 5000, 5000))},
+            ValueError,
+            "images hold 125 MB of pixels.*at most 100 MB",
+        ),
+        ({"prediction_description": "x"}, ValueError, "given without predictions"),
+        (
+            {"predictions": np.zeros(5), "prediction_description": 3},
+            TypeError,
+            "prediction_description must be a str",
+        ),
+    ],
+)
+def test_bad_arguments_for_finding_problems_are_refused(kwargs, error, message, tmp_path):
+    with pytest.raises(error, match=message):
+        export_html(np.zeros((5, 2)), tmp_path / "map.html", **kwargs)
+    assert not (tmp_path / "map.html").exists()
+
+
+def _column(path, name):
+    return next(column for column in _payload(path)["columns"] if column["name"] == name)
+
+
+def _codes(text, dtype):
+    return np.frombuffer(base64.b64decode(text), dtype=dtype)
+
+
+def test_columns_become_classes_or_a_colour_ramp(tmp_path):
+    pandas = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    n_samples = 200
+    whole = rng.integers(0, 5, n_samples).astype(float)
+    whole[3] = np.nan
+    measured = rng.normal(size=n_samples)
+    measured[[4, 9]] = np.nan
+    frame = pandas.DataFrame(
+        {
+            "measured": measured,
+            "many integers": rng.integers(0, 500, n_samples),
+            "few integers": rng.integers(0, 4, n_samples),
+            "whole floats": whole,
+            "flag": rng.random(n_samples) < 0.5,
+            "text": rng.choice(["x", "y"], n_samples),
+            "category": pandas.Categorical(rng.integers(100, 140, n_samples)),
+            7: list(rng.normal(size=n_samples)),
+        }
+    )
+    path = export_html(rng.normal(size=(n_samples, 2)), tmp_path / "map.html", columns=frame)
+    columns = _payload(path)["columns"]
+    assert [column["name"] for column in columns] == [*map(str, frame.columns)]
+    assert [column["kind"] for column in columns] == [
+        "values",
+        "values",
+        "classes",
+        "classes",
+        "classes",
+        "classes",
+        "classes",
+        "values",
+    ]
+    ramp = columns[0]
+    low, high = np.nanmin(measured), np.nanmax(measured)
+    assert [ramp["min"], ramp["mid"], ramp["max"]] == [
+        f"{low:.4g}",
+        f"{(low + high) / 2:.4g}",
+        f"{high:.4g}",
+    ]
+    codes = _codes(ramp["codes"], np.uint8)
+    assert codes[[4, 9]].tolist() == [255, 255]
+    present = np.delete(np.arange(n_samples), [4, 9])
+    np.testing.assert_array_equal(
+        codes[present], np.rint((measured[present] - low) / (high - low) * 254)
+    )
+    np.testing.assert_array_equal(_codes(ramp["values"], "<f8"), measured)
+    assert columns[3]["classes"] == ["0", "1", "2", "3", "4", "missing"]
+    assert columns[4]["classes"] == ["False", "True"]
+    assert len(columns[6]["classes"]) == len(np.unique(frame["category"]))
+    codes = _codes(columns[5]["codes"], "<u2")
+    np.testing.assert_array_equal(np.array(columns[5]["classes"])[codes], frame["text"])
+
+
+def test_only_the_first_columns_keep_their_values_for_the_hover_text(tmp_path):
+    columns = {f"c{i}": np.linspace(0, i + 1, 30) for i in range(10)}
+    constant = {"constant": np.full(30, 2.5)}
+    path = export_html(np.zeros((30, 2)), tmp_path / "map.html", columns={**constant, **columns})
+    stored = _payload(path)["columns"]
+    assert [column["values"] is not None for column in stored] == [True] * 8 + [False] * 3
+    # A constant column is drawn in the ramp's middle colour.
+    assert set(_codes(stored[0]["codes"], np.uint8)) == {127}
+    assert stored[0]["min"] == stored[0]["max"] == "2.5"
+
+
+def test_ramp_is_viridis():
+    matplotlib = pytest.importorskip("matplotlib")
+    from ae_reduce._html import VIRIDIS
+
+    expected = matplotlib.colormaps["viridis"](np.linspace(0, 1, len(VIRIDIS)))[:, :3] * 255
+    stops = np.array([[int(color[i : i + 2], 16) for i in (1, 3, 5)] for color in VIRIDIS])
+    np.testing.assert_allclose(stops, expected, atol=0.6)
+
+
+def test_ids_issues_and_the_prediction_line_are_stored(tmp_path):
+    Z = np.zeros((6, 2))
+    path = export_html(Z, tmp_path / "map.html", ids=np.arange(10, 16), issues=[4, 1])
+    payload = _payload(path)
+    assert payload["ids"] == ["10", "11", "12", "13", "14", "15"]
+    assert _codes(payload["issues"], "<i4").tolist() == [4, 1]
+    assert payload["issuesRanked"] is True
+    assert payload["predictionNote"] is None
+    mask = np.array([False, True, False, False, True, False])
+    path = export_html(Z, path, issues=mask, predictions=[0, 1] * 3, ids=list("abcdef"))
+    payload = _payload(path)
+    assert payload["ids"] == list("abcdef")
+    assert _codes(payload["issues"], "<i4").tolist() == [1, 4]
+    assert payload["issuesRanked"] is False
+    assert payload["predictionNote"] == "the classes passed as predictions"
+    path = export_html(Z, path, labels=[0] * 6, predictions=[0, 1] * 3, issues=[])
+    assert _payload(path)["ids"] is None
+    assert _payload(path)["issues"] == ""
+    assert _payload(path)["predictionNote"] == (
+        "the classes passed as predictions, compared with the labels in the agreement mode"
+    )
+    path = export_html(Z, path, predictions=[0] * 6, prediction_description="out-of-fold")
+    assert _payload(path)["predictionNote"] == "out-of-fold"
+
+
+@pytest.mark.parametrize(
+    ("images", "expected"),
+    [
+        (np.array([[[0.0, 0.5]], [[1.0, 0.25]]]), [[[0, 128]], [[255, 64]]]),
+        (np.array([[[-3, 7]], [[2, 2]]]), [[[0, 255]], [[128, 128]]]),
+        (np.full((2, 1, 2), 7.0), [[[128, 128]], [[128, 128]]]),
+        (np.array([[[True, False]], [[False, True]]]), [[[255, 0]], [[0, 255]]]),
+    ],
+)
+def test_images_are_scaled_over_the_whole_array(images, expected, tmp_path):
+    path = export_html(np.zeros((2, 2)), tmp_path / "map.html", images=images)
+    payload = _payload(path)
+    assert payload["imageShape"] == [1, 2, 1]
+    np.testing.assert_array_equal(_codes(payload["images"], np.uint8).reshape(2, 1, 2), expected)
+
+
+def test_rgb_images_keep_their_channels(tmp_path):
+    images = np.zeros((3, 2, 4, 3), dtype=np.uint8)
+    images[1, 0, 3] = [10, 20, 30]
+    payload = _payload(export_html(np.zeros((3, 2)), tmp_path / "map.html", images=images))
+    assert payload["imageShape"] == [2, 4, 3]
+    stored = _codes(payload["images"], np.uint8).reshape(images.shape)
+    assert stored[1, 0, 3].tolist() == [85, 170, 255]
+    assert stored.sum() == 85 + 170 + 255
 
 
 # In the browser ---------------------------------------------------------------------------
@@ -549,3 +749,454 @@ def test_hundred_thousand_points_with_placed_rows_draw_quickly(browser, tmp_path
     # The same bound as without placed rows.
     assert per_frame < 0.25
     assert _pixels(browser)["drawn"] > 10_000
+
+
+# Finding problems: ids, search, selection, columns, flagged rows, thumbnails ---------------
+
+DESCRIPTION = "the class out-of-fold cross-validated models gave each row"
+#: Rows 0 to 4 lie alone, far from the three clusters, so that their pixels can be read.
+PROBES = [[-4.0, 6.0], [10.0, 6.0], [-4.0, -3.0], [10.0, -3.0], [3.0, 9.0]]
+ISSUES = [3, 0, 20, 150, 301]
+
+
+@pytest.fixture(scope="module")
+def features(clusters):
+    """Everything the map can show about 600 rows: ids (some that need quoting in a CSV
+    file), hover text, a measured column with missing values, a column of classes, a
+    column of many integers, flagged rows (row 3 first), thumbnails and placed rows."""
+    Z, labels, predictions = clusters
+    Z = Z.copy()
+    Z[:5] = PROBES
+    n_samples = len(Z)
+    rng = np.random.default_rng(1)
+    ids = np.array([f"img-{i:04d}" for i in range(n_samples)], dtype=object)
+    ids[10], ids[11], ids[12] = 'a,"quoted" id', "two\nlines", "comma, only"
+    score = 10 + 40 * rng.random(n_samples)
+    score[:2] = [50, 10]
+    score[[2, 100, 101, 102, 103, 104]] = np.nan
+    return {
+        "Z": Z,
+        "labels": labels,
+        "predictions": predictions,
+        "hover": [f"row {i}: <{label}> & co" for i, label in enumerate(labels)],
+        "ids": ids,
+        "columns": {
+            "score": score,
+            "source": np.array(["web", "scan", "phone"])[rng.integers(0, 3, n_samples)],
+            "count": rng.integers(0, 100, n_samples),
+        },
+        "issues": np.array(ISSUES),
+        "images": rng.integers(0, 16, (n_samples, 8, 8)).astype(float),
+        "placed": np.arange(n_samples) % 7 == 6,
+        "prediction_description": DESCRIPTION,
+    }
+
+
+@pytest.fixture(scope="module")
+def feature_page(features, browser, tmp_path_factory):
+    path = tmp_path_factory.mktemp("features") / "map.html"
+    export_html(path=path, title="Features", **features)
+    browser.get_log("browser")
+    _open(browser, path)
+    return browser, features
+
+
+def _fresh(driver):
+    """Back to the state a user opens the page in (the tests share one page)."""
+    driver.execute_script(
+        """
+        aeMap.setMode('label');
+        aeMap.hiddenKeys().forEach(function (key) { aeMap.toggle(key); });
+        aeMap.search(''); aeMap.clearSelection(); aeMap.setOnlyFlagged(false);
+        aeMap.setTool('pan'); aeMap.resetView();
+        """
+    )
+
+
+def _colors_around(driver, index, reach):
+    """The canvas's RGB pixels within `reach` of point `index`: (2 reach + 1) squared."""
+    pixels = driver.execute_script(
+        """
+        var index = arguments[0], reach = arguments[1];
+        var canvas = document.getElementById('ae-canvas');
+        var box = canvas.getBoundingClientRect(), at = aeMap.screenPosition(index);
+        var ratio = canvas.width / box.width;
+        var x = Math.round((at.x - box.left) * ratio), y = Math.round((at.y - box.top) * ratio);
+        var size = 2 * reach + 1;
+        return Array.from(
+          canvas.getContext('2d').getImageData(x - reach, y - reach, size, size).data);
+        """,
+        index,
+        reach,
+    )
+    return np.array(pixels).reshape(2 * reach + 1, 2 * reach + 1, 4)[:, :, :3]
+
+
+def _ring(driver, index, level):
+    """Pixels of point `index` on the ring of a level (0 flagged, 1 selected, 2 matched)."""
+    radius = driver.execute_script("return aeMap.radii().map")
+    middle = radius + 1 + 1.5 * level + 0.75
+    reach = int(np.ceil(middle + 1))
+    colors = _colors_around(driver, index, reach)
+    dy, dx = np.mgrid[-reach : reach + 1, -reach : reach + 1]
+    return colors[np.abs(np.hypot(dx, dy) - middle) < 0.5]
+
+
+def _rgb(color):
+    return [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+
+
+def _near(pixels, color, tolerance=40):
+    """How many of `pixels` lie within `tolerance` of the hex `color` in every channel."""
+    return int((np.abs(pixels - np.array(_rgb(color))) <= tolerance).all(axis=1).sum())
+
+
+def _float32(Z):
+    # The page stores float32 coordinates and computes in float64.
+    return np.asarray(Z).astype(np.float32).astype(np.float64)
+
+
+def _in_polygon(points, polygon):
+    """The even-odd rule, with the same operations in the same order as the page."""
+    x, y = points[:, 0], points[:, 1]
+    inside = np.zeros(len(points), dtype=bool)
+    xs, ys = polygon[:, 0], polygon[:, 1]
+    for i in range(len(polygon)):
+        j = i - 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            crossing = x < (xs[j] - xs[i]) * (y - ys[i]) / (ys[j] - ys[i]) + xs[i]
+        inside ^= ((ys[i] > y) != (ys[j] > y)) & crossing
+    return inside
+
+
+def _drag(driver, offsets, *, shift=False):
+    """Press at the first offset from the canvas centre, move through the others,
+    release; returns the data positions of the offsets as the page reads them."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    canvas = driver.find_element(By.ID, "ae-canvas")
+    box = driver.execute_script("return arguments[0].getBoundingClientRect().toJSON()", canvas)
+    centre_x, centre_y = box["left"] + box["width"] / 2, box["top"] + box["height"] / 2
+    # Short moves: the default of 250 ms each is most of a test's time.
+    actions = ActionChains(driver, duration=20)
+    if shift:
+        actions.key_down(Keys.SHIFT)
+    actions.move_to_element_with_offset(canvas, *offsets[0]).click_and_hold()
+    for (x0, y0), (x1, y1) in itertools.pairwise(offsets):
+        actions.move_by_offset(x1 - x0, y1 - y0)
+    actions.release()
+    if shift:
+        actions.key_up(Keys.SHIFT)
+    actions.perform()
+    return [
+        driver.execute_script(
+            "var p = aeMap.dataPosition(arguments[0], arguments[1]); return [p.x, p.y]",
+            centre_x + dx,
+            centre_y + dy,
+        )
+        for dx, dy in offsets
+    ]
+
+
+def test_page_with_every_feature_loads_and_explains_the_predictions(feature_page):
+    from selenium.webdriver.common.by import By
+
+    driver, features = feature_page
+    assert _errors(driver) == []
+    assert driver.execute_script("return aeMap.modes()") == [
+        "label",
+        "prediction",
+        "agreement",
+        "score",
+        "source",
+        "count",
+    ]
+    note = driver.find_element(By.ID, "ae-prediction-note")
+    assert note.is_displayed()
+    assert note.text == f"prediction: {DESCRIPTION}"
+    score = features["columns"]["score"][20]
+    source = features["columns"]["source"][20]
+    count = features["columns"]["count"][20]
+    assert driver.execute_script("return aeMap.hoverText(20)").split("\n") == [
+        "id: img-0020",
+        "row 20: <cat> & co",
+        f"score: {float(f'{score:.6g}'):g}",
+        f"source: {source}",
+        f"count: {count}",
+        "placed on the existing map",
+        "flagged as a possible label issue (rank 3 of 5)",
+    ]
+    assert driver.execute_script("return aeMap.hoverText(2)").split("\n")[2] == "score: missing"
+
+
+def test_search_rings_rows_found_by_id_or_hover_text_and_zooms_to_them(feature_page):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver, _ = feature_page
+    _fresh(driver)
+    box = driver.find_element(By.ID, "ae-search")
+    count = driver.find_element(By.ID, "ae-search-count")
+    assert _near(_ring(driver, 4, 2), MATCH) == 0
+    box.send_keys("IMG-0004")
+    assert driver.execute_script("return aeMap.matches()") == [4]
+    assert count.text == "1 match"
+    assert _near(_ring(driver, 4, 2), MATCH) > 10
+    assert _near(_ring(driver, 1, 2), MATCH) == 0
+    box.send_keys(Keys.ENTER)
+    assert driver.execute_script("return aeMap.zoom()") >= 8
+    canvas = driver.execute_script(
+        "return document.getElementById('ae-canvas').getBoundingClientRect().toJSON()"
+    )
+    at = driver.execute_script("return aeMap.screenPosition(4)")
+    assert at["x"] == pytest.approx(canvas["left"] + canvas["width"] / 2, abs=1)
+    assert at["y"] == pytest.approx(canvas["top"] + canvas["height"] / 2, abs=1)
+    assert driver.execute_script("return aeMap.hovered()") == 4
+    assert driver.execute_script("return aeMap.tooltipText()").startswith("id: img-0004\n")
+    # Hover text, whatever its case; the count says how many matches are hidden.
+    assert driver.execute_script("return aeMap.search('ROW 7:')") == 1
+    assert driver.execute_script("return aeMap.matches()") == [7]
+    assert driver.execute_script("return aeMap.search('<Bee>')") == 200
+    driver.execute_script("aeMap.toggle(1)")
+    assert count.text == "200 matches (200 hidden)"
+    box.clear()
+    box.send_keys(Keys.SPACE, Keys.BACKSPACE)
+    assert driver.execute_script("return aeMap.matches()") == []
+    assert count.text == ""
+    _fresh(driver)
+    assert _near(_ring(driver, 4, 2), MATCH) == 0
+    assert _errors(driver) == []
+
+
+def test_box_selection_takes_the_shown_rows_inside(feature_page):
+    from selenium.webdriver.common.by import By
+
+    driver, features = feature_page
+    _fresh(driver)
+    Z, labels = _float32(features["Z"]), features["labels"]
+    inside = (Z[:, 0] >= 2) & (Z[:, 0] <= 7) & (Z[:, 1] >= -1) & (Z[:, 1] <= 6)
+    assert driver.execute_script("return aeMap.selectBox(7, 6, 2, -1)") == inside.sum()
+    assert driver.execute_script("return aeMap.selected()") == np.flatnonzero(inside).tolist()
+    assert driver.find_element(By.ID, "ae-selection-count").text == str(inside.sum())
+    # Rows of a hidden class are not selected.
+    driver.execute_script("aeMap.toggle(1)")
+    driver.execute_script("aeMap.selectBox(2, -1, 7, 6)")
+    expected = np.flatnonzero(inside & (labels != "bee")).tolist()
+    assert driver.execute_script("return aeMap.selected()") == expected
+    driver.execute_script("aeMap.toggle(1)")
+    # Selected rows are ringed.
+    assert _near(_ring(driver, 1, 1), SELECTED) == 0
+    assert driver.execute_script("return aeMap.selectBox(9, 5, 11, 7)") == 1
+    assert _near(_ring(driver, 1, 1), SELECTED) > 10
+    # Dragging with the box tool, or with shift in the pan tool.
+    for tool, shift in (("box", False), ("pan", True)):
+        _fresh(driver)
+        driver.find_element(By.CSS_SELECTOR, f'#ae-tools [data-tool="{tool}"]').click()
+        corners = np.array(_drag(driver, [(-200, -150), (-60, -30), (30, 60)], shift=shift))
+        shape = driver.execute_script("return aeMap.selectionShape()")
+        assert shape["kind"] == "box"
+        low, high = corners[[0, 2]].min(axis=0), corners[[0, 2]].max(axis=0)
+        # Within a pixel (about 0.02 here): the pointer lands on whole pixels.
+        np.testing.assert_allclose(shape["points"], [low, high], atol=0.05)
+        inside = ((Z >= low) & (Z <= high)).all(axis=1)
+        assert inside.sum() > 50
+        assert driver.execute_script("return aeMap.selected()") == np.flatnonzero(inside).tolist()
+        assert driver.execute_script("return aeMap.tool()") == tool
+    driver.find_element(By.ID, "ae-clear").click()
+    assert driver.execute_script("return aeMap.selected()") == []
+    assert not driver.find_element(By.ID, "ae-selection").is_displayed()
+    assert _errors(driver) == []
+
+
+def test_lasso_selection_takes_the_rows_inside_the_outline(feature_page):
+    from selenium.webdriver.common.by import By
+
+    driver, features = feature_page
+    _fresh(driver)
+    Z = _float32(features["Z"])
+    # A concave outline: an "L" around one cluster and over parts of the two others.
+    polygon = np.array([[-2, -2], [8, -2], [8, 0.5], [1.5, 0.5], [1.5, 6.5], [-2, 6.5]])
+    expected = np.flatnonzero(_in_polygon(Z, polygon))
+    assert 250 < len(expected) < 400
+    count = driver.execute_script("return aeMap.selectLasso(arguments[0])", polygon.tolist())
+    assert count == len(expected)
+    assert driver.execute_script("return aeMap.selected()") == expected.tolist()
+    driver.find_element(By.CSS_SELECTOR, '#ae-tools [data-tool="lasso"]').click()
+    outline = [(-250, -160), (80, -160), (80, 40), (-60, 0), (-250, 120)]
+    drawn = np.array(_drag(driver, outline))
+    shape = driver.execute_script("return aeMap.selectionShape()")
+    assert shape["kind"] == "lasso"
+    points = np.array(shape["points"])
+    # The outline passes through the corners dragged to (and maybe points between them).
+    for corner in drawn:
+        assert np.min(np.hypot(*(points - corner).T)) < 0.05
+    selected = driver.execute_script("return aeMap.selected()")
+    assert selected == np.flatnonzero(_in_polygon(Z, points)).tolist()
+    assert len(selected) > 20
+    assert _errors(driver) == []
+
+
+def test_selection_csv_lists_the_ids_quoted_and_downloads(feature_page):
+    driver, features = feature_page
+    _fresh(driver)
+    Z = features["Z"]
+    driver.execute_script("aeMap.selectBox(-100, -100, 100, 100)")
+    text = driver.execute_script("return aeMap.selectionCsv()")
+    assert text.endswith("\r\n")
+    assert '\r\n"a,""quoted"" id",' in text
+    assert '\r\n"two\nlines",' in text
+    assert '\r\n"comma, only",' in text
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[0] == ["id", "x", "y", "label", "prediction", "flagged"]
+    ids, x, y, labels, predictions, flagged = zip(*rows[1:], strict=True)
+    assert list(ids) == list(features["ids"])
+    np.testing.assert_array_equal(np.array(x, dtype=np.float32), Z[:, 0].astype(np.float32))
+    np.testing.assert_array_equal(np.array(y, dtype=np.float32), Z[:, 1].astype(np.float32))
+    assert list(labels) == list(features["labels"])
+    assert list(predictions) == list(features["predictions"])
+    assert [i for i, flag in enumerate(flagged) if flag == "true"] == sorted(ISSUES)
+    # The button saves the same text through a link to a Blob.
+    saved = driver.execute_async_script(
+        """
+        var done = arguments[arguments.length - 1], link = null;
+        var click = HTMLAnchorElement.prototype.click;
+        HTMLAnchorElement.prototype.click = function () { link = this; };
+        try { document.getElementById('ae-download').click(); }
+        finally { HTMLAnchorElement.prototype.click = click; }
+        fetch(link.href).then(function (response) { return response.text(); })
+          .then(function (text) { done({name: link.download, text: text}); });
+        """
+    )
+    assert saved == {"name": "selection.csv", "text": text}
+    assert _errors(driver) == []
+
+
+def test_continuous_column_gets_a_colour_bar_and_counts_missing_values(feature_page):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+
+    driver, features = feature_page
+    _fresh(driver)
+    assert not driver.find_element(By.ID, "ae-colorbar").is_displayed()
+    Select(driver.find_element(By.ID, "ae-color-by")).select_by_value("score")
+    colorbar = driver.find_element(By.ID, "ae-colorbar")
+    assert colorbar.is_displayed()
+    assert colorbar.text.split() == ["10", "30", "50"]
+    assert driver.find_element(By.ID, "ae-legend-title").text == "score"
+    assert driver.find_element(By.ID, "ae-legend").text.split("\n") == ["missing", "6"]
+    # Row 0 holds the largest value and is flagged, so drawn opaque; rows 1 (smallest
+    # value) and 2 (missing) are blended with the white background.
+    alpha = _point_alpha(len(features["Z"]))
+    assert _colors_around(driver, 0, 0)[0, 0].tolist() == _rgb(VIRIDIS[-1])
+    for index, color in ((1, VIRIDIS[0]), (2, MISSING)):
+        expected = 255 + alpha * (np.array(_rgb(color)) - 255)
+        np.testing.assert_allclose(_colors_around(driver, index, 0)[0, 0], expected, atol=3)
+    _legend_item(driver, "missing").click()
+    assert (_colors_around(driver, 2, 2) == 255).all()
+    assert _errors(driver) == []
+
+
+def test_column_of_classes_gets_a_legend(feature_page):
+    from selenium.webdriver.common.by import By
+
+    driver, features = feature_page
+    _fresh(driver)
+    driver.execute_script("aeMap.setMode('source')")
+    names, counts = np.unique(features["columns"]["source"], return_counts=True)
+    legend = driver.find_element(By.ID, "ae-legend").text.split("\n")
+    assert legend == [text for pair in zip(names, counts, strict=True) for text in map(str, pair)]
+    assert not driver.find_element(By.ID, "ae-colorbar").is_displayed()
+    assert _errors(driver) == []
+
+
+def test_flagged_rows_are_ringed_in_every_mode_and_can_be_shown_alone(feature_page):
+    from selenium.webdriver.common.by import By
+
+    driver, _ = feature_page
+    _fresh(driver)
+    panel = driver.find_element(By.ID, "ae-issues")
+    assert panel.text.split("\n")[:2] == ["possible label issues", "5"]
+    assert driver.execute_script("return aeMap.flaggedCount") == 5
+    for mode in driver.execute_script("return aeMap.modes()"):
+        driver.execute_script("aeMap.setMode(arguments[0])", mode)
+        assert _near(_ring(driver, 3, 0), FLAGGED, tolerance=30) > 10, mode
+        assert _near(_ring(driver, 4, 0), FLAGGED, tolerance=30) == 0, mode
+    driver.execute_script("aeMap.setMode('label')")
+    assert driver.execute_script("return aeMap.hoverText(3)").endswith(
+        "\nflagged as a possible label issue (rank 1 of 5)"
+    )
+    driver.find_element(By.ID, "ae-only-flagged").click()
+    assert driver.execute_script("return aeMap.onlyFlagged()")
+    assert driver.find_element(By.ID, "ae-status").text.startswith("5 of 600 points shown")
+    assert (_colors_around(driver, 4, 3) == 255).all()
+    assert not (_colors_around(driver, 3, 3) == 255).all()
+    _hover(driver, 4)
+    assert _wait_for(driver, "return aeMap.hovered() === -1")
+    driver.execute_script("aeMap.selectBox(-100, -100, 100, 100)")
+    assert driver.execute_script("return aeMap.selected()") == sorted(ISSUES)
+    driver.find_element(By.ID, "ae-only-flagged").click()
+    assert driver.find_element(By.ID, "ae-status").text.startswith("600 of 600 points shown")
+    assert _errors(driver) == []
+
+
+def test_hovering_shows_the_row_thumbnail(feature_page):
+    from selenium.webdriver.common.by import By
+
+    driver, features = feature_page
+    _fresh(driver)
+    _hover(driver, 4)
+    assert _wait_for(driver, "return aeMap.hovered() === 4")
+    thumbnail = driver.find_element(By.CSS_SELECTOR, "#ae-tooltip canvas")
+    assert thumbnail.is_displayed()
+    assert thumbnail.size == {"width": 96, "height": 96}
+    pixels = driver.execute_script(
+        "var c = arguments[0]; "
+        "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)",
+        thumbnail,
+    )
+    shown = np.array(pixels).reshape(8, 8, 4)
+    # The images hold 0 to 15, so each step of grey is 17 levels.
+    expected = features["images"][4] * 17
+    for channel in range(3):
+        np.testing.assert_array_equal(shown[:, :, channel], expected)
+    assert driver.find_element(By.ID, "ae-tooltip").text.startswith("id: img-0004\nrow 4:")
+    assert _errors(driver) == []
+
+
+def test_hundred_thousand_points_with_every_feature_draw_quickly(browser, tmp_path):
+    rng = np.random.default_rng(0)
+    n_samples = 100_000
+    codes = rng.integers(0, 10, n_samples)
+    Z = rng.normal(size=(n_samples, 2)) + rng.normal(scale=6, size=(10, 2))[codes]
+    predictions = np.where(rng.random(n_samples) < 0.05, (codes + 1) % 10, codes)
+    # More columns than the hover text lists.
+    columns = {f"value {i}": rng.normal(size=n_samples) for i in range(10)}
+    path = export_html(
+        Z,
+        tmp_path / "large.html",
+        codes,
+        predictions,
+        placed=rng.random(n_samples) < 0.2,
+        ids=[f"row-{i}" for i in range(n_samples)],
+        columns=columns,
+        issues=rng.permutation(n_samples)[:2000],
+        images=rng.random((n_samples, 4, 4)),
+    )
+    browser.get_log("browser")
+    _open(browser, path)
+    start = time.perf_counter()
+    assert browser.execute_script("return aeMap.search('row-12')") == 1111
+    browser.execute_script("aeMap.selectBox(-100, -100, 100, 0); aeMap.setMode('value 3')")
+    assert time.perf_counter() - start < 1.0
+    start = time.perf_counter()
+    browser.execute_script("for (var i = 0; i < 10; i++) aeMap.toggle(255);")
+    per_frame = (time.perf_counter() - start) / 10
+    # The same bound as with the map's rows alone.
+    assert per_frame < 0.25
+    assert _pixels(browser)["drawn"] > 10_000
+    lines = browser.execute_script("return aeMap.hoverText(0)").split("\n")
+    assert [line.split(":")[0] for line in lines[3:11]] == [f"value {i}" for i in range(8)]
+    assert "… and 2 more columns" in lines
+    assert _errors(browser) == []
