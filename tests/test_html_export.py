@@ -63,11 +63,22 @@ def test_file_is_self_contained_and_holds_the_data(clusters, tmp_path):
 
 def test_text_cannot_break_out_of_the_page(tmp_path):
     hover = ["</script><script>alert(1)</script>", "a & <b>"]
-    path = export_html(np.eye(2), tmp_path / "map.html", hover=hover, title="</title><i>x")
+    path = export_html(
+        np.eye(2),
+        tmp_path / "map.html",
+        hover=hover,
+        title="</title><i>x",
+        ids=["</script><script>alert(2)</script>", "<!--"],
+        columns={"</script><script>alert(3)</script>": ["</script>", "x"]},
+    )
     text = path.read_text(encoding="utf-8")
-    assert "alert(1)</script>" not in text
+    assert re.search(r"alert\(\d\)</script>", text) is None
+    assert "<!--" not in text
     assert "<i>x" not in text
-    assert _payload(path)["hover"] == hover
+    payload = _payload(path)
+    assert payload["hover"] == hover
+    assert payload["ids"] == ["</script><script>alert(2)</script>", "<!--"]
+    assert payload["columns"][0]["classes"] == ["</script>", "x"]
 
 
 @pytest.mark.parametrize(
@@ -1199,4 +1210,24 @@ def test_hundred_thousand_points_with_every_feature_draw_quickly(browser, tmp_pa
     lines = browser.execute_script("return aeMap.hoverText(0)").split("\n")
     assert [line.split(":")[0] for line in lines[3:11]] == [f"value {i}" for i in range(8)]
     assert "… and 2 more columns" in lines
+    assert _errors(browser) == []
+
+
+def test_rgb_thumbnail_keeps_its_colours(browser, tmp_path):
+    images = np.zeros((3, 2, 3, 3), dtype=np.uint8)
+    images[1, 0, 0], images[1, 0, 1], images[1, 1, 2] = [255, 0, 0], [0, 255, 0], [0, 0, 255]
+    path = export_html(np.eye(3, 2), tmp_path / "map.html", images=images)
+    browser.get_log("browser")
+    _open(browser, path)
+    _hover(browser, 1)
+    assert _wait_for(browser, "return aeMap.hovered() === 1")
+    thumbnail = browser.execute_script(
+        "var c = document.getElementById('ae-thumb'); var box = c.getBoundingClientRect();"
+        "return {width: box.width, height: box.height,"
+        " pixels: Array.from(c.getContext('2d').getImageData(0, 0, 3, 2).data)}"
+    )
+    # 3 pixels wide, enlarged 32 times to fit 96 pixels.
+    assert (thumbnail["width"], thumbnail["height"]) == (96, 64)
+    shown = np.array(thumbnail["pixels"]).reshape(2, 3, 4)
+    np.testing.assert_array_equal(shown[:, :, :3], images[1])
     assert _errors(browser) == []
