@@ -1,4 +1,4 @@
-"""The ``ae-reduce`` command line: a digits demo and embedding of a data file.
+"""The ``ae-reduce`` command line: a digits demo, embedding a data file, label issues.
 
 Progress goes to standard error and results (the paths written) to standard output, so
 ``ae-reduce embed ... > written.txt`` keeps the two apart. Heavy imports (TensorFlow,
@@ -13,6 +13,7 @@ import time
 import warnings
 from numbers import Integral
 from pathlib import Path
+from typing import NamedTuple
 
 #: Extensions that ``embed`` reads and writes.
 TABLE_FORMATS = (".csv", ".npy", ".parquet")
@@ -25,7 +26,10 @@ exit status:
   1  the work failed (for example training diverged, or a file could not be written)
   2  bad arguments or input: unknown option, a t-SNE option without --tsne, missing
      or unreadable file, unsupported extension, an output that is the input, unknown or
-     non-numeric column, no data rows, missing values or labels, labels of mixed types
+     non-numeric column, a column given two roles (label, id, dropped) or named like an
+     output column, no data rows, missing values, labels or ids, labels of mixed types,
+     repeated ids; for issues, labels that are not classes or a class with fewer rows
+     than folds
 """
 
 
@@ -198,13 +202,14 @@ def _fit_progress(name, progress, n_fits=1, clock=time.perf_counter):
 
     keras = import_keras()
 
-    class FitProgress(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.n_fits_started = 0
+    # cross_val_predict clones the estimator for each fold, and with it deep copies of
+    # this callback: the count of fits lives outside the callback so that they share it.
+    fits_started = [0]
 
+    class FitProgress(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            self.n_fits_started += 1
+            fits_started[0] += 1
+            self.fit_number = fits_started[0]
             self.terminal = progress.is_terminal()
             self.started = self.last_shown = clock()
             self.first_epoch_ended = None
@@ -241,7 +246,7 @@ def _fit_progress(name, progress, n_fits=1, clock=time.perf_counter):
             return (self.params or {}).get("epochs")
 
         def _label(self, short=False):
-            k = self.n_fits_started
+            k = self.fit_number
             if n_fits is not None and 1 < n_fits and k <= n_fits:
                 network = f"network {k} of {n_fits}"
             elif k > 1:
@@ -351,6 +356,13 @@ def _use_agg():
     matplotlib.use("Agg")
 
 
+#: What the map's "prediction" of a point is, as :func:`_neighbour_votes` finds it.
+VOTES_DESCRIPTION = (
+    "the label most common among the point's 10 nearest neighbours on this map, "
+    "counting only points outside its own cross-validation fold"
+)
+
+
 def _neighbour_votes(Z, labels, random_state=0):
     """Each point's class by a vote of its neighbours on the map (out of fold)."""
     import numpy as np
@@ -424,6 +436,7 @@ def _demo(args, progress):
         predictions=votes,
         hover=hover,
         title="Digits: autoencoder code, then t-SNE",
+        prediction_description=None if votes is None else VOTES_DESCRIPTION,
     )
     ax = plot_history(pipeline["reducer"], title="Autoencoder learning curve")
     _save_figure(ax, paths["history"])
@@ -448,6 +461,20 @@ def _extension(path, allowed, option):
     return suffix
 
 
+class _Data(NamedTuple):
+    """A checked input file."""
+
+    #: float32 or float64 features; a read-only memory map of a float ``.npy`` file
+    #: from which no column is taken.
+    X: object
+    #: Numeric, boolean or string labels without missing values, or None.
+    labels: object
+    #: Names of the feature columns.
+    names: list
+    #: Integer or string row ids, each row's different, or None.
+    ids: object
+
+
 def _load_input(path, label_column):
     """Read and check the input: finite float features, complete labels (or None).
 
@@ -461,35 +488,52 @@ def _load_input(path, label_column):
     names : list of str
         Names of the feature columns.
     """
-    X, labels, names = _read_table(path, label_column)
-    _check_missing(X, names, path)
-    if labels is not None:
-        labels = _check_labels(labels, label_column, path)
+    X, labels, names, _ = _load_data(path, label_column)
     return X, labels, names
 
 
-def _read_table(path, label_column):
-    """Read the input file into a float matrix, labels (or None) and column names."""
+def _load_data(path, label_column=None, id_column=None, drop_columns=()):
+    """Read and check the input, taking out the label and id columns and dropping others.
+
+    Returns
+    -------
+    data : _Data
+    """
+    X, labels, names, ids = _read_table(path, label_column, id_column, drop_columns)
+    _check_missing(X, names, path)
+    if labels is not None:
+        labels = _check_labels(labels, label_column, path)
+    if ids is not None:
+        ids = _check_ids(ids, id_column, path)
+    return _Data(X, labels, names, ids)
+
+
+def _read_table(path, label_column, id_column=None, drop_columns=()):
+    """Read the input file into a float matrix, labels, column names and ids."""
     suffix = _extension(path, TABLE_FORMATS, "input")
     if not Path(path).is_file():
         raise InputError(f"input file not found: {path}")
     if Path(path).stat().st_size == 0:
         raise InputError(f"{path} is empty (0 bytes)")
     if suffix == ".npy":
-        return _split_array(_load_npy(path), label_column, path)
+        return _split_array(_load_npy(path), path, label_column, id_column, drop_columns)
     try:
         import pandas as pd
     except ImportError as error:
         raise InputError(f"reading {suffix} files needs pandas: pip install pandas") from error
     try:
-        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+        if suffix == ".csv":
+            # Ids are read as the text they are, so that "007" stays "007".
+            frame = pd.read_csv(path, dtype=None if id_column is None else {id_column: str})
+        else:
+            frame = pd.read_parquet(path)
     except ImportError as error:
         raise InputError(f"reading .parquet files needs pyarrow: {error}") from error
     except pd.errors.EmptyDataError:
         raise InputError(f"{path} holds no table: not even a header line") from None
     except Exception as error:
         raise InputError(f"could not read {path}: {error}") from error
-    return _split_frame(frame, label_column, path)
+    return _split_frame(frame, path, label_column, id_column, drop_columns)
 
 
 def _load_npy(path):
@@ -524,7 +568,11 @@ def _load_npy(path):
     return array
 
 
-def _split_frame(frame, label_column, path):
+def _listing(columns, limit=20):
+    return ", ".join(columns[:limit]) + (" ..." if len(columns) > limit else "")
+
+
+def _split_frame(frame, path, label_column=None, id_column=None, drop_columns=()):
     import numpy as np
 
     frame.columns = [str(column) for column in frame.columns]
@@ -533,15 +581,24 @@ def _split_frame(frame, label_column, path):
             f"{path} has no data rows"
             + (f" (only a header: {', '.join(frame.columns[:10])})" if frame.shape[1] else "")
         )
-    labels = None
-    if label_column is not None:
-        if label_column not in frame.columns:
+    columns = list(frame.columns)
+    for column in (label_column, id_column):
+        if column is not None and column not in columns:
             raise InputError(
-                f"unknown column {label_column!r} in {path}; its columns are: "
-                + ", ".join(frame.columns[:20])
-                + (" ..." if len(frame.columns) > 20 else "")
+                f"unknown column {column!r} in {path}; its columns are: " + _listing(columns)
             )
-        labels = frame.pop(label_column).to_numpy()
+    unknown = [column for column in drop_columns if column not in columns]
+    if unknown:
+        raise InputError(
+            f"--drop-columns names {len(unknown)} unknown column(s) in {path}: "
+            + ", ".join(map(repr, unknown))
+            + "; its columns are: "
+            + _listing(columns)
+        )
+    _check_roles(label_column, id_column, drop_columns)
+    frame = frame.drop(columns=list(dict.fromkeys(drop_columns)))
+    labels = None if label_column is None else frame.pop(label_column).to_numpy()
+    ids = None if id_column is None else frame.pop(id_column).to_numpy()
     complex_columns = [column for column in frame.columns if frame[column].dtype.kind == "c"]
     if complex_columns:
         raise InputError(
@@ -555,44 +612,102 @@ def _split_frame(frame, label_column, path):
         raise InputError(
             f"column {column!r} of {path} is not numeric (for example {example!r}); "
             + (f"{len(bad)} such columns: {', '.join(bad[:10])}. " if len(bad) > 1 else "")
-            + "Encode it as numbers, drop it, or name it with --label-column."
+            + "Encode it as numbers, leave it out with --drop-columns, or name it with "
+            "--label-column or --id-column."
         )
     if frame.shape[1] == 0:
-        raise InputError(f"{path} has no feature columns left")
+        raise InputError(
+            f"{path} has no feature columns left"
+            + (" once --drop-columns are dropped" if drop_columns else "")
+        )
     # pandas' nullable columns hold NA, which only na_value turns into a float.
-    return frame.to_numpy(dtype=np.float64, na_value=np.nan), labels, list(frame.columns)
+    return (
+        frame.to_numpy(dtype=np.float64, na_value=np.nan),
+        labels,
+        list(frame.columns),
+        ids,
+    )
 
 
-def _split_array(array, label_column, path):
+def _check_roles(label_column, id_column, drop_columns):
+    """Refuse a column given two roles: labels, ids or dropped."""
+    if label_column is not None and label_column == id_column:
+        raise InputError(
+            f"--label-column and --id-column both name column {label_column!r}; labels and "
+            "ids must be different columns"
+        )
+    for option, column in (("--label-column", label_column), ("--id-column", id_column)):
+        if column is not None and column in drop_columns:
+            raise InputError(
+                f"--drop-columns names column {column!r}, which {option} uses; leave it out "
+                "of one of the two"
+            )
+
+
+def _column_index(text, n_columns, path, option=None):
+    """The index of a ``.npy`` column named by `text` (negative from the end), or None."""
+    if text is None:
+        return None
+    try:
+        index = int(text)
+    except ValueError:
+        index = None
+    if index is None or not -n_columns <= index < n_columns:
+        raise InputError(
+            (f"{option}: " if option else "")
+            + f"unknown column {text!r} in {path}: columns of a .npy file are named by "
+            f"their index, 0 to {n_columns - 1} (or -1 for the last)"
+        )
+    return index % n_columns
+
+
+def _split_array(array, path, label_column=None, id_column=None, drop_columns=()):
     import numpy as np
 
     if array.ndim != 2:
         raise InputError(f"{path} must hold a 2-D array, got shape {array.shape}")
     if array.shape[0] == 0:
         raise InputError(f"{path} has no data rows (shape {array.shape})")
-    labels = None
-    if label_column is not None:
-        try:
-            index = int(label_column)
-            labels = np.array(array[:, index])
-        except (ValueError, IndexError):
+    n_columns = array.shape[1]
+    label_index = _column_index(label_column, n_columns, path)
+    id_index = _column_index(id_column, n_columns, path)
+    dropped = {_column_index(text, n_columns, path, "--drop-columns") for text in drop_columns}
+    # Compared as indices: -1 and the last index are one column.
+    if label_index is not None and label_index == id_index:
+        raise InputError(
+            f"--label-column {label_column} and --id-column {id_column} both name column "
+            f"{label_index} of {path}; labels and ids must be different columns"
+        )
+    for option, text, index in (
+        ("--label-column", label_column, label_index),
+        ("--id-column", id_column, id_index),
+    ):
+        if index is not None and index in dropped:
             raise InputError(
-                f"unknown column {label_column!r} in {path}: columns of a .npy file are "
-                f"named by their index, 0 to {array.shape[1] - 1} (or -1 for the last)"
-            ) from None
-        array = np.delete(array, index, axis=1)
+                f"--drop-columns names column {text!r}, which {option} uses; leave it out "
+                "of one of the two"
+            )
+    labels = None
+    if label_index is not None:
+        labels = np.array(array[:, label_index])
         if labels.dtype.kind == "f" and np.isfinite(labels).all():
             # A .npy file stores its classes in a float column like the rest: whole
             # numbers that a float holds exactly are classes.
             if float(np.abs(labels).max()) <= 2**53 and np.all(labels == np.round(labels)):
                 labels = labels.astype(np.int64)
-    if array.shape[1] == 0:
-        raise InputError(f"{path} has no feature columns" + (" left" if labels is not None else ""))
+    ids = None if id_index is None else np.array(array[:, id_index])
+    removed = {label_index, id_index, *dropped} - {None}
+    keep = [index for index in range(n_columns) if index not in removed]
+    if not keep:
+        raise InputError(f"{path} has no feature columns" + (" left" if removed else ""))
+    if removed:
+        array = array[:, keep]
     if array.dtype not in (np.float32, np.float64):
         # A plain array: memmap.astype would return a memmap backed by no file.
         array = np.asarray(array, dtype=np.float64)
-    names = [f"x{i}" for i in range(array.shape[1])]
-    return array, labels, names
+    # Named by their index in the file, so that a message about a column points at it.
+    names = [f"x{index}" for index in keep]
+    return array, labels, names, ids
 
 
 def _check_missing(X, names, path):
@@ -648,6 +763,70 @@ def _refuse_missing_labels(missing, where):
         )
 
 
+def _check_ids(ids, id_column, path):
+    """Refuse missing, fractional, boolean or repeated ids; return integers or strings."""
+    import numpy as np
+
+    from ._targets import is_missing_label, label_kind
+
+    where = f"id column {id_column!r} of {path}"
+    if ids.dtype.kind == "O":
+        missing = np.fromiter(map(is_missing_label, ids), bool, len(ids))
+        _refuse_missing_ids(missing, where)
+        kinds = {label_kind(value) for value in ids}
+        if kinds == {"number"}:
+            # Numbers in an object column (pandas' nullable integers): their own dtype.
+            ids = np.array(ids.tolist())
+        elif kinds != {"string"}:
+            raise InputError(
+                f"{where} holds {' and '.join(sorted(kinds))} values; ids must all be strings "
+                "or all whole numbers"
+            )
+    if ids.dtype.kind == "f":
+        _refuse_missing_ids(~np.isfinite(ids), where)
+        fractional = (ids != np.round(ids)) | (np.abs(ids) > 2**53)
+        if fractional.any():
+            row = int(np.flatnonzero(fractional)[0])
+            raise InputError(
+                f"{where} holds numbers that are not whole (such as {ids[row].item()!r} in "
+                f"data row {row + 1}); ids must be strings or whole numbers"
+            )
+        ids = ids.astype(np.int64)
+    if ids.dtype.kind not in "iuUO":
+        raise InputError(
+            f"{where} holds values of type {ids.dtype}; ids must be strings or whole numbers"
+        )
+    values, counts = np.unique(ids, return_counts=True)
+    if counts.max() > 1:
+        repeated = values[int(np.argmax(counts > 1))]
+        value = _python_value(repeated)
+        rows = np.flatnonzero(ids == repeated)[:2] + 1
+        raise InputError(
+            f"{where} is not unique: the id {value!r} is in data rows {rows[0]} and "
+            f"{rows[1]} ({int((counts - 1).sum())} repeated id(s) in all); ids must identify "
+            "the rows. Make them unique, or leave out --id-column"
+        )
+    return ids
+
+
+def _python_value(value):
+    """A numpy scalar as the Python value it holds, so that messages show ``1``, not
+    ``np.int64(1)``."""
+    import numpy as np
+
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _refuse_missing_ids(missing, where):
+    import numpy as np
+
+    if missing.any():
+        raise InputError(
+            f"{where} has {int(missing.sum())} missing value(s), the first in data row "
+            f"{int(np.flatnonzero(missing)[0]) + 1}; every row needs an id"
+        )
+
+
 def _check_labels_for_outputs(args, labels):
     """Refuse, before training, labels that the chosen outputs cannot use."""
     import numpy as np
@@ -661,7 +840,7 @@ def _check_labels_for_outputs(args, labels):
     n_classes = len(classes)
     where = f"label column {args.label_column!r} of {args.input}"
     if args.supervised and n_classes < 2:
-        only = classes[0].item() if isinstance(classes[0], np.generic) else classes[0]
+        only = _python_value(classes[0])
         raise InputError(
             f"{where} holds one class only ({only!r}); --supervised learns to tell "
             "classes apart and needs at least 2"
@@ -687,7 +866,9 @@ def _check_distinct_files(args):
     """Refuse outputs that would overwrite the input, or each other."""
     if not Path(args.input).is_file():
         raise InputError(f"input file not found: {args.input}")
-    outputs = [("--output", args.output), ("--plot", args.plot), ("--html", args.html)]
+    outputs = [
+        (option, getattr(args, option[2:], None)) for option in ("--output", "--plot", "--html")
+    ]
     outputs = [(option, path) for option, path in outputs if path is not None]
     for option, path in outputs:
         if Path(path).is_dir():
@@ -741,35 +922,73 @@ def _build_embed_pipeline(args, shape):
     return Pipeline([("scaler", StandardScaler()), ("reducer", model)])
 
 
-def _write_embedding(Z, path, names, labels, label_column):
+def _output_names(pipeline):
+    """Names of the embedding's columns: ``tsne1, tsne2`` for a map, else the code's.
+
+    The autoencoder's code is ``ae1`` to ``aeN``, the supervised network's
+    ``supervised1`` to ``supervisedN``: short names that say what made them, counted
+    from 1 as components usually are.
+    """
+    if "tsne" in pipeline.named_steps:
+        return ["tsne1", "tsne2"]
+    reducer = pipeline["reducer"]
+    prefix = "supervised" if "Supervised" in type(reducer).__name__ else "ae"
+    return [f"{prefix}{k}" for k in range(1, reducer.n_components + 1)]
+
+
+def _refuse_taken_names(names, columns):
+    """Refuse input columns (`columns`: option -> name) that an output column is named."""
+    for option, column in columns.items():
+        if column in names:
+            raise InputError(
+                f"{option} {column!r} has the name of an output column "
+                f"({', '.join(names[:4])}{', ...' if len(names) > 4 else ''}); rename it"
+            )
+
+
+def _write_embedding(Z, path, names, labels, label_column, ids=None, id_column=None):
     import numpy as np
 
     from ._files import replacing
 
-    suffix = Path(path).suffix.lower()
-    if suffix != ".npy":
+    if Path(path).suffix.lower() != ".npy":
         import pandas as pd
 
         frame = pd.DataFrame(Z, columns=names)
+        if ids is not None:
+            frame.insert(0, id_column, ids)
         if labels is not None:
             frame[label_column if label_column is not None else "label"] = labels
+        _write_table(frame, path)
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with replacing(path) as temporary, open(temporary, "wb") as handle:
+        np.save(handle, Z)
+
+
+def _write_table(frame, path):
+    """Write a DataFrame to a ``.csv`` or ``.parquet`` file, whole or not at all."""
+    from ._files import replacing
+
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with replacing(path) as temporary:
-        if suffix == ".npy":
-            with open(temporary, "wb") as handle:
-                np.save(handle, Z)
-        elif suffix == ".csv":
+        if Path(path).suffix.lower() == ".csv":
             frame.to_csv(temporary, index=False)
         else:
             frame.to_parquet(temporary, index=False)
 
 
 def _check_embed_arguments(args):
-    _extension(args.output, TABLE_FORMATS, "--output")
+    suffix = _extension(args.output, TABLE_FORMATS, "--output")
     if args.plot is not None:
         _extension(args.plot, PICTURE_FORMATS, "--plot")
     if args.html is not None:
         _extension(args.html, (".html", ".htm"), "--html")
+    if args.id_column is not None and suffix == ".npy" and args.html is None:
+        raise InputError(
+            "--id-column: a .npy output holds the embedding only; write a .csv or .parquet "
+            "file to keep the ids (or add --html to show them on a map)"
+        )
     if args.supervised and args.label_column is None:
         raise InputError("--supervised needs --label-column: the network learns the labels")
     two_dimensional = args.tsne or args.n_components in (None, 2)
@@ -827,10 +1046,17 @@ def _embed(args, progress):
     _check_embed_arguments(args)
     if args.plot:
         _use_agg()
-    X, labels, _ = _load_input(args.input, args.label_column)
+    X, labels, _, ids = _load_data(
+        args.input, args.label_column, args.id_column, _dropped_columns(args)
+    )
     _check_labels_for_outputs(args, labels)
-    progress(f"{args.input}: {X.shape[0]} rows, {X.shape[1]} feature columns")
     pipeline = _build_embed_pipeline(args, X.shape)
+    names = _output_names(pipeline)
+    if Path(args.output).suffix.lower() != ".npy":
+        _refuse_taken_names(
+            names, {"--label-column": args.label_column, "--id-column": args.id_column}
+        )
+    progress(f"{args.input}: {X.shape[0]} rows, {X.shape[1]} feature columns")
     _report_progress(pipeline, progress, args.quiet)
     reducer = pipeline["reducer"]
     progress(
@@ -840,12 +1066,6 @@ def _embed(args, progress):
     Z = pipeline.fit_transform(X, labels if args.supervised else None)
     if args.parametric:
         progress(_parametric_summary(pipeline["tsne"]))
-    names = list(pipeline.get_feature_names_out())
-    label_name = args.label_column if args.label_column is not None else "label"
-    if labels is not None and label_name in names:
-        raise InputError(
-            f"the label column {label_name!r} has the name of an output column; rename it"
-        )
 
     # Everything that can fail is done before the first file is written.
     title = _display_name(args.input)
@@ -857,11 +1077,12 @@ def _embed(args, progress):
         picture = plot_embedding(Z, labels, title=title)
     if args.html:
         votes = _neighbour_votes(Z, labels, args.random_state or 0) if is_classes else None
-        hover = None
+        # Measured labels are a column of the page: coloured on a scale, shown on hover.
+        columns = None
         if labels is not None and not is_classes:
-            hover = [f"row {i}: {value:g}" for i, value in enumerate(labels)]
+            columns = {_colour_name(args.label_column): labels}
 
-    _write_embedding(Z, args.output, names, labels, args.label_column)
+    _write_embedding(Z, args.output, names, labels, args.label_column, ids, args.id_column)
     written = [("Embedding", args.output)]
     if picture is not None:
         _save_figure(picture, args.plot)
@@ -875,13 +1096,154 @@ def _embed(args, progress):
             args.html,
             labels=labels if is_classes else None,
             predictions=votes,
-            hover=hover,
             title=title,
+            ids=ids,
+            columns=columns,
+            prediction_description=None if votes is None else VOTES_DESCRIPTION,
         )
         written.append(("Interactive map", args.html))
     for what, path in written:
         _print_result(f"{what + ':':17s} {Path(path).resolve()}")
     return 0
+
+
+def _colour_name(label_column):
+    """The map's name for a column of measured labels: its own, unless the page's."""
+    from ._html import BUILT_IN_MODES
+
+    return f"{label_column} (value)" if label_column in BUILT_IN_MODES else label_column
+
+
+def _dropped_columns(args):
+    """The names given to --drop-columns, each once, in the order given."""
+    names = [name for group in args.drop_columns or () for name in group]
+    return list(dict.fromkeys(names))
+
+
+# -- issues -------------------------------------------------------------------------------
+
+#: Extensions that ``issues`` writes: tables, as the rows mix numbers and labels.
+ISSUE_FORMATS = (".csv", ".parquet")
+#: Columns of the ``issues`` table; the id column, when given, comes after ``row``.
+ISSUE_COLUMNS = ("row", "given_label", "suggested_label", "suggested_probability")
+#: The last columns: the score, and with ``--all`` whether the row was flagged.
+SCORE_COLUMNS = ("label_quality", "flagged")
+
+
+def _issues(args, progress):
+    from ._label_issues import cross_fitted_probabilities, rank_label_issues
+
+    _check_issue_arguments(args)
+    X, labels, _, ids = _load_data(
+        args.input, args.label_column, args.id_column, _dropped_columns(args)
+    )
+    n_classes = _check_issue_labels(args, labels)
+    progress(f"{args.input}: {X.shape[0]} rows, {X.shape[1]} feature columns, {n_classes} classes")
+    estimator, random_state = _issue_estimator(args, progress)
+    progress(
+        f"cross-fitting {args.cv} networks, each predicting the classes of the rows of one "
+        "fold, trained on the others"
+    )
+    probabilities, classes, codes = cross_fitted_probabilities(
+        X, labels, estimator=estimator, cv=args.cv, random_state=random_state
+    )
+    issues, scores = rank_label_issues(probabilities, codes)
+    table = _issue_table(args, probabilities, classes, codes, scores, issues, labels, ids)
+    progress(f"{len(issues)} of {len(labels)} rows flagged")
+    _write_table(table, args.output)
+    _print_result(f"{'Label issues:':17s} {Path(args.output).resolve()}")
+    print(f"{len(issues)} of {len(labels)} rows flagged as possible label issues", flush=True)
+    return 0
+
+
+def _check_issue_arguments(args):
+    _extension(args.output, ISSUE_FORMATS, "--output")
+    _refuse_taken_names([*ISSUE_COLUMNS, *SCORE_COLUMNS], {"--id-column": args.id_column})
+    _check_distinct_files(args)
+
+
+def _check_issue_labels(args, labels):
+    """Refuse, before training, labels that are not classes or too few per fold."""
+    import numpy as np
+    from sklearn.utils.multiclass import type_of_target
+
+    where = f"label column {args.label_column!r} of {args.input}"
+    kind = type_of_target(labels)
+    if kind not in ("binary", "multiclass"):
+        what = "numbers that are not whole" if kind == "continuous" else f"{kind} values"
+        raise InputError(
+            f"{where} holds {what}; a label issue is a row in the wrong class, so the "
+            "labels must be classes (strings, integers or booleans)"
+        )
+    classes, counts = np.unique(labels, return_counts=True)
+    if len(classes) < 2:
+        raise InputError(
+            f"{where} holds one class only ({_python_value(classes[0])!r}); a label issue is a row "
+            "that belongs to another class, so at least 2 are needed"
+        )
+    rare = [
+        (_python_value(value), int(count))
+        for value, count in zip(classes, counts, strict=True)
+        if count < args.cv
+    ]
+    if rare:
+        listed = ", ".join(f"{value!r} ({count} rows)" for value, count in rare[:5])
+        raise InputError(
+            f"{where}: {len(rare)} class(es) have fewer rows than the {args.cv} folds of "
+            f"--cv: {listed}{' ...' if len(rare) > 5 else ''}. Every class needs a row in "
+            "each fold; use a smaller --cv or leave out those rows"
+        )
+    return len(classes)
+
+
+def _issue_estimator(args, progress):
+    """The default estimator of find_label_issues, seeded as it seeds it.
+
+    Returns the estimator and the random state that seeds the folds; with the same
+    random state, :func:`find_label_issues` fits the same networks on the same folds.
+    """
+    import numpy as np
+    from sklearn.utils import check_random_state
+
+    from ._label_issues import _default_estimator
+
+    random_state = args.random_state
+    if random_state is None:
+        # One draw for the folds and the networks: a random state of None would draw
+        # them from numpy's global generator, once each.
+        random_state = int(np.random.default_rng().integers(np.iinfo(np.int32).max))
+    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    estimator = _default_estimator(seed)
+    network = estimator[-1]
+    if args.epochs is not None:
+        network.set_params(epochs=args.epochs)
+    if not args.quiet:
+        network.set_params(callbacks=[_fit_progress("supervised", progress, args.cv)])
+    return estimator, random_state
+
+
+def _issue_table(args, probabilities, classes, codes, scores, issues, labels, ids):
+    """The rows to write, most suspicious first: flagged ones, or all with --all."""
+    import numpy as np
+    import pandas as pd
+
+    rows = np.arange(len(codes))
+    others = probabilities.copy()
+    others[rows, codes] = -np.inf
+    suggested = others.argmax(axis=1)
+    flagged = np.zeros(len(codes), dtype=bool)
+    flagged[issues] = True
+    order = np.argsort(scores, kind="stable") if args.all else np.asarray(issues)
+    table = pd.DataFrame({"row": order})
+    if ids is not None:
+        table[args.id_column] = ids[order]
+    table["given_label"] = labels[order]
+    table["suggested_label"] = classes[suggested[order]]
+    table["suggested_probability"] = probabilities[order, suggested[order]]
+    table["label_quality"] = scores[order]
+    if args.all:
+        table["flagged"] = flagged[order]
+    return table
 
 
 # -- argument parsing ---------------------------------------------------------------------
@@ -916,6 +1278,44 @@ def _count(text):
     if value < 0:
         raise argparse.ArgumentTypeError(message)
     return value
+
+
+def _fold_count(text):
+    message = f"expected a number of folds of 2 or more, got {text!r}"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(message) from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(message)
+    return value
+
+
+def _column_names(text):
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated column names such as notes,date, got {text!r}"
+        )
+    return names
+
+
+def _add_column_options(parser, id_use):
+    """Add --id-column and --drop-columns, which embed and issues share."""
+    parser.add_argument(
+        "--id-column",
+        metavar="NAME",
+        help="column holding an id of each row (strings or whole numbers, each row's "
+        f"different, none missing): not a feature; {id_use}",
+    )
+    parser.add_argument(
+        "--drop-columns",
+        type=_column_names,
+        action="append",
+        metavar="A,B,...",
+        help="columns to leave out entirely (not features, not written); comma-separated, "
+        "and the option may be repeated",
+    )
 
 
 def _layer_sizes(text):
@@ -953,7 +1353,7 @@ def build_parser():
     Returns
     -------
     parser : argparse.ArgumentParser
-        The parser, with the ``demo`` and ``embed`` subcommands.
+        The parser, with the ``demo``, ``embed`` and ``issues`` subcommands.
     """
     from . import __version__
 
@@ -1007,9 +1407,9 @@ def build_parser():
             "(or, with --supervised, a network trained on --label-column), optionally "
             "draw a 2-D t-SNE map of the result (--tsne), and write the embedding to "
             "--output.\n\n"
-            "Every column except the label column must be numeric and complete; the "
-            "label column must be complete too.\n"
-            "For .npy input the label column is given by its index (-1 for the last).\n"
+            "Every column except the label, id and dropped columns must be numeric and "
+            "complete; the label and id columns must be complete too.\n"
+            "For .npy input columns are given by their index (-1 for the last).\n"
             "Outputs are written to a temporary file and renamed into place; an output "
             "that is the input file is refused."
         ),
@@ -1030,13 +1430,18 @@ def build_parser():
         "-o",
         "--output",
         required=True,
-        help="where to write the embedding: .npy, .csv or .parquet (tables get one column "
-        "per component, plus the label column when one is given)",
+        help="where to write the embedding: .npy (the embedding only), .csv or .parquet "
+        "(the id column if given, then one column per component: tsne1, tsne2 with "
+        "--tsne, else ae1, ae2, ... or supervised1, supervised2, ..., then the label "
+        "column if given)",
     )
     embed.add_argument(
         "--label-column",
         help="column holding labels: left out of the features, used to colour --plot and "
         "--html, and learnt with --supervised",
+    )
+    _add_column_options(
+        embed, "written as the first column of a .csv or .parquet output and shown in --html"
     )
     embed.add_argument(
         "--supervised",
@@ -1098,6 +1503,68 @@ def build_parser():
     embed.add_argument("--html", metavar="PAGE", help="also write an interactive map: .html")
     embed.add_argument("--random-state", type=int, help="seed, for a reproducible run")
     embed.set_defaults(handler=_embed)
+
+    issues = commands.add_parser(
+        "issues",
+        help="list the rows of a .csv, .npy or .parquet file whose label looks wrong",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Find the rows whose --label-column is probably wrong, as\n"
+            "ae_reduce.find_label_issues does: --cv networks (standardised features, then\n"
+            "SupervisedEmbeddingTransformer) each predict the class probabilities of the\n"
+            "rows they were not trained on; the rows whose given label gets a low\n"
+            "probability, as many as confident learning estimates to be mislabelled, are\n"
+            "flagged. They are written to --output, most suspicious first, with columns:\n\n"
+            "  row                    the row's position among the data rows, counting\n"
+            "                         from 0 (the header line is not counted)\n"
+            "  ID                     the --id-column, under its own name, when given\n"
+            "  given_label            the label in the file\n"
+            "  suggested_label        the most probable other class\n"
+            "  suggested_probability  its out-of-fold probability\n"
+            "  label_quality          the out-of-fold probability of the given label:\n"
+            "                         the lower, the more suspicious\n"
+            "  flagged                with --all: whether the row is flagged\n\n"
+            "Every column except the label, id and dropped columns must be numeric and\n"
+            "complete; the labels must be classes, each with at least --cv rows.\n"
+            "For .npy input columns are given by their index (-1 for the last)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  ae-reduce issues data.csv --label-column y -o issues.csv\n"
+            "  ae-reduce issues cells.parquet --label-column cell_type --id-column barcode "
+            "\\\n"
+            "      --drop-columns batch,notes --all -o ranked.parquet"
+        ),
+    )
+    _add_quiet(issues)
+    issues.add_argument("input", help="data file: .csv, .npy or .parquet, one row per sample")
+    issues.add_argument(
+        "-o", "--output", required=True, help="where to write the rows: .csv or .parquet"
+    )
+    issues.add_argument(
+        "--label-column", required=True, help="column holding the labels (classes) to check"
+    )
+    _add_column_options(issues, "written after the row number")
+    issues.add_argument(
+        "--cv",
+        type=_fold_count,
+        default=5,
+        metavar="FOLDS",
+        help="folds of the cross-fitting, one network each (default: %(default)s)",
+    )
+    issues.add_argument(
+        "--epochs",
+        type=_positive_int,
+        help="largest number of training epochs of each network (default: the network's "
+        "own, 200; early stopping usually ends sooner)",
+    )
+    issues.add_argument(
+        "--all",
+        action="store_true",
+        help="write every row, ranked from the most suspicious, with a 'flagged' column",
+    )
+    issues.add_argument("--random-state", type=int, help="seed, for a reproducible run")
+    issues.set_defaults(handler=_issues)
     return parser
 
 

@@ -47,11 +47,12 @@ def test_help_explains_each_command(capsys):
         main(["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for word in ("demo", "embed", "--quiet", "exit status"):
+    for word in ("demo", "embed", "issues", "--quiet", "exit status"):
         assert word in text
     for command, options in {
         "demo": ["--out", "--epochs"],
         "embed": ["--label-column", "--supervised", "--n-components", "--tsne", "--plot"],
+        "issues": ["--label-column", "--id-column", "--drop-columns", "--cv", "--all"],
     }.items():
         with pytest.raises(SystemExit):
             main([command, "--help"])
@@ -116,7 +117,7 @@ def test_embed_csv_with_tsne_plot_and_html(digits_csv, tmp_path, capsys):
     )
     assert status == 0
     table = pd.read_csv(output)
-    assert table.columns.tolist() == ["tsne0", "tsne1", "digit"]
+    assert table.columns.tolist() == ["tsne1", "tsne2", "digit"]
     assert len(table) == 240
     assert (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
     assert "<html" in (tmp_path / "map.html").read_text().lower()
@@ -184,9 +185,9 @@ def test_embed_with_parametric_tsne(digits_csv, tmp_path, capsys):
     captured = capsys.readouterr()
     assert status == 0, captured.err
     table = pd.read_csv(output)
-    assert table.columns.tolist() == ["parametrictsne0", "parametrictsne1", "digit"]
+    assert table.columns.tolist() == ["tsne1", "tsne2", "digit"]
     assert len(table) == 240
-    assert np.isfinite(table[["parametrictsne0", "parametrictsne1"]].to_numpy()).all()
+    assert np.isfinite(table[["tsne1", "tsne2"]].to_numpy()).all()
     assert (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
     assert "then parametric t-SNE" in captured.err
     assert "parametric t-SNE: 50 iterations, weights of iteration " in captured.err
@@ -682,11 +683,14 @@ def test_quiet_before_the_subcommand(tmp_path, capsys):
 
 def test_label_column_with_the_name_of_an_output_column(tmp_path, capsys):
     frame = pd.DataFrame(np.random.default_rng(0).normal(size=(30, 3)), columns=list("abc"))
-    frame["kerasautoencodertransformer0"] = np.arange(30) % 3
+    frame["ae1"] = np.arange(30) % 3
     frame.to_csv(tmp_path / "data.csv", index=False)
     arguments = ["embed", str(tmp_path / "data.csv"), "-o", str(tmp_path / "z.csv")]
-    assert main([*arguments, "--label-column", "kerasautoencodertransformer0", *FAST]) == 2
-    assert "has the name of an output column" in capsys.readouterr().err
+    assert main([*arguments, "--label-column", "ae1", *FAST]) == 2
+    err = capsys.readouterr().err
+    assert "--label-column 'ae1' has the name of an output column (ae1, ae2)" in err
+    # Refused before training: no progress line of a fit.
+    assert "epoch" not in err
     assert not (tmp_path / "z.csv").exists()
 
 

@@ -1,0 +1,367 @@
+"""The command line for finding problems in a data set: row ids, dropped columns, the
+names of the output columns, and ``ae-reduce issues``."""
+
+import importlib.util
+import json
+import re
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, load_iris
+
+from ae_reduce._cli import _build_embed_pipeline, _output_names, build_parser, main
+
+pd = pytest.importorskip("pandas")
+
+HAS_PYARROW = importlib.util.find_spec("pyarrow") is not None
+
+#: A tiny network, so that each command trains in a second or two.
+FAST = ["--epochs", "3", "--hidden-layer-sizes", "8", "--random-state", "0"]
+
+#: Rows of iris given another species: setosa as virginica, and so on.
+FLIPPED = {0: "virginica", 60: "setosa", 120: "versicolor"}
+
+
+def _page_data(path):
+    text = path.read_text(encoding="utf-8")
+    match = re.search(r'<script type="application/json" id="ae-data">(.*?)</script>', text, re.S)
+    return json.loads(match.group(1))
+
+
+@pytest.fixture
+def digits_csv(tmp_path):
+    """Digits with text ids (some only digits, one zero-padded), a notes column and a
+    batch number: neither is a feature."""
+    X, y = load_digits(return_X_y=True)
+    frame = pd.DataFrame(X[:150], columns=[f"pixel{i}" for i in range(64)])
+    frame.insert(0, "key", [f"{i:03d}" if i % 2 else f"scan-{i}" for i in range(150)])
+    frame["notes"] = "checked"
+    frame["batch"] = np.arange(150) % 4
+    frame["digit"] = y[:150]
+    path = tmp_path / "digits.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def iris_csv(tmp_path):
+    """Iris with three flipped labels, string ids and a text column to drop."""
+    X, y = load_iris(return_X_y=True)
+    species = np.array(["setosa", "versicolor", "virginica"])[y]
+    for row, label in FLIPPED.items():
+        species[row] = label
+    frame = pd.DataFrame(X, columns=["sepal_length", "sepal_width", "petal_length", "petal_width"])
+    frame["plant"] = [f"p{i}" for i in range(150)]
+    frame["collector"] = "Anderson"
+    frame["species"] = species
+    path = tmp_path / "iris.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+# Ids, dropped columns and output names in embed ------------------------------------------
+
+
+def test_ids_and_dropped_columns_reach_the_table_and_the_map(digits_csv, tmp_path, capsys):
+    output, page = tmp_path / "codes.csv", tmp_path / "map.html"
+    arguments = ["embed", str(digits_csv), "-o", str(output), "--html", str(page)]
+    arguments += ["--label-column", "digit", "--id-column", "key"]
+    arguments += ["--drop-columns", "notes", "--drop-columns", "batch", *FAST]
+    assert main(arguments) == 0, capsys.readouterr().err
+    assert "150 rows, 64 feature columns" in capsys.readouterr().err
+
+    table = pd.read_csv(output, dtype={"key": str})
+    assert table.columns.tolist() == ["key", "ae1", "ae2", "digit"]
+    expected = pd.read_csv(digits_csv, dtype={"key": str})
+    # Ids are the text of the file: "001" is not turned into 1.
+    assert table["key"].tolist() == expected["key"].tolist()
+    assert table["key"][1] == "001"
+    assert table["digit"].tolist() == expected["digit"].tolist()
+
+    data = _page_data(page)
+    assert data["ids"] == expected["key"].tolist()
+    assert "10 nearest neighbours on this map" in data["predictionNote"]
+
+
+def test_npy_ids_and_dropped_columns_are_indices(tmp_path, capsys):
+    X, y = load_digits(return_X_y=True)
+    ids = np.arange(1000, 1120)
+    # Column 0: ids, column 1: a constant to drop, then the pixels, then the digit.
+    array = np.column_stack([ids, np.zeros(120), X[:120], y[:120]])
+    np.save(tmp_path / "x.npy", array)
+    output = tmp_path / "codes.csv"
+    arguments = ["embed", str(tmp_path / "x.npy"), "-o", str(output), "--n-components", "3"]
+    arguments += ["--id-column", "0", "--drop-columns", "1", "--label-column", "-1", *FAST]
+    assert main(arguments) == 0, capsys.readouterr().err
+    assert "120 rows, 64 feature columns" in capsys.readouterr().err
+    table = pd.read_csv(output)
+    assert table.columns.tolist() == ["0", "ae1", "ae2", "ae3", "-1"]
+    assert table["0"].tolist() == ids.tolist()
+    assert table["-1"].tolist() == y[:120].tolist()
+
+
+def test_measured_labels_colour_the_map(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(60, 4)), columns=list("abcd"))
+    frame["weight"] = rng.gamma(2.0, size=60)
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    page = tmp_path / "map.html"
+    arguments = ["embed", str(tmp_path / "data.csv"), "-o", str(tmp_path / "z.npy")]
+    assert main([*arguments, "--label-column", "weight", "--html", str(page), *FAST]) == 0
+    (column,) = _page_data(page)["columns"]
+    assert column["name"] == "weight"
+
+
+@pytest.mark.parametrize(
+    "options, names",
+    [
+        ([], ["ae1", "ae2"]),
+        (["--n-components", "4"], ["ae1", "ae2", "ae3", "ae4"]),
+        (["--supervised", "--label-column", "-1"], ["supervised1", "supervised2"]),
+        (["--tsne"], ["tsne1", "tsne2"]),
+        (["--tsne", "--parametric", "--n-components", "8"], ["tsne1", "tsne2"]),
+    ],
+)
+def test_output_columns_have_short_names(options, names):
+    args = build_parser().parse_args(["embed", "x.npy", "-o", "z.csv", *options])
+    assert _output_names(_build_embed_pipeline(args, (500, 20))) == names
+
+
+def _write_inputs(folder):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"])
+    frame["kind"] = ["ant", "bee"] * 20
+    frame["key"] = [f"k{i}" for i in range(40)]
+    frame.to_csv(folder / "data.csv", index=False)
+    repeated = frame.assign(key=frame["key"].where(frame.index != 2, "k0"))
+    repeated.to_csv(folder / "repeated.csv", index=False)
+    frame.assign(key=frame["key"].where(frame.index != 2, None)).to_csv(
+        folder / "gaps.csv", index=False
+    )
+    frame.rename(columns={"key": "ae1"}).to_csv(folder / "taken.csv", index=False)
+    frame.rename(columns={"key": "row"}).to_csv(folder / "row.csv", index=False)
+    array = np.column_stack([rng.normal(size=(40, 3)), np.arange(40) % 2])
+    np.save(folder / "data.npy", array)
+    np.save(folder / "fractional.npy", np.column_stack([array, np.arange(40) / 2]))
+
+
+@pytest.mark.parametrize(
+    "command, file, options, message",
+    [
+        ("embed", "data.csv", ["--id-column", "name"], "unknown column 'name' in"),
+        (
+            "embed",
+            "data.csv",
+            ["--drop-columns", "a,colour", "--drop-columns", "size"],
+            "--drop-columns names 2 unknown column(s) in {folder}/data.csv: 'colour', "
+            "'size'; its columns are: a, b, c, kind, key",
+        ),
+        (
+            "embed",
+            "data.csv",
+            ["--label-column", "kind", "--drop-columns", "a,kind"],
+            "--drop-columns names column 'kind', which --label-column uses",
+        ),
+        (
+            "issues",
+            "data.csv",
+            ["--label-column", "kind", "--id-column", "key", "--drop-columns", "key"],
+            "--drop-columns names column 'key', which --id-column uses",
+        ),
+        (
+            "embed",
+            "data.csv",
+            ["--id-column", "key", "--label-column", "kind", "--drop-columns", "a,b,c"],
+            "has no feature columns left once --drop-columns are dropped",
+        ),
+        (
+            "embed",
+            "data.csv",
+            ["--id-column", "kind", "--label-column", "kind"],
+            "--label-column and --id-column both name column 'kind'",
+        ),
+        (
+            "embed",
+            "repeated.csv",
+            ["--id-column", "key", "--label-column", "kind"],
+            "is not unique: the id 'k0' is in data rows 1 and 3 (1 repeated id(s) in all)",
+        ),
+        (
+            "issues",
+            "gaps.csv",
+            ["--id-column", "key", "--label-column", "kind"],
+            "id column 'key' of {folder}/gaps.csv has 1 missing value(s), the first in "
+            "data row 3; every row needs an id",
+        ),
+        (
+            "embed",
+            "taken.csv",
+            ["--id-column", "ae1", "--label-column", "kind"],
+            "--id-column 'ae1' has the name of an output column (ae1, ae2)",
+        ),
+        (
+            "issues",
+            "row.csv",
+            ["--id-column", "row", "--label-column", "kind"],
+            "--id-column 'row' has the name of an output column",
+        ),
+        (
+            "embed",
+            "data.npy",
+            ["--id-column", "3", "--label-column", "-1"],
+            "--label-column -1 and --id-column 3 both name column 3",
+        ),
+        (
+            "embed",
+            "data.npy",
+            ["--drop-columns", "0,7"],
+            "--drop-columns: unknown column '7' in {folder}/data.npy: columns of a .npy "
+            "file are named by their index, 0 to 3",
+        ),
+        (
+            "embed",
+            "data.csv",
+            ["--id-column", "key", "-o", "{folder}/out.npy"],
+            "--id-column: a .npy output holds the embedding only",
+        ),
+        (
+            "embed",
+            "fractional.npy",
+            ["--id-column", "-1"],
+            "holds numbers that are not whole (such as 0.5 in data row 2)",
+        ),
+    ],
+)
+def test_bad_columns_exit_with_status_2(tmp_path, capsys, command, file, options, message):
+    _write_inputs(tmp_path)
+    output = tmp_path / "out.csv"
+    options = [option.format(folder=tmp_path) for option in options]
+    status = main([command, str(tmp_path / file), "-o", str(output), *options, *FAST[:2]])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ae-reduce {command}: error: ")
+    assert message.format(folder=tmp_path) in err
+    assert not output.exists()
+    assert not output.with_suffix(".npy").exists()
+
+
+# ae-reduce issues ---------------------------------------------------------------------------
+
+
+def test_issues_lists_the_rows_that_find_label_issues_finds(iris_csv, tmp_path, capsys):
+    from ae_reduce import find_label_issues
+
+    output = tmp_path / "issues.csv"
+    arguments = ["issues", str(iris_csv), "--label-column", "species", "--id-column", "plant"]
+    arguments += ["--drop-columns", "collector", "--random-state", "0"]
+    assert main([*arguments, "-o", str(output)]) == 0
+    captured = capsys.readouterr()
+    table = pd.read_csv(output)
+    assert table.columns.tolist() == [
+        "row",
+        "plant",
+        "given_label",
+        "suggested_label",
+        "suggested_probability",
+        "label_quality",
+    ]
+    # The same rows as the library function, with its default network and seeding.
+    frame = pd.read_csv(iris_csv)
+    X = frame.drop(columns=["plant", "collector", "species"]).to_numpy()
+    expected = find_label_issues(X, frame["species"].to_numpy(), random_state=0)
+    assert table["row"].tolist() == expected.tolist()
+    assert set(FLIPPED) <= set(table["row"])
+    assert table["plant"].tolist() == frame["plant"][table["row"]].tolist()
+    assert table["given_label"].tolist() == frame["species"][table["row"]].tolist()
+    assert (table["suggested_label"] != table["given_label"]).all()
+    flipped = table.set_index("row").loc[list(FLIPPED)]
+    assert flipped["suggested_label"].tolist() == ["setosa", "versicolor", "virginica"]
+    assert table["label_quality"].is_monotonic_increasing
+    assert table["suggested_probability"].between(0, 1).all()
+
+    assert captured.out.splitlines() == [
+        f"Label issues:     {output.resolve()}",
+        f"{len(table)} of 150 rows flagged as possible label issues",
+    ]
+    # One line per network, off a terminal.
+    for k in range(1, 6):
+        assert captured.err.count(f"supervised, network {k} of 5: epoch ") == 1
+    assert f"{len(table)} of 150 rows flagged" in captured.err
+
+    # --all: every row, ranked, the flagged ones first.
+    ranked = tmp_path / "ranked.csv"
+    assert main([*arguments, "-q", "--all", "-o", str(ranked)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    everything = pd.read_csv(ranked)
+    assert everything.columns.tolist()[-1] == "flagged"
+    assert sorted(everything["row"]) == list(range(150))
+    assert everything["flagged"].tolist() == [True] * len(table) + [False] * (150 - len(table))
+    assert everything["row"][: len(table)].tolist() == table["row"].tolist()
+    assert everything["label_quality"].is_monotonic_increasing
+    assert f"{len(table)} of 150 rows flagged" in captured.out
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="needs pyarrow")
+def test_issues_of_an_npy_file_to_parquet(tmp_path, capsys):
+    X, y = load_iris(return_X_y=True)
+    y = y.copy()
+    y[[0, 60, 120]] = [2, 0, 1]
+    np.save(tmp_path / "iris.npy", np.column_stack([X, y]))
+    output = tmp_path / "issues.parquet"
+    arguments = ["issues", str(tmp_path / "iris.npy"), "--label-column", "4", "--cv", "3"]
+    assert main([*arguments, "--epochs", "30", "--random-state", "1", "-o", str(output)]) == 0
+    table = pd.read_parquet(output)
+    assert table.columns.tolist()[:3] == ["row", "given_label", "suggested_label"]
+    # Classes stored as floats in a .npy file are written as the integers they are.
+    assert table["given_label"].dtype.kind == "i"
+    assert "network 3 of 3" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "labels, options, message",
+    [
+        (
+            ["ant"] * 20 + ["bee"] * 17 + ["cat"] * 3,
+            [],
+            "label column 'kind' of {path}: 1 class(es) have fewer rows than the 5 folds of "
+            "--cv: 'cat' (3 rows)",
+        ),
+        (np.linspace(0, 1, 40), [], "holds numbers that are not whole"),
+        (["ant"] * 40, [], "holds one class only ('ant')"),
+        (["ant"] * 20 + ["bee"] * 20, ["-o", "issues.npy"], "--output issues.npy: unsupported"),
+    ],
+)
+def test_issues_refuses_labels_it_cannot_check(tmp_path, capsys, labels, options, message):
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(40, 3)), columns=list("abc"))
+    frame["kind"] = labels
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    output = tmp_path / "issues.csv"
+    status = main(["issues", str(path), "--label-column", "kind", "-o", str(output), *options])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ae-reduce issues: error: ")
+    assert message.format(path=path) in err
+    assert "epoch" not in err
+    assert not output.exists()
+
+
+def test_issues_needs_labels_and_two_folds(capsys):
+    for arguments, message in (
+        (["issues", "x.csv", "-o", "y.csv"], "--label-column"),
+        (["issues", "x.csv", "-o", "y.csv", "--label-column", "k", "--cv", "1"], "2 or more"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            main(arguments)
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err
+
+
+def test_issues_help_says_how_rows_are_counted(capsys):
+    with pytest.raises(SystemExit):
+        main(["issues", "--help"])
+    text = capsys.readouterr().out
+    assert "counting\n                         from 0" in text
+    for column in ("given_label", "suggested_label", "suggested_probability", "label_quality"):
+        assert column in text
