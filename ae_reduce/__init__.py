@@ -5,6 +5,7 @@ Importing this package does not import TensorFlow; fitting an estimator does.
 
 from ._autoencoder import KerasAutoencoderTransformer
 from ._html import export_html
+from ._index import EmbeddingIndex
 from ._label_issues import find_label_issues
 from ._memory import release_cached_models
 from ._parametric import ParametricTSNE
@@ -16,6 +17,7 @@ __version__ = "0.2.0.dev0"
 
 __all__ = [
     "TSNE",
+    "EmbeddingIndex",
     "KerasAutoencoderTransformer",
     "ParametricTSNE",
     "SupervisedEmbeddingTransformer",

@@ -1,8 +1,14 @@
 """scikit-learn's own estimator suite, run on every ae_reduce estimator."""
 
+from sklearn.decomposition import PCA
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from ae_reduce import KerasAutoencoderTransformer, ParametricTSNE, SupervisedEmbeddingTransformer
+from ae_reduce import (
+    EmbeddingIndex,
+    KerasAutoencoderTransformer,
+    ParametricTSNE,
+    SupervisedEmbeddingTransformer,
+)
 
 # Small networks and few epochs: the suite fits each estimator dozens of times.
 FAST = {"hidden_layer_sizes": (8,), "epochs": 3, "batch_size": 16, "random_state": 0}
@@ -21,6 +27,9 @@ ESTIMATORS = [
     SupervisedEmbeddingTransformer(4, task="regression", cv=None, **SUPERVISED),
     # The default configuration, with fewer iterations.
     ParametricTSNE(early_exaggeration_iter=20, n_iter=30, random_state=0),
+    EmbeddingIndex(),
+    # The transformer path; PCA keeps it fast (an autoencoder here passes too, in a minute).
+    EmbeddingIndex(PCA(n_components=1)),
 ]
 
 _WEIGHTS_ARE_NOT_REPEATS = (
