@@ -330,6 +330,7 @@ def test_issues_of_an_npy_file_to_parquet(tmp_path, capsys):
         (np.linspace(0, 1, 40), [], "holds numbers that are not whole"),
         (["ant"] * 40, [], "holds one class only ('ant')"),
         (["ant"] * 20 + ["bee"] * 20, ["-o", "issues.npy"], "--output issues.npy: unsupported"),
+        (["ant"] * 20 + ["bee"] * 20, ["-o", "{path}"], "is the input file"),
     ],
 )
 def test_issues_refuses_labels_it_cannot_check(tmp_path, capsys, labels, options, message):
@@ -338,6 +339,8 @@ def test_issues_refuses_labels_it_cannot_check(tmp_path, capsys, labels, options
     path = tmp_path / "data.csv"
     frame.to_csv(path, index=False)
     output = tmp_path / "issues.csv"
+    before = path.read_bytes()
+    options = [option.format(path=path) for option in options]
     status = main(["issues", str(path), "--label-column", "kind", "-o", str(output), *options])
     assert status == 2
     err = capsys.readouterr().err
@@ -345,12 +348,14 @@ def test_issues_refuses_labels_it_cannot_check(tmp_path, capsys, labels, options
     assert message.format(path=path) in err
     assert "epoch" not in err
     assert not output.exists()
+    assert path.read_bytes() == before
 
 
-def test_issues_needs_labels_and_two_folds(capsys):
+def test_usage_errors_of_the_new_options(capsys):
     for arguments, message in (
         (["issues", "x.csv", "-o", "y.csv"], "--label-column"),
         (["issues", "x.csv", "-o", "y.csv", "--label-column", "k", "--cv", "1"], "2 or more"),
+        (["embed", "x.csv", "-o", "y.csv", "--drop-columns", "a,,b"], "comma-separated"),
     ):
         with pytest.raises(SystemExit) as exit_info:
             main(arguments)
