@@ -181,7 +181,7 @@ class EmbeddingIndex(BaseEstimator):
     ``benchmarks/bench_index.py``). Vectors are stored in float32; cosine distances are
     inner products of unit-length vectors. Rows are inserted into the graph by one
     thread, since faiss's parallel insertion makes the graph depend on thread timing;
-    building is therefore slower than faiss's default (about 15 s for those 200,000
+    building is therefore slower than faiss's default (about 18 s for those 200,000
     rows), and queries run on all cores. Fits and queries give identical results on
     the same data and parameters. Sparse embeddings can only use the exact backend.
 
