@@ -85,6 +85,21 @@ def test_approximate_backend_drops_each_row_from_its_own_neighbours_like_sklearn
     assert not np.any(indices == np.arange(52)[:, None])
 
 
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_approximate_backend_returns_every_neighbour_asked_for(metric):
+    # Half the rows coincide: a graph search for nearly all rows then comes back short.
+    X = _random(300, 3)
+    X[:150] = [1.0, 0.0, 0.0]
+    index = EmbeddingIndex(metric=metric, backend="approximate").fit(X)
+    expected = NearestNeighbors(metric=metric).fit(X)
+    for query, n_neighbors in ((None, 299), (X[140:160], 300)):
+        distances, indices = index.kneighbors(query, n_neighbors)
+        true_distances, _ = expected.kneighbors(query, n_neighbors)
+        np.testing.assert_allclose(distances, true_distances, atol=1e-6)
+        assert all(len(np.unique(row)) == n_neighbors for row in indices)
+        assert indices.min() >= 0
+
+
 @pytest.mark.parametrize("backend", ["exact", "approximate"])
 def test_fits_and_queries_are_deterministic(backend, clustered):
     X, Q = clustered
