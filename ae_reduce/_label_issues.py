@@ -15,6 +15,9 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import column_or_1d
+
+from ._targets import _check_label_types, _from_pandas, _missing_rows
 
 
 @validate_params(
@@ -102,8 +105,9 @@ def find_label_issues(
     Raises
     ------
     ValueError
-        If `y` is not a binary or multiclass target, holds a single class, or a class
-        has fewer rows than folds.
+        If `y` is not a binary or multiclass target, has missing labels, mixes label
+        types (such as ``1`` and ``"1"``), holds a single class, or a class has fewer
+        rows than folds.
 
     See Also
     --------
@@ -150,7 +154,7 @@ def cross_fitted_probabilities(X, y, *, estimator=None, cv=5, n_jobs=None, rando
     codes : ndarray of shape (n_samples,)
         Each row's label as an index into `classes`.
     """
-    y = np.asarray(y)
+    y = _check_labels(y)
     kind = type_of_target(y, input_name="y")
     if kind not in ("binary", "multiclass"):
         raise ValueError(
@@ -187,6 +191,23 @@ def cross_fitted_probabilities(X, y, *, estimator=None, cv=5, n_jobs=None, rando
             "its training diverged on some fold"
         )
     return probabilities, classes, codes
+
+
+def _check_labels(y):
+    """`y` as a numpy array of one label type, refusing missing labels by name."""
+    y = np.asarray(_from_pandas(y))
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
+    if y.ndim in (1, 2):
+        missing = _missing_rows(y)
+        if missing.any():
+            raise ValueError(
+                f"y has {int(missing.sum())} missing label(s) (None, NaN or NA), the "
+                f"first in row {int(np.flatnonzero(missing)[0])}; every row needs a "
+                "label to be checked against the others: drop those rows or fill them in"
+            )
+        y = _check_label_types(y)
+    return y
 
 
 def rank_label_issues(probabilities, codes, rank_by="self_confidence"):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits, load_iris
+from sklearn.exceptions import DataConversionWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
@@ -93,6 +94,25 @@ def test_issue_count_of_perfect_and_swapped_probabilities():
     assert estimate_issue_count(probabilities, codes) == 2
 
 
+def test_pandas_labels_and_a_column_vector_give_the_same_issues():
+    pd = pytest.importorskip("pandas")
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    y[:3] = 1 - y[:3]
+    expected = find_label_issues(X, y, estimator=LogisticRegression(), random_state=0)
+    frame = pd.DataFrame(X, index=np.arange(100, 160))
+    for labels in (
+        pd.Series(y, index=frame.index).map({0: "no", 1: "yes"}).astype("category"),
+        pd.Series(y, dtype="Int64"),
+    ):
+        got = find_label_issues(frame, labels, estimator=LogisticRegression(), random_state=0)
+        np.testing.assert_array_equal(got, expected)
+    for column in (pd.DataFrame({"y": y}), y[:, np.newaxis]):
+        with pytest.warns(DataConversionWarning, match="column-vector y"):
+            got = find_label_issues(X, column, estimator=LogisticRegression(), random_state=0)
+        np.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.parametrize(
     ("y", "kwargs", "error", "message"),
     [
@@ -102,6 +122,10 @@ def test_issue_count_of_perfect_and_swapped_probabilities():
         (np.repeat([0, 1, 2], 50), {"estimator": StandardScaler()}, TypeError, "predict_proba"),
         (np.repeat([0, 1, 2], 50), {"rank_by": "entropy"}, ValueError, "rank_by"),
         (np.repeat([0, 1, 2], 50), {"cv": 1}, ValueError, "cv"),
+        (np.array(["a", "b"] * 74 + [None, "a"], object), {}, ValueError, "1 missing label"),
+        (np.array(["a", "b"] * 74 + [np.nan] * 2, object), {}, ValueError, "in row 148"),
+        (np.r_[np.repeat([0.0, 1.0], 74), [np.nan, 1.0]], {}, ValueError, "missing label"),
+        (np.array([0, 1] * 74 + ["1", "0"], object), {}, ValueError, "Mix of label input"),
     ],
 )
 def test_bad_input_is_refused(y, kwargs, error, message):
