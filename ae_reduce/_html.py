@@ -144,8 +144,9 @@ def export_html(
     ids : array-like of shape (n_samples,), default=None
         An identifier of each row: strings or integers (not booleans or floats), each
         row's different from every other's, none missing. Given, the hover text starts
-        with ``id: <id>``; the search box finds rows whose id contains the text typed;
-        and the CSV file of a selection lists the ids. None identifies each row by its
+        with ``id: <id>``; the search box finds the row whose id is the text typed
+        (ignoring case), or else every row whose id or hover text contains it; and the
+        CSV file of a selection lists the ids. None identifies each row by its
         index (0 to n_samples - 1); the hover text then starts with ``point <index>``
         unless `hover` is given.
 
@@ -156,14 +157,18 @@ default=None
         categorical, or whole numbers with at most 20 distinct values is drawn as
         classes with a legend (at most 1,000 classes; missing values form a class of
         their own). Other numbers are drawn with the viridis colour ramp, and a colour
-        bar shows their minimum, middle and maximum; missing values (NaN, None) are
-        drawn grey and counted as "missing" in the side panel. The hover text lists
-        the values of the first 8 columns and says how many more there are. Names
-        are strings (integer names, as in a DataFrame of pixels, are turned into
-        strings) and may not be one of the page's own modes, ``"label"``,
-        ``"prediction"``, ``"agreement"`` or ``"points"``: such a column is refused
-        rather than renamed. Each column costs the page about one byte per row (two
-        for classes), and eight more for a ramp column listed in the hover text.
+        bar shows their minimum, middle and maximum. Where the 1st to 99th
+        percentiles span less than half of that range (a few extreme values, as an
+        outlier score has), the ramp spans those percentiles instead, the rows beyond
+        take its end colours, and the colour bar's ends read "≤" and "≥". Missing
+        values (NaN, None) are drawn grey and counted as "missing" in the side panel.
+        The hover text lists the values of the first 8 columns and says how many
+        more there are. Names are strings (integer names, as in a DataFrame of
+        pixels, are turned into strings) and may not be one of the page's own modes,
+        ``"label"``, ``"prediction"``, ``"agreement"`` or ``"points"``: such a column
+        is refused rather than renamed. Each column costs the page about one byte per
+        row (two for classes), and eight more for a ramp column listed in the hover
+        text.
 
     issues : array-like of shape (n_samples,) of bool, or array-like of int, \
 default=None
@@ -486,12 +491,19 @@ def _as_numbers(values, what):
 
 
 def _ramp_column(name, measured, present, *, in_hover):
-    low, high = float(present.min()), float(present.max())
+    # Where a few extreme values (the outliers a score is meant to find) would squeeze
+    # every other row into a sliver of the ramp, it spans the 1st to 99th percentiles
+    # instead; rows beyond take the end colours and the colour bar says so.
+    smallest, largest = float(present.min()), float(present.max())
+    low, high = (float(value) for value in np.percentile(present, [1, 99]))
+    if not (high > low and high / 2 - low / 2 < (largest / 2 - smallest / 2) / 2):
+        low, high = smallest, largest
     missing = np.isnan(measured)
     codes = np.full(len(measured), _RAMP_LEVELS, dtype=np.uint8)
     if high > low:
         # Halves keep the span finite for values near float64's limits.
         fraction = (measured[~missing] / 2 - low / 2) / (high / 2 - low / 2)
+        fraction = np.clip(fraction, 0.0, 1.0)
         codes[~missing] = np.rint(fraction * (_RAMP_LEVELS - 1)).astype(np.uint8)
     else:
         codes[~missing] = (_RAMP_LEVELS - 1) // 2
@@ -500,9 +512,9 @@ def _ramp_column(name, measured, present, *, in_hover):
         "kind": "values",
         "codes": _base64(codes),
         "values": _base64(measured) if in_hover else None,
-        "min": _number_text(low),
+        "min": ("≤ " if smallest < low else "") + _number_text(low),
         "mid": _number_text(low / 2 + high / 2),
-        "max": _number_text(high),
+        "max": ("≥ " if largest > high else "") + _number_text(high),
     }
 
 

@@ -332,6 +332,18 @@ def test_only_the_first_columns_keep_their_values_for_the_hover_text(tmp_path):
     assert stored[0]["min"] == stored[0]["max"] == "2.5"
 
 
+def test_a_few_extreme_values_do_not_squeeze_the_ramp(tmp_path):
+    values = np.r_[np.linspace(0, 1, 300), 1000.0]
+    path = export_html(np.zeros((301, 2)), tmp_path / "map.html", columns={"score": values})
+    ramp = _payload(path)["columns"][0]
+    codes = _codes(ramp["codes"], np.uint8)
+    # Min-max scaling would give the 300 ordinary rows codes 0 and 1 only.
+    assert len(np.unique(codes[:300])) > 200
+    assert codes[300] == 254
+    assert ramp["min"] == f"≤ {np.percentile(values, 1):.4g}"
+    assert ramp["max"] == f"≥ {np.percentile(values, 99):.4g}"
+
+
 def test_ramp_is_viridis():
     matplotlib = pytest.importorskip("matplotlib")
     from ae_reduce._html import VIRIDIS
@@ -1198,7 +1210,7 @@ def test_hundred_thousand_points_with_every_feature_draw_quickly(browser, tmp_pa
     browser.get_log("browser")
     _open(browser, path)
     start = time.perf_counter()
-    assert browser.execute_script("return aeMap.search('row-12')") == 1111
+    assert browser.execute_script("return aeMap.search('ow-12')") == 1111
     browser.execute_script("aeMap.selectBox(-100, -100, 100, 0); aeMap.setMode('value 3')")
     assert time.perf_counter() - start < 1.0
     start = time.perf_counter()
@@ -1231,3 +1243,16 @@ def test_rgb_thumbnail_keeps_its_colours(browser, tmp_path):
     shown = np.array(thumbnail["pixels"]).reshape(2, 3, 4)
     np.testing.assert_array_equal(shown[:, :, :3], images[1])
     assert _errors(browser) == []
+
+
+def test_an_id_typed_in_full_finds_that_row_alone(browser, tmp_path):
+    path = export_html(
+        np.arange(8.0).reshape(4, 2), tmp_path / "map.html", ids=["row-1", "row-12", "row-120", "x"]
+    )
+    _open(browser, path)
+    assert browser.execute_script("return aeMap.search('row-12')") == 1
+    assert browser.execute_script("return aeMap.matches()") == [1]
+    assert browser.execute_script("return aeMap.search(' ROW-1 ')") == 1
+    assert browser.execute_script("return aeMap.matches()") == [0]
+    # Text that is no whole id finds every id that holds it.
+    assert browser.execute_script("return aeMap.search('ow-1')") == 3
