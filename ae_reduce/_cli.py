@@ -1249,14 +1249,24 @@ def _issue_table(args, probabilities, classes, codes, scores, issues, labels, id
 # -- argument parsing ---------------------------------------------------------------------
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _whole_number(minimum, expected):
+    """An argparse type: an integer of at least `minimum`, else "expected <expected>"."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
+
+
+_positive_int = _whole_number(1, "a positive integer")
+_count = _whole_number(0, "a whole number of 0 or more")
+_fold_count = _whole_number(2, "a number of folds of 2 or more")
 
 
 def _positive_float(text):
@@ -1266,28 +1276,6 @@ def _positive_float(text):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def _count(text):
-    message = f"expected a whole number of 0 or more, got {text!r}"
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(message) from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(message)
-    return value
-
-
-def _fold_count(text):
-    message = f"expected a number of folds of 2 or more, got {text!r}"
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(message) from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(message)
     return value
 
 
