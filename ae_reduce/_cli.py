@@ -873,6 +873,12 @@ def _check_distinct_files(args):
     for option, path in outputs:
         if Path(path).is_dir():
             raise InputError(f"{option} {path} is a folder; name a file")
+        # Checked now, as the folders are made only after training.
+        folder = Path(path).parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"{option} {path} cannot be written: {folder} is a file, not a folder")
         if _same_file(path, args.input):
             raise InputError(
                 f"{option} {path} is the input file {args.input}; writing it would destroy "

@@ -230,6 +230,19 @@ def _write_inputs(folder):
             ["--id-column", "-1"],
             "holds numbers that are not whole (such as 0.5 in data row 2)",
         ),
+        (
+            "issues",
+            "data.csv",
+            ["--label-column", "kind", "--id-column", "key", "-o", "{folder}/data.csv/out.csv"],
+            "--output {folder}/data.csv/out.csv cannot be written: {folder}/data.csv is a "
+            "file, not a folder",
+        ),
+        (
+            "embed",
+            "data.csv",
+            ["--label-column", "kind", "--id-column", "key", "--html", "{folder}/data.csv/m.html"],
+            "--html {folder}/data.csv/m.html cannot be written: {folder}/data.csv is a file",
+        ),
     ],
 )
 def test_bad_columns_exit_with_status_2(tmp_path, capsys, command, file, options, message):
