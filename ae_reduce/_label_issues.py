@@ -11,7 +11,7 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold, check_cv, cross_val_predict
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 from sklearn.utils.multiclass import type_of_target
@@ -72,7 +72,7 @@ def find_label_issues(
 
     cv : int or cross-validation generator, default=5
         Folds of the cross-fitting. An int gives stratified folds, shuffled with
-        `random_state`.
+        `random_state`. The training rows of every fold must hold every class.
 
     n_jobs : int, default=None
         Folds fitted in parallel, as in
@@ -107,7 +107,8 @@ def find_label_issues(
     ValueError
         If `y` is not a binary or multiclass target, has missing labels, mixes label
         types (such as ``1`` and ``"1"``), holds a single class, or a class has fewer
-        rows than folds.
+        rows than folds or is missing from the training rows of a fold of a given
+        `cv`.
 
     See Also
     --------
@@ -164,7 +165,7 @@ def cross_fitted_probabilities(X, y, *, estimator=None, cv=5, n_jobs=None, rando
     classes, codes = np.unique(y, return_inverse=True)
     if len(classes) < 2:
         raise ValueError(
-            f"y holds a single class ({classes[0]!r}); label issues are rows that belong "
+            f"y holds a single class ({_shown(classes[0])!r}); label issues are rows that belong "
             "to another class, so at least 2 classes are needed"
         )
     rng = check_random_state(random_state)
@@ -176,11 +177,13 @@ def cross_fitted_probabilities(X, y, *, estimator=None, cv=5, n_jobs=None, rando
         if counts.min() < cv:
             rare = classes[np.argmin(counts)]
             raise ValueError(
-                f"class {rare!r} has {counts.min()} row(s), fewer than the cv={cv} folds: "
+                f"class {_shown(rare)!r} has {counts.min()} row(s), fewer than the cv={cv} folds: "
                 "every class needs a row in each fold to be predicted out of fold. Use "
                 "fewer folds or drop the rare class"
             )
         cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+    else:
+        cv = _folds_with_every_class(cv, X, y, classes, codes)
     probabilities = cross_val_predict(
         clone(estimator), X, y, cv=cv, n_jobs=n_jobs, method="predict_proba"
     )
@@ -191,6 +194,30 @@ def cross_fitted_probabilities(X, y, *, estimator=None, cv=5, n_jobs=None, rando
             "its training diverged on some fold"
         )
     return probabilities, classes, codes
+
+
+def _folds_with_every_class(cv, X, y, classes, codes):
+    """The folds of a given `cv` as a list, refusing one whose training rows lack a class.
+
+    cross_val_predict gives such a class probability 0 with only a warning, and every
+    row of it would then be flagged.
+    """
+    folds = list(check_cv(cv, y, classifier=True).split(X, y))
+    for number, (train, _) in enumerate(folds):
+        absent = np.setdiff1d(np.arange(len(classes)), codes[train])
+        if absent.size:
+            raise ValueError(
+                f"fold {number} of cv trains on no row of class {_shown(classes[absent[0]])!r}, "
+                "so every row of that class would look mislabelled; each fold's training "
+                "rows need every class. Use stratified folds, such as "
+                "StratifiedKFold(shuffle=True), or an int cv"
+            )
+    return folds
+
+
+def _shown(label):
+    """A label as its Python value, so that messages show ``1``, not ``np.int64(1)``."""
+    return label.item() if isinstance(label, np.generic) else label
 
 
 def _check_labels(y):

@@ -126,6 +126,14 @@ def test_pandas_labels_and_a_column_vector_give_the_same_issues():
         (np.array(["a", "b"] * 74 + [np.nan] * 2, object), {}, ValueError, "in row 148"),
         (np.r_[np.repeat([0.0, 1.0], 74), [np.nan, 1.0]], {}, ValueError, "missing label"),
         (np.array([0, 1] * 74 + ["1", "0"], object), {}, ValueError, "Mix of label input"),
+        (np.repeat([0, 1, 2], 50), {"cv": KFold(3)}, ValueError, "fold 0 .* class 0, so every"),
+        (
+            np.repeat(["a", "b"], 75),
+            {"cv": [(np.arange(75), np.arange(75, 150))]},
+            ValueError,
+            "fold 0 of cv trains on no row of class 'b'",
+        ),
+        (np.r_[np.zeros(147, int), np.ones(3, int)], {}, ValueError, r"class 1 has 3 row\(s\)"),
     ],
 )
 def test_bad_input_is_refused(y, kwargs, error, message):
