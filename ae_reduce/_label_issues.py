@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, check_cv, cross_val_predict
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
+from sklearn.utils._param_validation import HasMethods, StrOptions, validate_params
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
@@ -25,7 +25,7 @@ from ._targets import _check_label_types, _from_pandas, _missing_rows
         "X": ["array-like", "sparse matrix"],
         "y": ["array-like"],
         "estimator": [HasMethods(["fit", "predict_proba"]), None],
-        "cv": [Interval(Integral, 2, None, closed="left"), "cv_object"],
+        "cv": ["cv_object"],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "return_scores": ["boolean"],
@@ -70,9 +70,10 @@ def find_label_issues(
         :class:`SupervisedEmbeddingTransformer` with ``task="classification"``, seeded
         with `random_state`.
 
-    cv : int or cross-validation generator, default=5
-        Folds of the cross-fitting. An int gives stratified folds, shuffled with
-        `random_state`. The training rows of every fold must hold every class.
+    cv : int, cross-validation generator, iterable or None, default=5
+        Folds of the cross-fitting. An int (None means 5) gives stratified folds,
+        shuffled with `random_state`; a splitter or an iterable of (train, test) index
+        arrays is used as it is. The training rows of every fold must hold every class.
 
     n_jobs : int, default=None
         Folds fitted in parallel, as in
@@ -172,6 +173,8 @@ def cross_fitted_probabilities(X, y, *, estimator=None, cv=5, n_jobs=None, rando
     seed = int(rng.randint(np.iinfo(np.int32).max))
     if estimator is None:
         estimator = _default_estimator(seed)
+    if cv is None:
+        cv = 5
     if isinstance(cv, Integral):
         counts = np.bincount(codes)
         if counts.min() < cv:

@@ -140,3 +140,15 @@ def test_bad_input_is_refused(y, kwargs, error, message):
     X = np.random.default_rng(0).normal(size=(150, 4))
     with pytest.raises(error, match=message):
         find_label_issues(X, y, **kwargs)
+
+
+def test_cv_none_means_five_stratified_folds_and_a_bool_is_refused_once():
+    X, y = load_iris(return_X_y=True)
+    estimator = LogisticRegression(max_iter=500)
+    np.testing.assert_array_equal(
+        find_label_issues(X, y, estimator=estimator, cv=None, random_state=0),
+        find_label_issues(X, y, estimator=estimator, cv=5, random_state=0),
+    )
+    with pytest.raises(ValueError, match="cv") as error:
+        find_label_issues(X, y, estimator=estimator, cv=True)
+    assert str(error.value).count("an int in the range") == 1
