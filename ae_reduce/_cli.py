@@ -533,7 +533,34 @@ def _read_table(path, label_column, id_column=None, drop_columns=()):
         raise InputError(f"{path} holds no table: not even a header line") from None
     except Exception as error:
         raise InputError(f"could not read {path}: {error}") from error
+    if (
+        suffix == ".csv"
+        and label_column in frame.columns
+        and frame[label_column].dtype.kind in "iu"
+    ):
+        _refuse_merged_spellings(path, label_column, frame[label_column])
     return _split_frame(frame, path, label_column, id_column, drop_columns)
+
+
+def _refuse_merged_spellings(path, label_column, parsed):
+    """Refuse whole-number labels written in several ways, which parsing would merge.
+
+    "01" and "1" are one number but, as labels in a text file, may well be two
+    classes; rather than guess, the user is asked to spell each class one way.
+    """
+    import numpy as np
+    import pandas as pd
+
+    texts = pd.read_csv(path, usecols=[label_column], dtype=str)[label_column].str.strip()
+    spellings = texts.groupby(parsed.to_numpy()).nunique()
+    if (spellings > 1).any():
+        value = spellings.index[np.argmax(spellings.to_numpy() > 1)]
+        examples = sorted(texts[parsed.to_numpy() == value].unique())[:3]
+        raise InputError(
+            f"label column {label_column!r} of {path} writes one number in several ways "
+            f"({', '.join(map(repr, examples))}), which would become one class. Write "
+            "each class one way, or use labels that are not numbers (such as 'c01')"
+        )
 
 
 def _load_npy(path):

@@ -383,3 +383,14 @@ def test_issues_help_says_how_rows_are_counted(capsys):
     assert "counting\n                         from 0" in text
     for column in ("given_label", "suggested_label", "suggested_probability", "label_quality"):
         assert column in text
+
+
+@pytest.mark.parametrize("command", ["issues", "embed"])
+def test_labels_spelled_as_one_number_in_two_ways_are_refused(tmp_path, capsys, command):
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(60, 3)), columns=list("abc"))
+    frame["kind"] = ["01"] * 20 + ["1"] * 20 + ["2"] * 20
+    path = tmp_path / "spelled.csv"
+    frame.to_csv(path, index=False)
+    arguments = [command, str(path), "--label-column", "kind", "-o", str(tmp_path / "out.csv")]
+    assert main([*arguments, "--epochs", "2"]) == 2
+    assert "writes one number in several ways ('01', '1')" in capsys.readouterr().err
