@@ -7,6 +7,9 @@
 * :func:`mnist_like` and :func:`mnist_like_split`: 28x28 variants of those digits, a
   stand-in of MNIST's shape (784 pixels in [0, 1], ten classes). The split draws its
   test rows from source digits that no training row came from.
+* :func:`topic_corpus` and :func:`topic_word_vectors`: short documents of invented
+  words on a few topics, and word vectors that know which topic a word belongs to, a
+  stand-in for a text-classification set and pretrained vectors such as GloVe.
 
 Import from the repository root, as the scripts do when run as
 ``python benchmarks/<script>.py``: ``from datasets import mnist_like_split``.
@@ -252,3 +255,141 @@ def mnist_like_split(n_train=9000, n_test=3000, *, test_size=0.3, random_state=0
         sets.append((X.astype(np.float32), y))
     (X_train, y_train), (X_test, y_test) = sets
     return X_train, X_test, y_train, y_test
+
+
+#: Syllables of the invented words of :func:`topic_corpus`.
+_SYLLABLES = (
+    "ba be bi bo bu da de di do du ka ke ki ko ku la le li lo lu ma me mi mo mu "
+    "na ne ni no nu pa pe pi po pu ra re ri ro ru sa se si so su ta te ti to tu "
+    "va ve vi vo vu za ze zi zo zu"
+).split()
+
+
+def _topic_vocabulary(n_words, n_topics, words_per_topic, random_state):
+    """Invented words, the background's Zipf weights, and each topic's own words."""
+    rng = np.random.default_rng(random_state)
+    words = []
+    seen = set()
+    while len(words) < n_words:
+        word = "".join(rng.choice(_SYLLABLES, rng.integers(2, 4)))
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    words = np.array(words)
+    background = 1.0 / np.arange(1, n_words + 1) ** 1.1
+    background /= background.sum()
+    # Topic words come from beyond the 100 most common words; each topic shares a
+    # fifth of its words with the next topic, so topics overlap.
+    pool = rng.permutation(np.arange(100, n_words))
+    own = [pool[i * words_per_topic : (i + 1) * words_per_topic] for i in range(n_topics)]
+    shared = words_per_topic // 5
+    topics = [np.r_[own[i], own[(i + 1) % n_topics][:shared]] for i in range(n_topics)]
+    return words, background, topics
+
+
+def topic_corpus(
+    n_documents,
+    *,
+    n_topics=8,
+    n_words=5000,
+    words_per_topic=80,
+    topic_share=0.08,
+    random_state=0,
+):
+    """Generate short documents of invented words, each about one topic.
+
+    Every word of a document is drawn from the topic's own words with probability
+    `topic_share`, and otherwise from a Zipf-distributed background shared by all
+    topics (the "the", "of" and "and" of the invented language). Each topic shares a
+    fifth of its words with the next one. Documents have 10 to 120 words, start with
+    a capital letter and carry commas and full stops, so that a tokenizer has some
+    work to do. A bag-of-words classifier reaches good but imperfect accuracy.
+
+    Parameters
+    ----------
+    n_documents : int
+        Number of documents.
+    n_topics : int, default=8
+        Number of topics (classes).
+    n_words : int, default=5000
+        Size of the invented vocabulary.
+    words_per_topic : int, default=80
+        Number of words of each topic's own.
+    topic_share : float, default=0.08
+        Probability that a word is drawn from the document's topic.
+    random_state : int, default=0
+        Seeds the vocabulary (the same for every call with the same seed and sizes)
+        and the documents.
+
+    Returns
+    -------
+    texts : list of str
+        The documents.
+    topics : ndarray of shape (n_documents,)
+        The topic of each document, 0 to ``n_topics - 1``.
+    """
+    words, background, topic_words = _topic_vocabulary(
+        n_words, n_topics, words_per_topic, random_state
+    )
+    rng = np.random.default_rng([random_state, n_documents])
+    topics = rng.integers(0, n_topics, n_documents)
+    lengths = rng.integers(10, 121, n_documents)
+    texts = []
+    for topic, length in zip(topics, lengths, strict=True):
+        from_topic = rng.random(length) < topic_share
+        drawn = rng.choice(n_words, size=length, p=background)
+        drawn[from_topic] = rng.choice(topic_words[topic], size=int(from_topic.sum()))
+        tokens = list(words[drawn])
+        tokens[0] = tokens[0].capitalize()
+        for position in rng.choice(length, size=length // 8, replace=False):
+            tokens[position] += rng.choice([",", ".", ";"])
+        texts.append(" ".join(tokens) + ".")
+    return texts, topics
+
+
+def topic_word_vectors(
+    dim=50, *, n_topics=8, n_words=5000, words_per_topic=80, missing=0.1, random_state=0
+):
+    """Word vectors for the vocabulary of :func:`topic_corpus`, as pretrained ones are.
+
+    A topic's words lie around the topic's own direction and background words around
+    the origin, with noise, so averaging a document's vectors points towards its
+    topic, as averaged GloVe vectors do for real text. A fraction `missing` of the
+    corpus's words have no vector (out of vocabulary), and 1,000 words that never
+    occur in the corpus have one.
+
+    Parameters
+    ----------
+    dim : int, default=50
+        Length of the vectors.
+    n_topics, n_words, words_per_topic : int
+        As given to :func:`topic_corpus`, whose vocabulary this matches.
+    missing : float, default=0.1
+        Fraction of the corpus's words left without a vector.
+    random_state : int, default=0
+        The seed given to :func:`topic_corpus`.
+
+    Returns
+    -------
+    vectors : dict of str to ndarray of shape (dim,)
+        float32 vectors, keyed by lowercase word.
+    """
+    words, _, topic_words = _topic_vocabulary(n_words, n_topics, words_per_topic, random_state)
+    rng = np.random.default_rng([random_state, dim])
+    directions = rng.normal(size=(n_topics, dim))
+    centres = np.zeros((n_words, dim))
+    counts = np.zeros(n_words)
+    for topic, members in enumerate(topic_words):
+        centres[members] += directions[topic]
+        counts[members] += 1
+    centres /= np.maximum(counts, 1)[:, None]
+    vectors = centres + 0.7 * rng.normal(size=(n_words, dim))
+    kept = rng.random(n_words) >= missing
+    table = {
+        word: vector.astype(np.float32)
+        for word, vector, keep in zip(words, vectors, kept, strict=True)
+        if keep
+    }
+    for index in range(1000):
+        table[f"zz{index}"] = rng.normal(size=dim).astype(np.float32)
+    return table
