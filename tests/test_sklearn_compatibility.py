@@ -6,6 +6,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from ae_reduce import (
     EmbeddingIndex,
     KerasAutoencoderTransformer,
+    MeanWordVectorVectorizer,
     ParametricTSNE,
     SupervisedEmbeddingTransformer,
 )
@@ -30,6 +31,10 @@ ESTIMATORS = [
     EmbeddingIndex(),
     # The transformer path; PCA keeps it fast (an autoencoder here passes too, in a minute).
     EmbeddingIndex(PCA(n_components=1)),
+    # Text input: the suite runs only its cloning check on such estimators, as on
+    # scikit-learn's own vectorizers; test_word_vectors.py runs the data-free API checks.
+    # There is no default for vectors, so a tiny dict is the default configuration.
+    MeanWordVectorVectorizer({"good": [1.0, 0.0], "bad": [-1.0, 0.0]}),
 ]
 
 _WEIGHTS_ARE_NOT_REPEATS = (
