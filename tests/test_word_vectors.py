@@ -321,6 +321,21 @@ def test_words_with_spaces_of_large_glove_files_are_read(tmp_path):
     assert vectorizer.n_words_ == 3
 
 
+def test_plain_and_irregular_lines_give_the_same_float32_values(tmp_path):
+    # Plain lines are parsed in bulk; a tab or blank line sends its chunk line by line.
+    rng = np.random.default_rng(0)
+    matrix = rng.standard_normal((40, 6)) * 10.0 ** rng.integers(-6, 6, size=(40, 6))
+    words = [f"w{i}" for i in range(40)]
+    rows = _rows(words, matrix)
+    plain = _write(tmp_path / "plain.txt", rows)
+    irregular = _write(tmp_path / "irregular.txt", [rows[0].replace(" ", "\t", 1), "", *rows[1:]])
+    documents = [" ".join(words), *words]
+    expected = np.array(matrix, dtype=np.float32)
+    for path in (plain, irregular):
+        vectorizer = MeanWordVectorVectorizer(str(path), tokenizer=str.split).fit(["w0"])
+        np.testing.assert_array_equal(vectorizer.transform(documents)[1:], expected)
+
+
 def test_a_word2vec_header_and_tabs_and_trailing_spaces_are_read(tmp_path):
     path = tmp_path / "w2v.txt"
     path.write_bytes(b"2 2\r\ncat\t1 2 \r\ndog  3 4\r\n\r\n")
