@@ -11,6 +11,7 @@ from ._memory import release_cached_models
 from ._parametric import ParametricTSNE
 from ._supervised import SupervisedEmbeddingTransformer
 from ._tsne import TSNE, make_tsne_pipeline
+from ._word_vectors import MeanWordVectorVectorizer
 from .plotting import plot_embedding, plot_history, plot_reconstructions
 
 __version__ = "0.2.0.dev0"
@@ -19,6 +20,7 @@ __all__ = [
     "TSNE",
     "EmbeddingIndex",
     "KerasAutoencoderTransformer",
+    "MeanWordVectorVectorizer",
     "ParametricTSNE",
     "SupervisedEmbeddingTransformer",
     "__version__",
