@@ -9,7 +9,9 @@ from ._index import EmbeddingIndex
 from ._label_issues import find_label_issues
 from ._memory import release_cached_models
 from ._parametric import ParametricTSNE
+from ._sequencer import TokenSequencer
 from ._supervised import SupervisedEmbeddingTransformer
+from ._tokens import TokenEmbeddingTransformer
 from ._tsne import TSNE, make_tsne_pipeline
 from ._word_vectors import MeanWordVectorVectorizer
 from .plotting import plot_embedding, plot_history, plot_reconstructions
@@ -23,6 +25,8 @@ __all__ = [
     "MeanWordVectorVectorizer",
     "ParametricTSNE",
     "SupervisedEmbeddingTransformer",
+    "TokenEmbeddingTransformer",
+    "TokenSequencer",
     "__version__",
     "export_html",
     "find_label_issues",

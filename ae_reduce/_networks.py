@@ -575,3 +575,176 @@ def build_map_network(
     )
     decoder = keras.Model(position_input, reconstructed, name="decoder")
     return network, network, decoder
+
+
+@keras.saving.register_keras_serializable(package="ae_reduce")
+class PaddedTokenEmbedding(keras.layers.Embedding):
+    """A ``keras.layers.Embedding`` whose output is exactly zero wherever the id is 0.
+
+    Multiplying by the mask, rather than relying on row 0 of the table staying at zero,
+    keeps padding out of every sum whatever the optimizer does to that row.
+    """
+
+    def call(self, inputs):
+        vectors = super().call(inputs)
+        present = keras.ops.cast(keras.ops.not_equal(inputs, 0), vectors.dtype)
+        return vectors * keras.ops.expand_dims(present, -1)
+
+
+@keras.saving.register_keras_serializable(package="ae_reduce")
+class MaskedPooling(keras.layers.Layer):
+    """Mean or maximum of token vectors over the positions that the mask keeps.
+
+    The mean is a sum over the kept positions, in their order, divided by their count:
+    a segment sum that never sees a padded position, so the result does not depend on
+    where the padding is or how much of it there is. (A plain sum over the whole row
+    measured differently, by a few units in the last place, when the padding came
+    first.) A row without any token pools to zeros, never to NaN (mean) or to the
+    lowest float (maximum). The output carries no mask.
+
+    Parameters
+    ----------
+    pooling : {"mean", "max"}
+        How token vectors are combined.
+    """
+
+    def __init__(self, pooling="mean", **kwargs):
+        super().__init__(**kwargs)
+        self.pooling = pooling
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        ops = keras.ops
+        n_rows, length = ops.shape(inputs)[0], ops.shape(inputs)[1]
+        if mask is None:
+            mask = ops.ones((n_rows, length), dtype="bool")
+        count = ops.sum(ops.cast(mask, inputs.dtype), axis=1, keepdims=True)
+        if self.pooling == "max":
+            lowest = float(np.finfo(keras.backend.standardize_dtype(inputs.dtype)).min)
+            largest = ops.max(ops.where(ops.expand_dims(mask, -1), inputs, lowest), axis=1)
+            return ops.where(count > 0, largest, ops.zeros_like(largest))
+        # Padded positions go to one extra segment, which is dropped.
+        rows = ops.broadcast_to(ops.expand_dims(ops.arange(n_rows), 1), (n_rows, length))
+        segments = ops.where(mask, rows, n_rows)
+        total = ops.segment_sum(
+            ops.reshape(inputs, (-1, ops.shape(inputs)[2])),
+            ops.reshape(segments, (-1,)),
+            num_segments=n_rows + 1,
+        )[:n_rows]
+        return total / ops.maximum(count, 1.0)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "pooling": self.pooling}
+
+
+def build_token_network(
+    vocabulary_size,
+    embedding_dim,
+    n_components,
+    n_outputs,
+    *,
+    pooling,
+    hidden_layer_sizes,
+    activation,
+    dropout,
+    batch_normalization,
+    l1,
+    l2,
+    skip_connections,
+    seed,
+    dtype="float32",
+):
+    """Build a network over padded token-id sequences with an embedding before its head.
+
+    Ids are looked up in a table of token vectors (id 0, padding, gives a zero vector and
+    is masked), the vectors of each sequence are pooled over its real tokens, and dense
+    layers lead to a linear embedding layer and the task head, as in
+    :func:`build_supervised_network`. The input takes sequences of any length.
+
+    Parameters
+    ----------
+    vocabulary_size : int
+        Number of ids, padding included: ids run from 0 to ``vocabulary_size - 1``. The
+        table has one more row, ``vocabulary_size``, for unknown tokens; it starts at
+        zero.
+    embedding_dim : int
+        Width of the token vectors.
+    n_components : int
+        Width of the linear embedding layer.
+    n_outputs : int
+        Width of the task head (logits or standardised values).
+    pooling : {"mean", "max"}
+        How a sequence's token vectors are combined.
+    hidden_layer_sizes : tuple of int
+        Widths of the hidden layers between the pooled vector and the embedding.
+    activation : str or callable
+        Activation of the hidden layers.
+    dropout : float
+        Dropout rate after each hidden layer.
+    batch_normalization : bool
+        Whether hidden layers use batch normalisation.
+    l1 : float
+        L1 penalty on the embedding activations.
+    l2 : float
+        L2 penalty on the dense layers' kernels (not on the token vectors).
+    skip_connections : bool
+        Whether every hidden layer and the embedding also receive the pooled vector and
+        the outputs of all earlier hidden layers (concatenated).
+    seed : int
+        Seed of every initialiser and stochastic layer.
+    dtype : str, default="float32"
+        Dtype of every layer and of the input.
+
+    Returns
+    -------
+    trained : keras.Model
+        Ids to task output, the model that is trained.
+    predictor : keras.Model
+        The same model.
+    encoder : keras.Model
+        Ids to embedding; shares its layers with ``trained``.
+    """
+    block = _block_options(activation, dropout, batch_normalization, l2, dtype)
+    inputs = keras.Input(shape=(None,), name="token_ids", dtype=dtype)
+    table = PaddedTokenEmbedding(
+        vocabulary_size + 1,
+        embedding_dim,
+        embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed + 11),
+        mask_zero=True,
+        name="token_embedding",
+        dtype=dtype,
+    )
+    vectors = table(inputs)
+    x = MaskedPooling(pooling, name=f"{pooling}_pooling", dtype=dtype)(vectors)
+    x = _hidden_stack(
+        x,
+        hidden_layer_sizes,
+        skip_connections=skip_connections,
+        seed=seed + 1,
+        name="hidden",
+        block=block,
+    )
+    embedding = _linear_code(
+        x, n_components, l1=l1, l2=l2, seed=seed, name="embedding", dtype=dtype
+    )
+    head = keras.layers.Dense(
+        n_outputs,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 151),
+        kernel_regularizer=_regularizer(0.0, l2),
+        name="task",
+        dtype=dtype,
+    )(embedding)
+    # No training id reaches the unknown row, so it never receives a gradient: at zero,
+    # an unknown token adds nothing to a sum (it still counts in the mean's divisor).
+    weights = keras.ops.convert_to_numpy(table.embeddings).copy()
+    weights[vocabulary_size] = 0.0
+    table.embeddings.assign(weights)
+    encoder = keras.Model(inputs, embedding, name="encoder")
+    predictor = keras.Model(inputs, head, name="predictor")
+    return predictor, predictor, encoder

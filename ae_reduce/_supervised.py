@@ -523,7 +523,7 @@ class SupervisedEmbeddingTransformer(
 
     def _prepare(self, X, y, sample_weight):
         """Validate everything and fix the network, before any training."""
-        source = check_input(self, X, reset=True)
+        source = self._check_input(X, reset=True)
         target = check_target(
             y,
             source.n_samples,
@@ -542,6 +542,10 @@ class SupervisedEmbeddingTransformer(
         self._configure_network(source, target)
         weights = self._weights(source, target, sample_weight)
         return source, target, weights
+
+    def _check_input(self, X, *, reset):
+        """Validate `X` as a :class:`~ae_reduce._data.Source`; ``reset`` in fit only."""
+        return check_input(self, X, reset=reset)
 
     def _check_loss(self, target):
         classification = target.kind in CLASSIFICATION_KINDS
@@ -804,7 +808,7 @@ class SupervisedEmbeddingTransformer(
     def _outputs(self, X):
         """The network's task outputs for `X`, in float64."""
         self._check_fitted()
-        source = check_input(self, X, reset=False)
+        source = self._check_input(X, reset=False)
         return self._apply(lambda rows: self.model_(rows, training=False), source, np.float64)
 
     def transform(self, X):
@@ -821,7 +825,7 @@ class SupervisedEmbeddingTransformer(
             The embeddings.
         """
         self._check_fitted()
-        return self._embed(check_input(self, X, reset=False))
+        return self._embed(self._check_input(X, reset=False))
 
     @available_if(_classifies)
     def decision_function(self, X):

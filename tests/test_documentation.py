@@ -2,6 +2,7 @@
 
 import inspect
 
+import numpy as np
 import pytest
 from numpydoc.docscrape import ClassDoc
 from sklearn.utils import get_tags
@@ -23,6 +24,7 @@ SMALL = {
     "ParametricTSNE": {"n_iter": 20, "early_exaggeration_iter": 10, "hidden_layer_sizes": (8,)},
     # weighting="tfidf" fits every attribute this estimator has.
     "MeanWordVectorVectorizer": {"vectors": {"good": [1.0, 0.0]}, "weighting": "tfidf"},
+    "TokenEmbeddingTransformer": {**NETWORK, "embedding_dim": 4},
 }
 
 #: Documents for the estimators whose input is text.
@@ -44,6 +46,9 @@ def test_fitted_attributes_are_documented(estimator_class, digits):
     estimator = estimator_class(**SMALL.get(estimator_class.__name__, {}))
     if get_tags(estimator).input_tags.string:
         X, y = DOCUMENTS, y[: len(DOCUMENTS)]
+    elif get_tags(estimator).input_tags.categorical:
+        # Token ids: whole non-negative numbers, made as scikit-learn's checks make them.
+        X = np.round(X - X.min()).astype(np.int64)
     estimator.fit(X[:200], y[:200])
     fitted = {name for name in vars(estimator) if name.endswith("_") and not name.startswith("_")}
     assert fitted - documented == set()

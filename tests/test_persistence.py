@@ -209,3 +209,22 @@ def test_pickle_without_network_configuration_names_the_versions(fitted):
     restored = KerasAutoencoderTransformer.__new__(KerasAutoencoderTransformer)
     with pytest.raises(ValueError, match="network configuration is not compatible"):
         restored.__setstate__(state)
+
+
+def test_token_network_round_trip_in_a_fresh_process(tmp_path):
+    from ae_reduce import TokenEmbeddingTransformer
+
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 40, size=(60, 9))
+    topics = (ids[:, 0] % 2).astype(int)
+    model = TokenEmbeddingTransformer(
+        2, embedding_dim=4, hidden_layer_sizes=(8,), epochs=2, cv=None, random_state=0
+    ).fit(ids, topics)
+    payload = pickle.dumps(model)
+    assert b"keras" not in payload
+    path = tmp_path / "model.pkl"
+    path.write_bytes(payload)
+    load = f"import pickle\nmodel = pickle.load(open({str(path)!r}, 'rb'))"
+    # Wider than in fit and with ids beyond the vocabulary: the restored network takes both.
+    wide = np.hstack([ids, np.full((60, 3), 1000)])
+    np.testing.assert_array_equal(_fresh_transform(load, wide, tmp_path), model.transform(wide))

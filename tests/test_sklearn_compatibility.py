@@ -9,6 +9,8 @@ from ae_reduce import (
     MeanWordVectorVectorizer,
     ParametricTSNE,
     SupervisedEmbeddingTransformer,
+    TokenEmbeddingTransformer,
+    TokenSequencer,
 )
 
 # Small networks and few epochs: the suite fits each estimator dozens of times.
@@ -35,6 +37,11 @@ ESTIMATORS = [
     # scikit-learn's own vectorizers; test_word_vectors.py runs the data-free API checks.
     # There is no default for vectors, so a tiny dict is the default configuration.
     MeanWordVectorVectorizer({"good": [1.0, 0.0], "bad": [-1.0, 0.0]}),
+    # Its categorical tag makes the checks feed non-negative whole numbers: token ids.
+    TokenEmbeddingTransformer(epochs=5, random_state=0),
+    TokenEmbeddingTransformer(4, embedding_dim=8, task="classification", cv=None, **SUPERVISED),
+    # Text input, like MeanWordVectorVectorizer; test_tokens.py runs the data-free checks.
+    TokenSequencer(),
 ]
 
 _WEIGHTS_ARE_NOT_REPEATS = (
@@ -59,7 +66,41 @@ def _supervised_failures(estimator):
     return failures
 
 
-EXPECTED_FAILURES = {"SupervisedEmbeddingTransformer": _supervised_failures}
+_POSITIONS_NOT_FEATURES = (
+    "The columns of token-id arrays are sequence positions, not features: a document "
+    "padded to another width is the same document, so predict and transform accept any "
+    "width by design."
+)
+
+
+_NOT_TOKEN_IDS = (
+    "The check feeds fractional or negative floats without applying the estimator's "
+    "input tags (categorical, positive_only); they are not token ids and are refused."
+)
+
+
+def _token_failures(estimator):
+    failures = {
+        **_supervised_failures(estimator),
+        "check_n_features_in_after_fitting": _POSITIONS_NOT_FEATURES,
+    }
+    if estimator.cv is None:
+        failures["check_transformer_general"] = _POSITIONS_NOT_FEATURES
+    if estimator.task == "classification":
+        failures["check_classifiers_train"] = _POSITIONS_NOT_FEATURES
+        for check in (
+            "check_classifiers_one_label_sample_weights",
+            "check_class_weight_classifiers",
+            "check_decision_proba_consistency",
+        ):
+            failures[check] = _NOT_TOKEN_IDS
+    return failures
+
+
+EXPECTED_FAILURES = {
+    "SupervisedEmbeddingTransformer": _supervised_failures,
+    "TokenEmbeddingTransformer": _token_failures,
+}
 
 
 def _expected_failures(estimator):
