@@ -38,8 +38,11 @@ ESTIMATORS = [
     # There is no default for vectors, so a tiny dict is the default configuration.
     MeanWordVectorVectorizer({"good": [1.0, 0.0], "bad": [-1.0, 0.0]}),
     # Its categorical tag makes the checks feed non-negative whole numbers: token ids.
-    TokenEmbeddingTransformer(epochs=5, random_state=0),
-    TokenEmbeddingTransformer(4, embedding_dim=8, task="classification", cv=None, **SUPERVISED),
+    # The default configuration, with fewer epochs and a smaller network: the checks
+    # fit it dozens of times, and each fit cross-fits 5 networks.
+    TokenEmbeddingTransformer(
+        epochs=3, embedding_dim=8, n_components=4, batch_size=16, random_state=0
+    ),
     # Text input, like MeanWordVectorVectorizer; test_tokens.py runs the data-free checks.
     TokenSequencer(),
 ]
