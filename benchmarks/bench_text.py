@@ -1,4 +1,4 @@
-"""Text features: MeanWordVectorVectorizer's throughput against a Python loop and TF-IDF.
+"""Text features: MeanWordVectorVectorizer's throughput, TokenEmbeddingTransformer's accuracy.
 
 The corpus is :func:`datasets.topic_corpus` (documents of 10 to 120 invented words
 about one of 8 topics, with capitals and punctuation) and the vectors are
@@ -20,7 +20,11 @@ order of the methods over ``--rounds`` rounds and report medians; ratios are med
 of each round's ratio. For reference it also prints the held-out accuracy of a
 logistic regression on each kind of features.
 
-Run ``python benchmarks/bench_text.py`` (about 2 minutes on 2 cores); ``--quick``
+:func:`bench_token_network` then trains ``TokenSequencer`` and
+``TokenEmbeddingTransformer`` on the same corpus and compares their held-out accuracy
+and fit seconds with TF-IDF and ``LogisticRegression`` on the same split.
+
+Run ``python benchmarks/bench_text.py`` (about 7 minutes on 2 cores); ``--quick``
 is a smoke run whose figures mean nothing.
 """
 
