@@ -63,7 +63,8 @@ class TokenSequencer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     tokenizer : callable, default=None
         A function from a (lower-cased, with ``lowercase``) document to its list of
         words. ``None`` uses CountVectorizer's word pattern, runs of two or more word
-        characters (``r"(?u)\\b\\w\\w+\\b"``).
+        characters (``r"(?u)\\b\\w\\w+\\b"``). A tokenizer that returns a str is refused,
+        since iterating a str yields its characters, not its words.
 
     padding : {"post", "pre"}, default="post"
         Where the zeros of a short document go: after its words or before them.
@@ -164,7 +165,13 @@ class TokenSequencer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                     f"{type(self).__name__} expects text documents (str); document "
                     f"{row} is {type(document).__name__} {document!r}."
                 )
-            words.append(analyze(document))
+            tokens = analyze(document)
+            if isinstance(tokens, str):
+                raise TypeError(
+                    "tokenizer must return a list of words, but it returned a str; "
+                    "iterating a str yields its characters, not its words."
+                )
+            words.append(tokens)
         return words
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -184,7 +191,32 @@ class TokenSequencer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self : object
             The fitted sequencer.
         """
+        self._fit(self._split(raw_documents))
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, raw_documents, y=None):
+        """Fit to the documents and return their ids, reading the documents once.
+
+        Parameters
+        ----------
+        raw_documents : iterable of str
+            Text documents; a generator is consumed once.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ids : ndarray of shape (n_documents, max_length_), dtype int32
+            The ids of the documents' words, as :meth:`transform` writes them.
+        """
+        # TransformerMixin's fit(X).transform(X) would find a generator already used up.
         words = self._split(raw_documents)
+        self._fit(words)
+        return self._ids(words)
+
+    def _fit(self, words):
         if not words:
             raise ValueError(f"{type(self).__name__} needs at least one document to fit.")
         counts = Counter(word for document in words for word in document)
@@ -198,7 +230,6 @@ class TokenSequencer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             self.max_length_ = max(1, max(map(len, words)))
         else:
             self.max_length_ = int(self.max_length)
-        return self
 
     def transform(self, raw_documents):
         """Write each document as the ids of its words, padded with zeros.
@@ -216,7 +247,9 @@ class TokenSequencer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             (with a ``UserWarning`` when ``max_length`` is None).
         """
         check_is_fitted(self, "vocabulary_")
-        words = self._split(raw_documents)
+        return self._ids(self._split(raw_documents))
+
+    def _ids(self, words):
         width = self.max_length_
         ids = np.full((len(words), width), PADDING_ID, dtype=np.int32)
         n_cut = 0

@@ -344,6 +344,19 @@ def test_sequencer_refuses_what_is_not_a_list_of_documents():
         TokenSequencer(max_length=0).fit(TEXTS)
 
 
+def test_sequencer_fit_transform_reads_a_generator_once():
+    expected = TokenSequencer().fit(TEXTS).transform(TEXTS)
+    ids = TokenSequencer().fit_transform(text for text in TEXTS)
+    np.testing.assert_array_equal(ids, expected)
+    frame = TokenSequencer().set_output(transform="pandas").fit_transform(iter(TEXTS))
+    np.testing.assert_array_equal(frame.to_numpy(), expected)
+
+
+def test_sequencer_refuses_a_tokenizer_that_returns_a_str():
+    with pytest.raises(TypeError, match=r"tokenizer must return a list of words.*a str"):
+        TokenSequencer(tokenizer=str.lower).fit(TEXTS)
+
+
 @pytest.mark.parametrize(
     "check",
     [
