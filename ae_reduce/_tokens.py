@@ -47,6 +47,11 @@ def _first_position(where):
     return int(row), int(column)
 
 
+def _holds_text(X):
+    values = np.asarray(X, dtype=object).ravel()
+    return values.size > 0 and isinstance(values[0], str | bytes)
+
+
 class TokenEmbeddingTransformer(SupervisedEmbeddingTransformer):
     """Embed documents, given as padded token ids, with a network trained on labels.
 
@@ -437,7 +442,9 @@ class TokenEmbeddingTransformer(SupervisedEmbeddingTransformer):
                     "of X have different lengths; pad them with 0 to one length "
                     f"(TokenSequencer does). {error}"
                 ) from error
-            if "strings" not in str(error):
+            if "strings" not in str(error) and not (
+                "Expected 2D array" in str(error) and _holds_text(X)
+            ):
                 raise
             raise ValueError(
                 f"{name} takes arrays of integer token ids, not text; put a "
@@ -463,12 +470,14 @@ class TokenEmbeddingTransformer(SupervisedEmbeddingTransformer):
                     f"{name} takes whole-number token ids, but X[{row}, {column}] is "
                     f"{ids[row, column].item()!r}."
                 )
-        else:
-            ids = ids.astype(np.int64, copy=False)
         if reset:
             self.vocabulary_size_ = self._vocabulary_size(ids)
         else:
             ids = np.where(ids >= self.vocabulary_size_, self.vocabulary_size_, ids)
+        if ids.dtype.kind != "f":
+            # Only now that every id is below 2**24: uint64 ids from 2**63 up would wrap
+            # to negative int64.
+            ids = ids.astype(np.int64, copy=False)
         return Source(ids)
 
     def _vocabulary_size(self, ids):

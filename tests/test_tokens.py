@@ -135,6 +135,9 @@ def test_ids_beyond_the_vocabulary_share_the_zero_unknown_row(fitted, documents)
     as_floats = unknown.astype(np.float64)
     as_floats[:, 0] = 1e30
     np.testing.assert_array_equal(fitted.transform(as_floats), fitted.transform(unknown))
+    unsigned = ids.astype(np.uint64)
+    unsigned[:, 0] = 2**63 + 5  # beyond int64
+    np.testing.assert_array_equal(fitted.transform(unsigned), fitted.transform(unknown))
 
 
 # -- TokenEmbeddingTransformer: learning -------------------------------------------------
@@ -203,6 +206,12 @@ def test_pickle_round_trip(fitted, documents):
         ([["a", "b"]], ValueError, "not text; put a TokenSequencer in front"),
         ([[1, 2], [3]], ValueError, "different lengths; pad them with 0 to one length"),
         ([[2**24, 1]], ValueError, r"token id 16777216; ids must stay below 2\*\*24"),
+        (
+            np.array([[2**63 + 5, 1]], dtype=np.uint64),
+            ValueError,
+            r"token id 9223372036854775813; ids must stay below 2\*\*24",
+        ),
+        (["a cat", "a dog"], ValueError, "not text; put a TokenSequencer in front"),
     ],
 )
 def test_bad_ids_are_refused_in_fit(X, error, match):
