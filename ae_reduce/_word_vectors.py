@@ -44,6 +44,8 @@ _EXAMPLES = 5
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+
 
 @dataclasses.dataclass(eq=False)
 class _WordVectors:
@@ -147,6 +149,10 @@ class _VectorFileReader:
         chunk, first_number = [], None
         for line_number, line in enumerate(handle, start=1):
             if self.vector_size is None:
+                if line_number == 1 and line.startswith(_UTF8_BOM):
+                    # Files saved by some Windows editors start with one; left in
+                    # place, it would become part of the first word.
+                    line = line[len(_UTF8_BOM) :]
                 # bytes.split() splits at ASCII white space only, so a word holding a
                 # non-breaking or other Unicode space stays one word.
                 fields = line.split()
@@ -348,7 +354,12 @@ def _from_mapping(mapping):
     rows = [np.asarray(row) for row in mapping.values()]
     shape = rows[0].shape
     for word, row in zip(words, rows, strict=True):
-        if row.ndim != 1 or row.shape != shape or row.size == 0:
+        if row.ndim != 1 or row.size == 0:
+            raise ValueError(
+                f"Every vector in vectors must be 1-D and non-empty, but vectors[{word!r}] "
+                f"has shape {row.shape}."
+            )
+        if row.shape != shape:
             raise ValueError(
                 "Every vector in vectors must be 1-D and of the same length: "
                 f"vectors[{words[0]!r}] has shape {shape} and vectors[{word!r}] has shape "
@@ -574,9 +585,10 @@ class MeanWordVectorVectorizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin
     **Reading files.** Lines are split at ASCII white space. A first line of exactly
     two whole numbers is read as a word2vec header, and the number of vector lines
     must then match it (so a GloVe file of one-dimensional vectors whose first word is
-    a number cannot be read). Blank lines are skipped. A line with fields beyond the
-    vector size is read as a word containing spaces (as in GloVe's 840B file) when
-    those extra fields are not numbers, and refused otherwise. Every other problem
+    a number cannot be read). Blank lines, and a UTF-8 byte order mark at the start of
+    the file, are skipped. A line with fields beyond the vector size is read as a
+    word containing spaces (as in GloVe's 840B file) when those extra fields are not
+    numbers, and refused otherwise. Every other problem
     raises a ValueError that names the file and the line: a row with the wrong number
     of values, a value that is not a number or not finite in float32, a word that is
     not UTF-8 (binary word2vec files are not read), a header that does not match the

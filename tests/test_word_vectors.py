@@ -336,6 +336,17 @@ def test_plain_and_irregular_lines_give_the_same_float32_values(tmp_path):
         np.testing.assert_array_equal(vectorizer.transform(documents)[1:], expected)
 
 
+def test_a_byte_order_mark_is_not_part_of_the_first_word(tmp_path):
+    glove = tmp_path / "glove.txt"
+    glove.write_bytes(b"\xef\xbb\xbfcat 1 2\ndog 3 4\n")
+    result = MeanWordVectorVectorizer(glove).fit_transform(["cat", "dog"])
+    np.testing.assert_array_equal(result, [[1, 2], [3, 4]])
+    word2vec = tmp_path / "w2v.txt"
+    word2vec.write_bytes(b"\xef\xbb\xbf2 2\r\ncat 1 2\r\ndog 3 4\r\n")
+    result = MeanWordVectorVectorizer(word2vec).fit_transform(["cat", "dog"])
+    np.testing.assert_array_equal(result, [[1, 2], [3, 4]])
+
+
 def test_a_word2vec_header_and_tabs_and_trailing_spaces_are_read(tmp_path):
     path = tmp_path / "w2v.txt"
     path.write_bytes(b"2 2\r\ncat\t1 2 \r\ndog  3 4\r\n\r\n")
@@ -349,6 +360,7 @@ def test_a_word2vec_header_and_tabs_and_trailing_spaces_are_read(tmp_path):
         ({"cat": [1, 2], "dog": [1, 2, 3]}, ValueError, r"vectors\['dog'\] has shape \(3,\)"),
         ({"cat": [[1, 2]]}, ValueError, "must be 1-D"),
         ({"cat": []}, ValueError, "must be 1-D"),
+        ({"cat": 1.0}, ValueError, r"1-D and non-empty, but vectors\['cat'\] has shape \(\)\.$"),
         ({}, ValueError, "empty dict"),
         ({"cat": [1, 2], 3: [1, 2]}, TypeError, r"keys\) of vectors must be str; found 3"),
         ({"cat": [1, np.nan]}, ValueError, r"vectors\['cat'\] holds a value that is not finite"),
@@ -365,6 +377,7 @@ def test_a_word2vec_header_and_tabs_and_trailing_spaces_are_read(tmp_path):
         "ragged dict",
         "2-D value",
         "empty value",
+        "scalar value",
         "empty dict",
         "non-str key",
         "nan in dict",
