@@ -281,6 +281,34 @@ def _hidden_stack(x, hidden_layer_sizes, *, skip_connections, seed, name, block)
     return x
 
 
+def _embedding_and_head(
+    x, n_components, n_outputs, *, hidden_layer_sizes, skip_connections, l1, l2, seed, block, dtype
+):
+    """Hidden layers, the linear embedding layer and the task head on top of `x`.
+
+    Returns the embedding and the head's output (logits or standardised values).
+    """
+    x = _hidden_stack(
+        x,
+        hidden_layer_sizes,
+        skip_connections=skip_connections,
+        seed=seed + 1,
+        name="hidden",
+        block=block,
+    )
+    embedding = _linear_code(
+        x, n_components, l1=l1, l2=l2, seed=seed, name="embedding", dtype=dtype
+    )
+    head = keras.layers.Dense(
+        n_outputs,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 151),
+        kernel_regularizer=_regularizer(0.0, l2),
+        name="task",
+        dtype=dtype,
+    )(embedding)
+    return embedding, head
+
+
 def build_supervised_network(
     n_features,
     n_components,
@@ -351,24 +379,18 @@ def build_supervised_network(
     x = inputs
     if noise_stddev > 0:
         x = keras.layers.GaussianNoise(noise_stddev, seed=seed, name="input_noise", dtype=dtype)(x)
-    x = _hidden_stack(
+    embedding, head = _embedding_and_head(
         x,
-        hidden_layer_sizes,
-        skip_connections=skip_connections,
-        seed=seed + 1,
-        name="hidden",
-        block=block,
-    )
-    embedding = _linear_code(
-        x, n_components, l1=l1, l2=l2, seed=seed, name="embedding", dtype=dtype
-    )
-    head = keras.layers.Dense(
+        n_components,
         n_outputs,
-        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 151),
-        kernel_regularizer=_regularizer(0.0, l2),
-        name="task",
+        hidden_layer_sizes=hidden_layer_sizes,
+        skip_connections=skip_connections,
+        l1=l1,
+        l2=l2,
+        seed=seed,
+        block=block,
         dtype=dtype,
-    )(embedding)
+    )
     encoder = keras.Model(inputs, embedding, name="encoder")
     predictor = keras.Model(inputs, head, name="predictor")
     if not reconstruct:
@@ -722,29 +744,22 @@ def build_token_network(
     )
     vectors = table(inputs)
     x = MaskedPooling(pooling, name=f"{pooling}_pooling", dtype=dtype)(vectors)
-    x = _hidden_stack(
+    embedding, head = _embedding_and_head(
         x,
-        hidden_layer_sizes,
-        skip_connections=skip_connections,
-        seed=seed + 1,
-        name="hidden",
-        block=block,
-    )
-    embedding = _linear_code(
-        x, n_components, l1=l1, l2=l2, seed=seed, name="embedding", dtype=dtype
-    )
-    head = keras.layers.Dense(
+        n_components,
         n_outputs,
-        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 151),
-        kernel_regularizer=_regularizer(0.0, l2),
-        name="task",
+        hidden_layer_sizes=hidden_layer_sizes,
+        skip_connections=skip_connections,
+        l1=l1,
+        l2=l2,
+        seed=seed,
+        block=block,
         dtype=dtype,
-    )(embedding)
+    )
     # No training id reaches the unknown row, so it never receives a gradient: at zero,
     # an unknown token adds nothing to a sum (it still counts in the mean's divisor).
-    weights = keras.ops.convert_to_numpy(table.embeddings).copy()
-    weights[vocabulary_size] = 0.0
-    table.embeddings.assign(weights)
+    unknown_row = keras.ops.expand_dims(keras.ops.arange(vocabulary_size + 1) == vocabulary_size, 1)
+    table.embeddings.assign(keras.ops.where(unknown_row, 0.0, table.embeddings))
     encoder = keras.Model(inputs, embedding, name="encoder")
     predictor = keras.Model(inputs, head, name="predictor")
     return predictor, predictor, encoder
