@@ -560,7 +560,7 @@ class MeanWordVectorVectorizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin
     vector_size_ : int
         Length of the vectors, and so the number of output features.
 
-    idf_ : ndarray of shape (n_words_,)
+    idf_ : ndarray of shape (`n_words_`,)
         Inverse document frequency of each word, in the order of the vectors' words.
         Only present when ``weighting="tfidf"``.
 
