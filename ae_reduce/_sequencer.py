@@ -208,7 +208,7 @@ class TokenSequencer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
         Returns
         -------
-        ids : ndarray of shape (n_documents, max_length_), dtype int32
+        ids : ndarray of shape (n_documents, `max_length_`), dtype int32
             The ids of the documents' words, as :meth:`transform` writes them.
         """
         # TransformerMixin's fit(X).transform(X) would find a generator already used up.
@@ -241,7 +241,7 @@ class TokenSequencer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
         Returns
         -------
-        ids : ndarray of shape (n_documents, max_length_), dtype int32
+        ids : ndarray of shape (n_documents, `max_length_`), dtype int32
             One row per document: the id of each word in order (1 for words outside
             the vocabulary), padded with 0 and truncated to ``max_length_`` columns
             (with a ``UserWarning`` when ``max_length`` is None).

@@ -577,7 +577,7 @@ class MeanWordVectorVectorizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin
     Notes
     -----
     **Output.** :meth:`transform` returns a dense float32 array of shape
-    (n_documents, vector_size_); a document without any word that has a vector (an
+    (n_documents, ``vector_size_``); a document without any word that has a vector (an
     empty one included) is a row of zeros. Vectors are stored in float32, the
     precision in which GloVe and word2vec publish them, which halves the memory of a
     large table; the mean of each document is summed in float32 too.
@@ -690,7 +690,7 @@ class MeanWordVectorVectorizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
         Returns
         -------
-        X_new : ndarray of shape (n_documents, vector_size_)
+        X_new : ndarray of shape (n_documents, `vector_size_`)
             Mean word vector of each document, float32.
         """
         encoded = self._fit(X)
@@ -735,7 +735,7 @@ class MeanWordVectorVectorizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
         Returns
         -------
-        X_new : ndarray of shape (n_documents, vector_size_)
+        X_new : ndarray of shape (n_documents, `vector_size_`)
             Mean word vector of each document (the ``idf_``-weighted mean with
             ``weighting="tfidf"``), float32; zeros for a document none of whose words
             has a vector.
