@@ -215,6 +215,14 @@ class KerasAutoencoderTransformer(
     into memory. Their mini-batches are shuffled by this estimator rather than by
     Keras, so their fits differ from a fit on the same data in memory.
 
+    A ``pyarrow.dataset.Dataset`` is read in order, batch by batch, with every batch
+    checked: :meth:`fit` copies it to a temporary float32 file (in
+    :func:`tempfile.gettempdir`, so ``TMPDIR`` moves it) and trains from that file
+    exactly as from a float32 memory map of the same numbers, and the other methods
+    map over the dataset's batches. Its column names become ``feature_names_in_``,
+    as a data frame's do. A ``pyarrow.Table`` is converted through numpy. See
+    :ref:`scaling_files`.
+
     Examples
     --------
     >>> from sklearn.datasets import load_digits
@@ -305,8 +313,11 @@ class KerasAutoencoderTransformer(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. A file-backed ``numpy.memmap`` is read batch by batch.
+        X : {array-like, sparse matrix, pyarrow.dataset.Dataset} of shape (n_samples, n_features)
+            Training data. A file-backed ``numpy.memmap`` is read batch by batch. A
+            ``pyarrow.dataset.Dataset`` (Parquet, Arrow IPC or CSV files) is read once,
+            batch by batch, into a temporary float32 file that training reads instead
+            and that is deleted when the fit ends; see :ref:`scaling_files`.
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -316,7 +327,12 @@ class KerasAutoencoderTransformer(
         self : object
             The fitted estimator.
         """
-        source = check_input(self, X, reset=True)
+        # A dataset is copied to a temporary file for training: the block deletes it.
+        with check_input(self, X, reset=True) as source:
+            self._fit_source(source)
+        return self
+
+    def _fit_source(self, source):
         self._check_n_components(source.n_features)
         self._check_loss(source)
         self._network_config = {
@@ -336,7 +352,6 @@ class KerasAutoencoderTransformer(
         _, self.encoder_, self.decoder_ = self._train(
             source, targets=[RECONSTRUCT], loss=self.loss, initial=initial
         )
-        return self
 
     def _check_loss(self, source):
         """Cross-entropy compares probabilities: outputs and inputs must lie in [0, 1]."""
@@ -405,7 +420,7 @@ class KerasAutoencoderTransformer(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, pyarrow.dataset.Dataset} of shape (n_samples, n_features)
             Data to encode.
 
         Returns
@@ -449,7 +464,7 @@ class KerasAutoencoderTransformer(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, pyarrow.dataset.Dataset} of shape (n_samples, n_features)
             Data to score.
 
         Returns
@@ -478,7 +493,7 @@ class KerasAutoencoderTransformer(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, pyarrow.dataset.Dataset} of shape (n_samples, n_features)
             Data to reconstruct.
 
         y : Ignored

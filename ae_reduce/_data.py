@@ -6,6 +6,7 @@ memory maps are read batch by batch through a ``keras.utils.PyDataset`` and are 
 densified or loaded whole.
 """
 
+import contextlib
 import functools
 import math
 import mmap
@@ -29,20 +30,31 @@ class Source:
     Parameters
     ----------
     data : ndarray or scipy.sparse.csr_matrix
-        The validated data. For a file-backed memory map this is a view of the mapping,
-        used only for its shape and dtype.
+        The validated data. For a file-backed source this stands in for the file's
+        rows and is used only for its shape and dtype.
     file : tuple of (str, int) or None
         Path and byte offset of a C-ordered file that backs ``data``; rows are then read
         with ``os.pread`` so that the mapping's pages never count against memory.
+    dtype : numpy dtype, default=None
+        dtype of what is computed from the rows (embeddings, scores). By default
+        float32 for float32 data and float64 otherwise, as scikit-learn's transformers
+        do.
+    handle : file object, default=None
+        An open file (a temporary one, which may have no name) read instead of the path
+        in ``file``. It belongs to this source: :meth:`close` closes it.
     """
 
-    def __init__(self, data, file=None):
+    def __init__(self, data, file=None, *, dtype=None, handle=None):
         self.data = data
         self.file = file
+        self.handle = handle
         self.n_samples, self.n_features = data.shape
-        # The output follows the input's precision: float32 stays float32, anything
-        # else comes back as float64, as scikit-learn's transformers do.
-        self.dtype = np.float32 if data.dtype == np.float32 else np.float64
+        if dtype is None:
+            dtype = np.float32 if data.dtype == np.float32 else np.float64
+        self.dtype = dtype
+        # Rows of the file that this source stands for, in order; None for all of them.
+        self._index = None
+        self._owns_handle = handle is not None
 
     @property
     def in_memory_dense(self):
@@ -52,7 +64,9 @@ class Source:
     def rows(self, start, stop, dtype=np.float32):
         """Return rows ``start:stop`` as a dense array of ``dtype``."""
         if self.file is not None:
-            return self._read(start, stop).astype(dtype)
+            if self._index is None:
+                return self._read(start, stop).astype(dtype, copy=False)
+            return self._gather(self._index[start:stop]).astype(dtype, copy=False)
         block = self.data[start:stop]
         if sp.issparse(block):
             block = block.toarray()
@@ -66,36 +80,94 @@ class Source:
             if sp.issparse(block):
                 block = block.toarray()
             return np.asarray(block, dtype=np.float32)
-        order = np.argsort(indices, kind="stable")
-        ordered = indices[order]
-        # Read runs of consecutive rows with one system call each.
-        breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
-        pieces = [self._read(run[0], run[-1] + 1) for run in np.split(ordered, breaks) if len(run)]
-        out = np.empty((len(indices), self.n_features), dtype=np.float32)
-        out[order] = np.concatenate(pieces) if pieces else out[:0]
-        return out
+        if self._index is not None:
+            indices = self._index[indices]
+        return self._gather(indices).astype(np.float32, copy=False)
 
     def subset(self, rows):
-        """Return a :class:`Source` of the given rows, read into memory from a file."""
-        if self.file is not None:
-            return Source(self.take(rows))
-        return Source(self.data[rows])
+        """Return a :class:`Source` of the given rows.
+
+        Rows in memory are copied; a file-backed source gives a view that reads the
+        given rows from the same file, so that a subset of a large file is never
+        loaded whole.
+        """
+        if self.file is None:
+            return Source(self.data[rows])
+        view = Source(self.data, self.file, dtype=self.dtype, handle=self.handle)
+        rows = np.asarray(rows, dtype=np.intp)
+        view._index = rows if self._index is None else self._index[rows]
+        view.n_samples = len(view._index)
+        view._owns_handle = False
+        return view
 
     def chunks(self, size=CHUNK_ROWS, dtype=np.float32):
         """Yield consecutive dense blocks of at most ``size`` rows, as ``dtype``."""
         for start in range(0, self.n_samples, size):
             yield self.rows(start, min(start + size, self.n_samples), dtype)
 
+    def close(self):
+        """Close the file that this source owns, if any (a temporary file is deleted)."""
+        if self._owns_handle:
+            self.handle.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        self.close()
+
+    @contextlib.contextmanager
+    def _descriptor(self):
+        if self.handle is not None:
+            yield self.handle.fileno()
+            return
+        with open(self.file[0], "rb") as opened:
+            yield opened.fileno()
+
     def _read(self, start, stop):
+        """Rows ``start:stop`` of the file, in its own dtype."""
+        out = np.empty((stop - start, self.n_features), dtype=self.data.dtype)
+        with self._descriptor() as descriptor:
+            self._fill(descriptor, out, start)
+        return out
+
+    def _gather(self, indices):
+        """The file's rows at ``indices``, in that order and in the file's own dtype.
+
+        Each run of consecutive rows is read straight into the output with one system
+        call: a shuffled mini-batch costs one call per row and no intermediate copies.
+        """
+        out = np.empty((len(indices), self.n_features), dtype=self.data.dtype)
+        if not len(indices):
+            return out
+        breaks = np.flatnonzero(np.diff(indices) != 1) + 1
+        starts = np.concatenate([[0], breaks]).tolist()
+        stops = np.concatenate([breaks, [len(indices)]]).tolist()
+        with self._descriptor() as descriptor:
+            for begin, end, row in zip(starts, stops, indices[starts].tolist(), strict=True):
+                self._fill(descriptor, out[begin:end], row)
+        return out
+
+    def _fill(self, descriptor, out, first_row):
+        """Read rows from ``first_row`` on into the C-contiguous array ``out``."""
         path, offset = self.file
-        dtype = self.data.dtype
-        row_bytes = self.n_features * dtype.itemsize
-        n_bytes = (stop - start) * row_bytes
-        with open(path, "rb") as handle:
-            buffer = os.pread(handle.fileno(), n_bytes, offset + start * row_bytes)
-        if len(buffer) != n_bytes:
-            raise OSError(f"{path} is shorter than its memory map says; was it truncated?")
-        return np.frombuffer(buffer, dtype=dtype).reshape(stop - start, self.n_features)
+        view = memoryview(out).cast("B")
+        position = offset + first_row * out.itemsize * self.n_features
+        done = 0
+        # One call returns at most about 2 GB on Linux: a large read takes several.
+        while done < len(view):
+            count = _read_into(descriptor, view[done:], position + done)
+            if count == 0:
+                raise OSError(f"{path} is shorter than its memory map says; was it truncated?")
+            done += count
+
+
+def _read_into(descriptor, buffer, position):
+    if hasattr(os, "preadv"):
+        return os.preadv(descriptor, [buffer], position)
+    data = os.pread(descriptor, len(buffer), position)
+    buffer[: len(data)] = data
+    return len(data)
 
 
 #: numpy.memmap modes whose pages are the file's: reading the file reads the array.
@@ -183,7 +255,18 @@ def frame_without_columns_as_array(X):
 
     Converting a frame without columns fails inside numpy with "at least one array or
     dtype is required"; an empty array gets scikit-learn's message about the shape.
+    The estimators that call this keep every row in memory: a pyarrow Dataset, which
+    may be larger than memory, is refused with a ``TypeError`` that says how to read it.
     """
+    from ._arrow import is_dataset
+
+    if is_dataset(X):
+        raise TypeError(
+            "X is a pyarrow Dataset, which this estimator cannot read batch by batch: it "
+            "keeps every row in memory. Read the rows into memory first, for example with "
+            "dataset.to_table(), or use an estimator that reads datasets batch by batch "
+            "(KerasAutoencoderTransformer, SupervisedEmbeddingTransformer)."
+        )
     if hasattr(X, "columns") and hasattr(X, "shape") and len(X.columns) == 0:
         return np.empty(X.shape)
     return X
@@ -197,8 +280,11 @@ def check_input(estimator, X, *, reset, name="X"):
     estimator : BaseEstimator
         The estimator; ``n_features_in_`` and ``feature_names_in_`` are set on it when
         ``reset`` is true and checked against otherwise.
-    X : array-like, sparse matrix or numpy.memmap of shape (n_samples, n_features)
-        The data.
+    X : array-like, sparse matrix, numpy.memmap, pyarrow.Table or pyarrow.dataset.Dataset \
+of shape (n_samples, n_features)
+        The data. A Table is checked and converted through numpy. A Dataset is read
+        batch by batch (see :mod:`ae_reduce._arrow`): with ``reset`` into a temporary
+        float32 file, otherwise as it is iterated.
     reset : bool
         True in ``fit``, False afterwards.
     name : str, default="X"
@@ -207,8 +293,15 @@ def check_input(estimator, X, *, reset, name="X"):
     Returns
     -------
     source : Source
-        The validated data.
+        The validated data. Use it as a context manager in ``fit``, so that the
+        temporary file of a dataset is deleted when ``fit`` ends, however it ends.
     """
+    from . import _arrow
+
+    if _arrow.is_dataset(X):
+        return _arrow.dataset_source(estimator, X, reset=reset, name=name)
+    if _arrow.is_table(X):
+        return _arrow.table_source(estimator, X, reset=reset, name=name)
     X = frame_without_columns_as_array(X)
     file = _file_backing(X)
     data = validate_data(

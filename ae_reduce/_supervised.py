@@ -457,12 +457,16 @@ class SupervisedEmbeddingTransformer(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. A file-backed ``numpy.memmap`` is read batch by batch.
+        X : {array-like, sparse matrix, pyarrow.dataset.Dataset} of shape (n_samples, n_features)
+            Training data. A file-backed ``numpy.memmap`` is read batch by batch. A
+            ``pyarrow.dataset.Dataset`` (Parquet, Arrow IPC or CSV files) is read once,
+            batch by batch, into a temporary float32 file that training reads instead
+            and that is deleted when the fit ends; see :ref:`scaling_files`.
 
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Class labels (numbers, strings, a pandas categorical; a 0/1 indicator
-            matrix for multilabel) or continuous values. With
+            matrix for multilabel) or continuous values, in memory. Take a label
+            column out of a dataset with ``dataset.to_table(columns=["label"])``. With
             ``reconstruction_weight > 0``, NaN or None (or -1 in integer labels) marks
             an unlabelled row.
 
@@ -474,8 +478,10 @@ class SupervisedEmbeddingTransformer(
         self : object
             The fitted estimator.
         """
-        source, target, weights = self._prepare(X, y, sample_weight)
-        self._fit_all_rows(source, target, weights)
+        # A dataset is copied to a temporary file for training: the block deletes it.
+        with self._check_input(X, reset=True) as source:
+            target, weights = self._prepare(source, y, sample_weight)
+            self._fit_all_rows(source, target, weights)
         return self
 
     @atomic_fit
@@ -490,8 +496,9 @@ class SupervisedEmbeddingTransformer(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix, pyarrow.dataset.Dataset} of shape (n_samples, n_features)
+            Training data, read as by :meth:`fit`. The folds of a memory map or a
+            dataset are read from the file batch by batch, never copied into memory.
 
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets, as for :meth:`fit`.
@@ -504,7 +511,12 @@ class SupervisedEmbeddingTransformer(
         X_new : ndarray of shape (n_samples, n_components)
             Out-of-fold embeddings (in-sample ones with ``cv=None``).
         """
-        source, target, weights = self._prepare(X, y, sample_weight)
+        with self._check_input(X, reset=True) as source:
+            target, weights = self._prepare(source, y, sample_weight)
+            return self._cross_fit(source, target, weights)
+
+    def _cross_fit(self, source, target, weights):
+        """Out-of-fold embeddings of every row, then the network fitted on all rows."""
         if self.cv is None:
             self._fit_all_rows(source, target, weights)
             return self._embed(source)
@@ -521,9 +533,8 @@ class SupervisedEmbeddingTransformer(
         self._fit_all_rows(source, target, weights)
         return embeddings
 
-    def _prepare(self, X, y, sample_weight):
-        """Validate everything and fix the network, before any training."""
-        source = self._check_input(X, reset=True)
+    def _prepare(self, source, y, sample_weight):
+        """Validate the target and weights and fix the network, before any training."""
         target = check_target(
             y,
             source.n_samples,
@@ -541,7 +552,7 @@ class SupervisedEmbeddingTransformer(
         self._target_2d = target.shape_2d
         self._configure_network(source, target)
         weights = self._weights(source, target, sample_weight)
-        return source, target, weights
+        return target, weights
 
     def _check_input(self, X, *, reset):
         """Validate `X` as a :class:`~ae_reduce._data.Source`; ``reset`` in fit only."""
@@ -816,7 +827,7 @@ class SupervisedEmbeddingTransformer(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, pyarrow.dataset.Dataset} of shape (n_samples, n_features)
             Data to embed.
 
         Returns
@@ -833,7 +844,7 @@ class SupervisedEmbeddingTransformer(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, pyarrow.dataset.Dataset} of shape (n_samples, n_features)
             Data to score.
 
         Returns
@@ -862,7 +873,7 @@ class SupervisedEmbeddingTransformer(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, pyarrow.dataset.Dataset} of shape (n_samples, n_features)
             Data to classify.
 
         Returns
@@ -884,7 +895,7 @@ class SupervisedEmbeddingTransformer(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, pyarrow.dataset.Dataset} of shape (n_samples, n_features)
             Data to predict for.
 
         Returns
@@ -909,7 +920,7 @@ class SupervisedEmbeddingTransformer(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, pyarrow.dataset.Dataset} of shape (n_samples, n_features)
             Test data.
 
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
