@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_random_state
 
 from ._base import ACTIVATIONS, BaseNeuralEstimator, atomic_fit
+from ._blas import single_blas_thread
 from ._data import RECONSTRUCT, Source, check_input
 
 #: Most rows that the PCA initialisation reads from a sparse matrix or a memory map.
@@ -151,8 +152,9 @@ class KerasAutoencoderTransformer(
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the validation split, dropout, noise and shuffling. An int
         makes :meth:`fit` reproducible on the CPU: same data and seed, identical
-        embeddings, whatever ran before in the process and in other threads. No
-        global generator (Python's, numpy's, TensorFlow's) is seeded or changed. See
+        embeddings, whatever ran before in the process and in other threads, and in
+        a Dask or joblib worker as in the main process. No global generator
+        (Python's, numpy's, TensorFlow's) is seeded or changed. See
         :term:`Glossary <random_state>`.
 
     verbose : int, default=0
@@ -399,7 +401,7 @@ class KerasAutoencoderTransformer(
                 data = data.toarray()
         # One row or constant columns have no variance to explain: the explained
         # variance ratio divides by zero, which does not matter here.
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with single_blas_thread(), np.errstate(divide="ignore", invalid="ignore"):
             try:
                 pca = PCA(n_found, svd_solver=solver, random_state=random_state).fit(data)
             except ArpackError:

@@ -276,9 +276,9 @@ class SupervisedEmbeddingTransformer(
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the validation split, the folds of :meth:`fit_transform`,
         dropout and shuffling. An int makes fits reproducible on the CPU, whatever ran
-        before in the process and in other threads. No global generator (Python's,
-        numpy's, TensorFlow's) is seeded or changed. See
-        :term:`Glossary <random_state>`.
+        before in the process and in other threads, and in a Dask or joblib worker as
+        in the main process. No global generator (Python's, numpy's, TensorFlow's) is
+        seeded or changed. See :term:`Glossary <random_state>`.
 
     verbose : int, default=0
         Keras's training output: 0 is silent, 1 a progress bar, 2 one line per epoch.
