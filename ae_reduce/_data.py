@@ -401,7 +401,10 @@ def _batch_dataset_class():
         def __getitem__(self, index):
             batch = self._order[index * self.batch_size : (index + 1) * self.batch_size]
             x = self.source.take(batch)
-            y = _structure([_pick(t, batch, x) for t in self.targets])
+            # A reconstruction target gets its own copy: under a MirroredStrategy, inputs
+            # and targets that share one buffer made training on several devices give
+            # different weights from run to run.
+            y = _structure([_pick(t, batch, x.copy()) for t in self.targets])
             if self.sample_weight is None:
                 return x, y
             return x, y, _structure([w[batch] for w in self.sample_weight])
