@@ -404,7 +404,8 @@ def _batch_dataset_class():
             # A reconstruction target gets its own copy: under a MirroredStrategy, inputs
             # and targets that share one buffer made training on several devices give
             # different weights from run to run.
-            y = _structure([_pick(t, batch, x.copy()) for t in self.targets])
+            picked = [_pick(t, batch, x) for t in self.targets]
+            y = _structure([t.copy() if t is x else t for t in picked])
             if self.sample_weight is None:
                 return x, y
             return x, y, _structure([w[batch] for w in self.sample_weight])
