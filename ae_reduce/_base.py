@@ -92,7 +92,7 @@ class BaseNeuralEstimator(BaseEstimator):
         "patience": [Interval(Integral, 0, None, closed="left")],
         "min_delta": [Interval(Real, 0, None, closed="left")],
         "callbacks": [list, None],
-        "device": [StrOptions({"auto", "cpu", "gpu"})],
+        "device": [StrOptions({"auto", "cpu", "gpu", "gpus"}), list, tuple],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }

@@ -229,11 +229,12 @@ default="auto"
                 "validation_split",
                 "early_stopping",
                 "patience",
-                "device",
                 "random_state",
                 "verbose",
             )
         },
+        # The map's own training loop runs on one device.
+        "device": [StrOptions({"auto", "cpu", "gpu"})],
         "perplexity": [Interval(Real, 0, None, closed="neither")],
         "noise": [Interval(Real, 0, None, closed="left")],
         "init": [StrOptions({"pca", "tsne", "random"})],

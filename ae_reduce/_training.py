@@ -16,7 +16,9 @@ matrices, memory maps and callbacks that act on every batch go through
 """
 
 import collections
+import contextlib
 import ctypes
+import functools
 import gc
 import math
 import sys
@@ -135,19 +137,52 @@ def _skip_single_replica_all_reduce(optimizer):
         optimizer._all_reduce_sum_gradients = _unchanged
 
 
-class _Trainer:
-    """A compiled float32 model, the initial state of its optimizer, and its epoch graphs."""
+@functools.cache
+def _mirrored_strategy(devices):
+    """One ``MirroredStrategy`` per tuple of devices, shared by every model trained on them.
 
-    def __init__(self, build, compile_kwargs):
-        self.model = build(seed=0, dtype="float32")[0]
-        self.model.compile(**compile_kwargs)
-        optimizer = self.model.optimizer
-        optimizer.build(self.model.trainable_variables)
-        _skip_single_replica_all_reduce(optimizer)
+    Two strategies over the same devices number their collective operations from the
+    same start, so the gradients of one model were summed with another's and the fit
+    failed on a shape mismatch.
+    """
+    import tensorflow as tf
+
+    return tf.distribute.MirroredStrategy(devices=list(devices))
+
+
+class _Trainer:
+    """A compiled float32 model, the initial state of its optimizer, and its epoch graphs.
+
+    With ``devices``, two or more TensorFlow device names, the model is built and
+    compiled under a ``tf.distribute.MirroredStrategy`` over them: ``keras.Model.fit``
+    then splits every mini-batch between the devices and sums their gradients.
+    """
+
+    def __init__(self, build, compile_kwargs, devices=None):
+        self.strategy = None
+        if devices is not None:
+            self.strategy = _mirrored_strategy(devices)
+            # An optimizer's variables (its step count among them) must be created under
+            # the strategy that updates them.
+            optimizer = compile_kwargs["optimizer"]
+            with self.scope():
+                optimizer = type(optimizer).from_config(optimizer.get_config())
+            compile_kwargs = {**compile_kwargs, "optimizer": optimizer}
+        with self.scope():
+            self.model = build(seed=0, dtype="float32")[0]
+            self.model.compile(**compile_kwargs)
+            optimizer = self.model.optimizer
+            optimizer.build(self.model.trainable_variables)
+            # Inside the scope: across several devices the all-reduce is real work.
+            _skip_single_replica_all_reduce(optimizer)
         # Optimizer state does not start at zero everywhere (Adagrad's accumulators,
         # Nadam's momentum product): keep what a fresh optimizer holds, to restore it.
         self._initial = [keras.ops.convert_to_numpy(variable) for variable in optimizer.variables]
         self._epochs = {}
+
+    def scope(self):
+        """The distribution strategy's scope, or a context that does nothing."""
+        return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
 
     def reset(self, learning_rate):
         for variable, value in zip(self.model.optimizer.variables, self._initial, strict=True):
@@ -198,7 +233,7 @@ class _Monitor(keras.callbacks.Callback):
         logs = logs or {}
         for name in self.history:
             if name == "learning_rate":
-                value = self.model.optimizer.learning_rate
+                value = _learning_rate(self.model.optimizer)
             else:
                 value = logs.get(name, math.nan)
             self.history[name].append(float(value))
@@ -218,7 +253,7 @@ class _Monitor(keras.callbacks.Callback):
         self.since_reduction += 1
         if self.schedule == "plateau" and self.since_reduction >= plateau_epochs(self.patience):
             optimizer = self.model.optimizer
-            optimizer.learning_rate = float(optimizer.learning_rate) * 0.5
+            optimizer.learning_rate = _learning_rate(optimizer) * 0.5
             self.since_reduction = 0
         if self.early_stopping and self.wait >= self.patience:
             self.stopped_early = True
@@ -232,6 +267,12 @@ class _Monitor(keras.callbacks.Callback):
     def still_improving(self):
         """Whether the last ``patience`` epochs improved the monitored loss."""
         return not self.stopped_early and self.wait < max(self.patience, 1)
+
+
+def _learning_rate(optimizer):
+    # Through numpy: under a distribution strategy the variable is a mirrored one, which
+    # float() does not take.
+    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
 def plateau_epochs(patience):
@@ -382,8 +423,9 @@ learning_rate_schedule, callbacks, verbose :
     batch_size : int or "auto"
         Rows per mini-batch; ``"auto"`` applies :func:`auto_batch_size` to the number of
         training rows.
-    device : str
-        TensorFlow device name from :func:`ae_reduce._backend.resolve_device`.
+    device : str or tuple of str
+        TensorFlow device name, or names of the devices of data-parallel training, from
+        :func:`ae_reduce._backend.resolve_device`.
     random_state : numpy.random.RandomState
         Source of the seed and of the validation split.
     stratify : ndarray or None
@@ -406,56 +448,64 @@ learning_rate_schedule, callbacks, verbose :
     monitor_name = "val_loss" if len(validation_rows) else "loss"
     monitor = _Monitor(monitor_name, early_stopping, patience, min_delta, learning_rate_schedule)
     user_callbacks = list(callbacks or [])
-    compiled = source.in_memory_dense and not any(map(_acts_on_batches, user_callbacks))
+    # Several devices: keras.Model.fit under the strategy splits the batches between them.
+    replicas = None if isinstance(device, str) else tuple(device)
+    compiled = (
+        replicas is None
+        and source.in_memory_dense
+        and not any(map(_acts_on_batches, user_callbacks))
+    )
     key = (device, *cache_key)
     # Every initialiser and stochastic layer has an explicit seed and the shuffles are
     # stateless, so no process-wide generator is seeded: fits in parallel threads give
     # the results of sequential ones and leave the caller's random state alone.
-    with device_scope(device):
+    placement = device_scope(device) if replicas is None else contextlib.nullcontext()
+    with placement:
         models = build(seed=seed, dtype="float32")
-        trainer = _checkout(key) or _Trainer(build, compile_kwargs)
+        trainer = _checkout(key) or _Trainer(build, compile_kwargs, replicas)
         try:
-            trainer.reset(learning_rate)
-            _copy_variables(models[0], trainer.model)
-            if compiled:
-                callback_list = keras.callbacks.CallbackList(
-                    [monitor, *user_callbacks],
-                    add_progbar=verbose != 0,
-                    model=trainer.model,
-                )
-                _fit_compiled(
-                    trainer,
-                    source,
-                    targets,
-                    sample_weight,
-                    compile_kwargs["loss"],
-                    train_rows,
-                    validation_rows,
-                    batch_size,
-                    epochs,
-                    callback_list,
-                    monitor,
-                    seed,
-                    verbose,
-                )
-            else:
-                inputs = fit_inputs(
-                    source,
-                    targets,
-                    sample_weight,
-                    train_rows,
-                    validation_rows,
-                    batch_size,
-                    seed,
-                )
-                monitor.initial = _initial_loss(trainer.model, inputs)
-                trainer.model.fit(
-                    **inputs,
-                    epochs=epochs,
-                    callbacks=[monitor, *user_callbacks],
-                    verbose=verbose,
-                )
-            _copy_variables(trainer.model, models[0])
+            with trainer.scope():
+                trainer.reset(learning_rate)
+                _copy_variables(models[0], trainer.model)
+                if compiled:
+                    callback_list = keras.callbacks.CallbackList(
+                        [monitor, *user_callbacks],
+                        add_progbar=verbose != 0,
+                        model=trainer.model,
+                    )
+                    _fit_compiled(
+                        trainer,
+                        source,
+                        targets,
+                        sample_weight,
+                        compile_kwargs["loss"],
+                        train_rows,
+                        validation_rows,
+                        batch_size,
+                        epochs,
+                        callback_list,
+                        monitor,
+                        seed,
+                        verbose,
+                    )
+                else:
+                    inputs = fit_inputs(
+                        source,
+                        targets,
+                        sample_weight,
+                        train_rows,
+                        validation_rows,
+                        batch_size,
+                        seed,
+                    )
+                    monitor.initial = _initial_loss(trainer.model, inputs)
+                    trainer.model.fit(
+                        **inputs,
+                        epochs=epochs,
+                        callbacks=[monitor, *user_callbacks],
+                        verbose=verbose,
+                    )
+                _copy_variables(trainer.model, models[0])
         finally:
             _checkin(key, trainer)
     weights_finite = all(np.isfinite(w).all() for w in models[0].get_weights())
