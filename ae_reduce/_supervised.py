@@ -269,9 +269,14 @@ class SupervisedEmbeddingTransformer(
     callbacks : list of keras.callbacks.Callback, default=None
         Extra Keras callbacks for training.
 
-    device : {"auto", "cpu", "gpu"}, default="auto"
-        Where to train. ``"auto"`` uses a GPU when TensorFlow sees one, ``"cpu"`` forces
-        the CPU, ``"gpu"`` raises a ``ValueError`` when no GPU is visible.
+    device : {"auto", "cpu", "gpu", "gpus"} or list of str, default="auto"
+        Where to train. ``"auto"`` uses the first GPU when TensorFlow sees one, ``"cpu"``
+        forces the CPU, ``"gpu"`` raises a ``ValueError`` when no GPU is visible.
+        ``"gpus"`` trains on every visible GPU at once, and a list of TensorFlow device
+        names (``["/GPU:0", "/GPU:1"]``) on those: each mini-batch of ``batch_size``
+        rows is split between the devices and their gradients are summed
+        (``tf.distribute.MirroredStrategy``); see :ref:`scaling_gpus`. Inference runs
+        on one device, a GPU when one is visible unless ``device="cpu"``.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the validation split, the folds of :meth:`fit_transform`,
