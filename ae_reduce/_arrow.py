@@ -28,6 +28,12 @@ from ._data import _FLOAT32_MAX, CHUNK_ROWS, Source, _largest_magnitude
 _BATCH_READAHEAD = 2
 _FRAGMENT_READAHEAD = 1
 
+#: Bytes read at a time from each column of a Parquet file. Arrow's dataset scanner
+#: reads whole row groups: on 512 float32 columns it peaked 1.2 GB above the data for
+#: row groups of 65,536 rows and 1.3 GB for one of 524,288, against 0.2 GB for both
+#: when each file is read with this buffer.
+_PARQUET_BUFFER = 64 * 1024
+
 #: Formats whose files record their number of rows, so that counting reads no data.
 _COUNTED_FORMATS = frozenset({"ParquetFileFormat", "IpcFileFormat", "FeatherFileFormat"})
 
@@ -107,14 +113,21 @@ def _refuse_nulls(batch, first_row, name, estimator):
 
 def _to_array(batch, dtype):
     """A record batch as a C-ordered 2-D array of `dtype`; nulls become NaN."""
-    out = np.empty((batch.num_rows, batch.num_columns), dtype=dtype)
+    import pyarrow as pa
+
+    kinds = set(batch.schema.types)
+    if len(kinds) == 1 and kinds <= {pa.float32(), pa.float64()} and hasattr(batch, "to_tensor"):
+        # Arrow's own row-major copy: 7 times faster than filling the rows column by
+        # column on 512 float32 columns (older pyarrow has no to_tensor).
+        tensor = batch.to_tensor(null_to_nan=True, row_major=True)
+        return tensor.to_numpy().astype(dtype, copy=False)
+    # Filled by columns, each a contiguous write, then copied to rows once.
+    out = np.empty((batch.num_rows, batch.num_columns), dtype=dtype, order="F")
     for position, column in enumerate(batch.columns):
         if column.null_count:
-            import pyarrow as pa
-
             column = column.cast(pa.float64(), safe=False).fill_null(np.nan)
         out[:, position] = column.to_numpy(zero_copy_only=False)
-    return out
+    return np.ascontiguousarray(out)
 
 
 def check_values(block, first_row, columns, name, estimator):
@@ -145,13 +158,58 @@ def check_values(block, first_row, columns, name, estimator):
 
 
 def scan(dataset, columns=None, batch_rows=CHUNK_ROWS):
-    """Record batches of `dataset`, in the dataset's order, with few read ahead."""
+    """Record batches of `dataset`'s `columns`, in the dataset's order, in little memory.
+
+    Parquet files whose columns are stored as the dataset types them are read file by
+    file with a small read buffer (see :data:`_PARQUET_BUFFER`); other datasets
+    (partitioned ones, other formats) through Arrow's scanner with little read-ahead.
+    """
+    import pyarrow.dataset as ds
+
+    columns = dataset.schema.names if columns is None else list(columns)
+    fragments = _plain_parquet_fragments(dataset, columns)
+    if fragments is not None:
+        return _read_parquet(dataset, fragments, columns, batch_rows)
+    options = {}
+    if type(getattr(dataset, "format", None)).__name__ == "ParquetFileFormat":
+        options["fragment_scan_options"] = ds.ParquetFragmentScanOptions(pre_buffer=False)
     return dataset.to_batches(
         columns=columns,
         batch_size=batch_rows,
         batch_readahead=_BATCH_READAHEAD,
         fragment_readahead=_FRAGMENT_READAHEAD,
+        **options,
     )
+
+
+def _plain_parquet_fragments(dataset, columns):
+    """The files of a dataset of Parquet files that store `columns` with the dataset's
+    types, or None when the dataset is anything else."""
+    if type(dataset).__name__ != "FileSystemDataset":
+        return None
+    if type(dataset.format).__name__ != "ParquetFileFormat":
+        return None
+    fragments = list(dataset.get_fragments())
+    for fragment in fragments:
+        stored = fragment.physical_schema
+        for name in columns:
+            if stored.get_field_index(name) < 0:
+                return None  # a partition key, or a column some files lack
+            if stored.field(name).type != dataset.schema.field(name).type:
+                return None  # the scanner would cast it
+    return fragments
+
+
+def _read_parquet(dataset, fragments, columns, batch_rows):
+    import pyarrow.parquet as pq
+
+    for fragment in fragments:
+        row_groups = [group.id for group in fragment.row_groups]
+        with dataset.filesystem.open_input_file(fragment.path) as source:
+            reader = pq.ParquetFile(source, pre_buffer=False, buffer_size=_PARQUET_BUFFER)
+            yield from reader.iter_batches(
+                batch_size=batch_rows, columns=columns, row_groups=row_groups
+            )
 
 
 def blocks(dataset, dtype, *, columns=None, rows=CHUNK_ROWS, check_batch=None):
@@ -354,6 +412,12 @@ def dataset_source(estimator, dataset, *, reset, name="X"):
     if reset:
         return _copy_to_temporary_file(estimator, dataset, dtype, name)
     return DatasetSource(estimator, dataset, dtype, name)
+
+
+def unnamed_dataset_source(estimator, dataset, name="X"):
+    """A dataset's rows for inference, without the checks of feature names and width
+    that :func:`dataset_source` makes (codes, for example, have names of their own)."""
+    return DatasetSource(estimator, dataset, numeric_dtype(dataset.schema, estimator, name), name)
 
 
 def table_source(estimator, table, *, reset, name="X"):

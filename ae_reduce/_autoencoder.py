@@ -443,23 +443,28 @@ class KerasAutoencoderTransformer(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_components)
-            Codes, such as the output of :meth:`transform`.
+        X : {array-like, pyarrow.dataset.Dataset} of shape (n_samples, n_components)
+            Codes, such as the output of :meth:`transform`. A dataset is read batch by
+            batch; its column names are not checked.
 
         Returns
         -------
         X_original : ndarray of shape (n_samples, n_features)
             The reconstructions.
         """
+        from ._arrow import is_dataset, unnamed_dataset_source
+
         self._check_fitted()
-        codes = check_array(X, dtype=[np.float64, np.float32], input_name="X")
-        if codes.shape[1] != self._n_features_out:
+        if is_dataset(X):
+            source = unnamed_dataset_source(self, X)
+        else:
+            source = Source(check_array(X, dtype=[np.float64, np.float32], input_name="X"))
+        if source.n_features != self._n_features_out:
             raise ValueError(
-                f"X has {codes.shape[1]} features, but {type(self).__name__}."
+                f"X has {source.n_features} features, but {type(self).__name__}."
                 f"inverse_transform is expecting {self._n_features_out} features "
                 "(n_components) as input."
             )
-        source = Source(codes)
         return self._apply(lambda rows: self.decoder_(rows, training=False), source)
 
     def score_samples(self, X):

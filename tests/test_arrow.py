@@ -135,6 +135,30 @@ def test_the_supervised_embedding_cross_fits_a_dataset_as_a_memmap(numbers, memm
     )
 
 
+def test_parquet_files_read_one_by_one_or_through_arrows_scanner_give_the_same_rows(
+    numbers, parquet, folder
+):
+    from ae_reduce import _arrow
+
+    # Columns the dataset types otherwise than the files store them go through the scanner.
+    widened = ds.dataset(folder / "parquet", schema=pa.schema([(n, pa.float64()) for n in NAMES]))
+    assert _arrow._plain_parquet_fragments(parquet, NAMES) is not None
+    assert _arrow._plain_parquet_fragments(widened, NAMES) is None
+    for dataset in (parquet, widened):
+        rows = [block for _, block in _arrow.blocks(dataset, np.float64, rows=64)]
+        assert [len(block) for block in rows] == [64] * 4 + [44]
+        np.testing.assert_array_equal(np.concatenate(rows), numbers[0])
+
+
+def test_codes_in_a_dataset_are_decoded(fitted, parquet, tmp_path):
+    codes = fitted.transform(parquet)
+    pq.write_table(pa.table({"u": codes[:, 0], "v": codes[:, 1]}), tmp_path / "codes.parquet")
+    decoded = fitted.inverse_transform(ds.dataset(tmp_path / "codes.parquet"))
+    np.testing.assert_array_equal(decoded, fitted.inverse_transform(codes))
+    with pytest.raises(ValueError, match=r"X has 5 features, but .* expecting 2 features"):
+        fitted.inverse_transform(parquet)
+
+
 def test_a_cross_fitting_fold_of_a_memmap_is_read_from_the_file(memmap):
     from ae_reduce._data import check_input
 
