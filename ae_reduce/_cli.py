@@ -19,6 +19,11 @@ from typing import NamedTuple
 TABLE_FORMATS = (".csv", ".npy", ".parquet")
 #: Extensions of ``--plot``: the formats matplotlib writes without extra software.
 PICTURE_FORMATS = (".png", ".pdf", ".svg")
+#: ``embed`` reads a .csv or .parquet file of at least this many bytes batch by batch.
+STREAM_BYTES = 64 * 2**20
+#: ``embed`` trains from a temporary file when the features take more than this many
+#: bytes as float32.
+IN_MEMORY_BYTES = 128 * 2**20
 
 _EXIT_STATUS = """\
 exit status:
@@ -748,12 +753,19 @@ def _check_missing(X, names, path):
     for block in Source(X, file=_file_backing(X)).chunks(dtype=X.dtype):
         finite &= np.isfinite(block).all(axis=0)
     if not finite.all():
-        columns = [names[i] for i in np.flatnonzero(~finite)]
-        raise InputError(
-            f"{path} has missing or infinite values in {len(columns)} column(s): "
-            + ", ".join(columns[:10])
-            + ". Impute or drop them first."
-        )
+        raise InputError(_missing_message(names, finite, path))
+
+
+def _missing_message(names, finite, path):
+    """The message about the columns whose ``finite`` flag is false."""
+    import numpy as np
+
+    columns = [names[i] for i in np.flatnonzero(~finite)]
+    return (
+        f"{path} has missing or infinite values in {len(columns)} column(s): "
+        + ", ".join(columns[:10])
+        + ". Impute or drop them first."
+    )
 
 
 def _check_labels(labels, label_column, path):
@@ -985,18 +997,23 @@ def _write_embedding(Z, path, names, labels, label_column, ids=None, id_column=N
     from ._files import replacing
 
     if Path(path).suffix.lower() != ".npy":
-        import pandas as pd
-
-        frame = pd.DataFrame(Z, columns=names)
-        if ids is not None:
-            frame.insert(0, id_column, ids)
-        if labels is not None:
-            frame[label_column if label_column is not None else "label"] = labels
-        _write_table(frame, path)
+        _write_table(_embedding_frame(Z, names, labels, label_column, ids, id_column), path)
         return
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with replacing(path) as temporary, open(temporary, "wb") as handle:
         np.save(handle, Z)
+
+
+def _embedding_frame(Z, names, labels, label_column, ids=None, id_column=None):
+    """The embedding as a table: the id column, the components, the label column."""
+    import pandas as pd
+
+    frame = pd.DataFrame(Z, columns=names)
+    if ids is not None:
+        frame.insert(0, id_column, ids)
+    if labels is not None:
+        frame[label_column if label_column is not None else "label"] = labels
+    return frame
 
 
 def _write_table(frame, path):
@@ -1074,14 +1091,12 @@ def _print_result(text):
 
 
 def _embed(args, progress):
-    from .plotting import _is_continuous
+    from . import _streaming
 
     _check_embed_arguments(args)
     if args.plot:
         _use_agg()
-    X, labels, _, ids = _load_data(
-        args.input, args.label_column, args.id_column, _dropped_columns(args)
-    )
+    X, labels, _, ids = _read_embed_input(args)
     _check_labels_for_outputs(args, labels)
     pipeline = _build_embed_pipeline(args, X.shape)
     names = _output_names(pipeline)
@@ -1096,29 +1111,65 @@ def _embed(args, progress):
         f"fitting {type(reducer).__name__}(n_components={reducer.n_components})"
         + (f" then {'parametric ' if args.parametric else ''}t-SNE" if args.tsne else "")
     )
-    Z = pipeline.fit_transform(X, labels if args.supervised else None)
-    if args.parametric:
-        progress(_parametric_summary(pipeline["tsne"]))
+    if _streaming.trains_from_file(args, X):
+        Z, maps = _streaming.embed_from_file(args, progress, X, labels, ids, pipeline, names)
+    else:
+        Z = pipeline.fit_transform(X, labels if args.supervised else None)
+        if args.parametric:
+            progress(_parametric_summary(pipeline["tsne"]))
+        # Everything that can fail is done before the first file is written.
+        maps = _prepare_maps(args, Z, labels)
+        _write_embedding(Z, args.output, names, labels, args.label_column, ids, args.id_column)
+    written = [("Embedding", args.output), *_save_maps(args, Z, labels, ids, maps)]
+    for what, path in written:
+        _print_result(f"{what + ':':17s} {Path(path).resolve()}")
+    return 0
 
-    # Everything that can fail is done before the first file is written.
-    title = _display_name(args.input)
+
+def _read_embed_input(args):
+    """The checked input of ``embed``: whole, or batch by batch when it is large."""
+    from . import _streaming
+
+    suffix = _extension(args.input, TABLE_FORMATS, "input")
+    if _streaming.streams(args, suffix):
+        return _streaming.read(
+            args.input, suffix, args.label_column, args.id_column, _dropped_columns(args)
+        )
+    return _load_data(args.input, args.label_column, args.id_column, _dropped_columns(args))
+
+
+class _Maps(NamedTuple):
+    """What ``--plot`` and ``--html`` draw, prepared before any file is written."""
+
+    picture: object
+    votes: object
+    columns: object
+    is_classes: bool
+
+
+def _prepare_maps(args, Z, labels):
+    """The picture, and the neighbours' votes of the page, for the maps asked for."""
+    from .plotting import _is_continuous
+
     is_classes = labels is not None and not _is_continuous(labels)
-    picture = None
+    picture = votes = columns = None
     if args.plot:
         from .plotting import plot_embedding
 
-        picture = plot_embedding(Z, labels, title=title)
+        picture = plot_embedding(Z, labels, title=_display_name(args.input))
     if args.html:
         votes = _neighbour_votes(Z, labels, args.random_state or 0) if is_classes else None
         # Measured labels are a column of the page: coloured on a scale, shown on hover.
-        columns = None
         if labels is not None and not is_classes:
             columns = {_colour_name(args.label_column): labels}
+    return _Maps(picture, votes, columns, is_classes)
 
-    _write_embedding(Z, args.output, names, labels, args.label_column, ids, args.id_column)
-    written = [("Embedding", args.output)]
-    if picture is not None:
-        _save_figure(picture, args.plot)
+
+def _save_maps(args, Z, labels, ids, maps):
+    """Write the prepared maps; return what was written, as (what, path) pairs."""
+    written = []
+    if maps.picture is not None:
+        _save_figure(maps.picture, args.plot)
         written.append(("Map picture", args.plot))
     if args.html:
         from ._html import export_html
@@ -1127,17 +1178,15 @@ def _embed(args, progress):
         export_html(
             Z,
             args.html,
-            labels=labels if is_classes else None,
-            predictions=votes,
-            title=title,
+            labels=labels if maps.is_classes else None,
+            predictions=maps.votes,
+            title=_display_name(args.input),
             ids=ids,
-            columns=columns,
-            prediction_description=None if votes is None else VOTES_DESCRIPTION,
+            columns=maps.columns,
+            prediction_description=None if maps.votes is None else VOTES_DESCRIPTION,
         )
         written.append(("Interactive map", args.html))
-    for what, path in written:
-        _print_result(f"{what + ':':17s} {Path(path).resolve()}")
-    return 0
+    return written
 
 
 def _colour_name(label_column):
@@ -1432,7 +1481,13 @@ def build_parser():
             "complete; the label and id columns must be complete too.\n"
             "For .npy input columns are given by their index (-1 for the last).\n"
             "Outputs are written to a temporary file and renamed into place; an output "
-            "that is the input file is refused."
+            "that is the input file is refused.\n\n"
+            f"Large files: without --tsne, a .csv or .parquet file of "
+            f"{STREAM_BYTES >> 20} MiB or more is read batch by batch (with pyarrow "
+            "installed), and features of more than "
+            f"{IN_MEMORY_BYTES >> 20} MiB as float32 are standardised into a temporary "
+            "file (in TMPDIR, else /tmp) that the network trains from, the embedding "
+            "being written block by block. The embedding is the same either way."
         ),
         epilog=(
             "examples:\n"

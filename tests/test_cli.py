@@ -4,8 +4,10 @@ import importlib.util
 import io
 import os
 import pickle
+import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -717,6 +719,7 @@ def test_without_tsne_the_network_is_sized_as_make_tsne_pipeline_sizes_it(
 
 _PEAK_SCRIPT = """
 import sys
+import tempfile
 from ae_reduce._cli import _load_input
 
 def peak_kb():
@@ -746,3 +749,106 @@ def test_npy_input_is_mapped_not_loaded(tmp_path):
     kind, dtype, grown_kb = result.stdout.split()
     assert (kind, dtype) == ("memmap", "float32")
     assert int(grown_kb) < 8_000, result.stdout
+
+
+# Files larger than memory: read batch by batch, trained from a temporary file ----------
+
+
+def _both_readers(monkeypatch, arguments, from_file, capsys=None):
+    """Run ``arguments`` with the whole-file reader, then the batch reader; return the
+    two exit statuses (and error outputs when `capsys` is given)."""
+    from ae_reduce import _cli
+
+    monkeypatch.setattr(_cli, "IN_MEMORY_BYTES", 0 if from_file else 2**40)
+    results = []
+    for stream_bytes in (2**60, 0):
+        monkeypatch.setattr(_cli, "STREAM_BYTES", stream_bytes)
+        reader = "whole" if stream_bytes else "batches"
+        status = main([argument.format(reader=reader) for argument in arguments])
+        results.append((status, capsys.readouterr().err if capsys else None))
+    return results
+
+
+def _write_frame(frame, path):
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path)
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="the batch reader needs pyarrow")
+@pytest.mark.parametrize(
+    "suffix, output, options, from_file",
+    [
+        (".csv", ".csv", ["--id-column", "id"], True),
+        (".parquet", ".npy", ["--drop-columns", "id"], False),
+        # In memory: cross-fitting trains six networks, which from a file is slow.
+        (".parquet", ".parquet", ["--id-column", "id", "--supervised"], False),
+    ],
+)
+def test_the_embedding_does_not_depend_on_the_reader(
+    tmp_path, digits_frame, monkeypatch, suffix, output, options, from_file
+):
+    frame = digits_frame.copy()
+    frame.insert(0, "id", [f"row{i:03d}" for i in range(len(frame))])
+    data = tmp_path / f"digits{suffix}"
+    _write_frame(frame, data)
+    # Training from a file writes the output in pieces: several of them here.
+    from ae_reduce import _streaming
+
+    monkeypatch.setattr(_streaming, "OUTPUT_ROWS", 70)
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    arguments = ["embed", str(data), "-o", str(tmp_path / f"{{reader}}{output}")]
+    arguments += ["--label-column", "digit", *options, *FAST, "-q"]
+    assert _both_readers(monkeypatch, arguments, from_file) == [(0, None), (0, None)]
+    whole, batches = tmp_path / f"whole{output}", tmp_path / f"batches{output}"
+    if output == ".parquet":
+        pd.testing.assert_frame_equal(pd.read_parquet(whole), pd.read_parquet(batches))
+        assert list(pd.read_parquet(whole).columns) == ["id", "supervised1", "supervised2", "digit"]
+    else:
+        assert whole.read_bytes() == batches.read_bytes()
+    # Nothing is left of the temporary files (TensorFlow leaves some of its own).
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        [data.name, whole.name, batches.name, temporary.name]
+    )
+    assert not [path for path in temporary.iterdir() if "ae-reduce" in path.name]
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="the batch reader needs pyarrow")
+@pytest.mark.parametrize(
+    "change, options, message",
+    [
+        (
+            lambda f: f.assign(pixel3="x"),
+            [],
+            "column 'pixel3' of .* is not numeric \\(for example 'x'\\)",
+        ),
+        (
+            lambda f: f.assign(pixel5=f["pixel5"].where(f.index != 7)),
+            [],
+            "missing or infinite values in 1 column\\(s\\): pixel5",
+        ),
+        (lambda f: f, ["--label-column", "colour"], "unknown column 'colour'"),
+        (lambda f: f, ["--drop-columns", "nothing"], "--drop-columns names 1 unknown column"),
+        (
+            lambda f: f.assign(digit=f["digit"].where(f.index != 9)),
+            ["--label-column", "digit"],
+            "label column 'digit' .* 1 missing or infinite value\\(s\\), the first in data row 10",
+        ),
+    ],
+)
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_both_readers_refuse_the_same_input(
+    tmp_path, digits_frame, monkeypatch, capsys, change, options, message, suffix
+):
+    data = tmp_path / f"bad{suffix}"
+    _write_frame(change(digits_frame), data)
+    arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), *options, *FAST]
+    (whole, whole_error), (batches, batches_error) = _both_readers(
+        monkeypatch, arguments, True, capsys
+    )
+    assert whole == batches == 2
+    assert whole_error == batches_error
+    assert re.search(message, batches_error), batches_error
