@@ -10,6 +10,7 @@ import re
 import sys
 import tempfile
 import threading
+import warnings
 
 _CONFIGURED = False
 # Two threads fitting at once must not both swap file descriptor 2: the second would save
@@ -81,9 +82,28 @@ def _configure(verbose):
         gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
         # Grabbing the whole GPU would starve every other process sharing it.
-        with contextlib.suppress(RuntimeError):
-            tf.config.experimental.set_memory_growth(gpu, True)
+        _grow_memory(tf, gpu)
     _CONFIGURED = True
+
+
+def _grow_memory(tf, gpu):
+    """Let TensorFlow take GPU memory as it needs it rather than all of it at start."""
+    try:
+        tf.config.experimental.set_memory_growth(gpu, True)
+    except ValueError:
+        # The user split the GPU into logical devices (with a memory_limit): that cap
+        # bounds the memory already, and TensorFlow refuses growth on top of it.
+        pass
+    except RuntimeError:
+        if not tf.config.experimental.get_memory_growth(gpu):
+            warnings.warn(
+                f"TensorFlow had started using {gpu.name} before ae_reduce configured it, "
+                "so memory growth could not be turned on and this process may hold all "
+                "of the GPU's memory. Set TF_FORCE_GPU_ALLOW_GROWTH=true in the "
+                "environment, or fit an ae_reduce estimator before other TensorFlow work.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
 
 
 def _log_level(text):

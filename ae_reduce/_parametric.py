@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_random_state
 
 from ._base import BaseNeuralEstimator, atomic_fit
+from ._blas import single_blas_thread
 from ._data import check_input, split_indices
 from ._tsne import _import_opentsne, check_distances, effective_perplexity
 
@@ -445,7 +446,9 @@ default="auto"
         from sklearn.decomposition import PCA
 
         n_found = min(self.n_components, *X_train.shape)
-        pca = PCA(n_found, random_state=seed).fit(X_train)
+        # One BLAS thread: the same start in a Dask or joblib worker as in the main process.
+        with single_blas_thread():
+            pca = PCA(n_found, random_state=seed).fit(X_train)
         components = np.zeros((self.n_components, X_train.shape[1]))
         spread = np.sqrt(pca.explained_variance_[0]) if n_found else 0.0
         if spread > 0:
@@ -455,12 +458,17 @@ default="auto"
         initial = {"mean": pca.mean_, "components": components}
         if self.init != "tsne":
             return initial, None
-        embedding = openTSNE.TSNEEmbedding(
-            openTSNE.initialization.pca(X_train, n_components=self.n_components, random_state=seed)
-            if X_train.shape[1] >= self.n_components
-            else openTSNE.initialization.random(
+        if X_train.shape[1] >= self.n_components:
+            with single_blas_thread():
+                start = openTSNE.initialization.pca(
+                    X_train, n_components=self.n_components, random_state=seed
+                )
+        else:
+            start = openTSNE.initialization.random(
                 X_train, n_components=self.n_components, random_state=seed
-            ),
+            )
+        embedding = openTSNE.TSNEEmbedding(
+            start,
             affinities,
             n_jobs=1 if self.n_jobs is None else self.n_jobs,
             random_state=seed,

@@ -226,3 +226,18 @@ def test_fits_in_threads_give_the_sequential_result(digits):
             )
     for positions in threaded:
         np.testing.assert_array_equal(positions, alone)
+
+
+def test_pca_start_does_not_depend_on_blas_threads():
+    # Dask and loky workers run BLAS on one thread, a plain process on every core; at
+    # MNIST's width PCA's randomized solver rounded differently in the two.
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.RandomState(0)
+    X = np.sin(rng.normal(size=(240, 3)) @ rng.normal(size=(3, 784))).astype(np.float32)
+    starts = []
+    for n_threads in (1, 2):
+        with threadpool_limits(limits=n_threads, user_api="blas"):
+            starts.append(ParametricTSNE(n_components=2)._start(X, None, 0, None)[0])
+    for name in ("mean", "components"):
+        np.testing.assert_array_equal(starts[0][name], starts[1][name])
