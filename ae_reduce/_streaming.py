@@ -145,7 +145,11 @@ def _open_dataset(path, suffix, label_column, id_column):
 
     if suffix == ".parquet":
         return ds.dataset(path, format="parquet")
-    guessed = ds.dataset(path, format=ds.CsvFileFormat())
+    # The columns are named as pandas names them, so that --drop-columns "Unnamed: 0"
+    # (the index column that DataFrame.to_csv writes) and a repeated name ("a.1")
+    # mean what they mean to the in-memory reader; Arrow refuses repeated names.
+    read_options = pcsv.ReadOptions(column_names=_csv_header(path), skip_rows=1)
+    guessed = ds.dataset(path, format=ds.CsvFileFormat(read_options=read_options))
     types = {}
     for field in guessed.schema:
         kind = field.type
@@ -156,7 +160,22 @@ def _open_dataset(path, suffix, label_column, id_column):
     options = pcsv.ConvertOptions(
         column_types=types, null_values=list(_NA_VALUES), strings_can_be_null=True
     )
-    return ds.dataset(path, format=ds.CsvFileFormat(convert_options=options))
+    return ds.dataset(
+        path, format=ds.CsvFileFormat(read_options=read_options, convert_options=options)
+    )
+
+
+def _csv_header(path):
+    """The column names of a CSV file as ``pandas.read_csv`` gives them."""
+    import pandas as pd
+
+    from ._cli import InputError
+
+    try:
+        columns = pd.read_csv(path, nrows=0).columns
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path} holds no table: not even a header line") from None
+    return [str(column) for column in columns]
 
 
 def _index_columns(schema):

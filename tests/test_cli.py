@@ -817,6 +817,22 @@ def test_the_embedding_does_not_depend_on_the_reader(
 
 
 @pytest.mark.skipif(not HAS_PYARROW, reason="the batch reader needs pyarrow")
+def test_the_batch_reader_names_csv_columns_as_pandas_does(tmp_path, monkeypatch):
+    # DataFrame.to_csv writes its index under an empty name, which pandas reads back as
+    # "Unnamed: 0"; a repeated name is read as "a" and "a.1". Arrow refused the repeated
+    # name and called the index column "", so --drop-columns "Unnamed: 0" failed on a
+    # large file only.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "a"])
+    data = tmp_path / "indexed.csv"
+    frame.to_csv(data)
+    arguments = ["embed", str(data), "-o", str(tmp_path / "{reader}.csv")]
+    arguments += ["--drop-columns", "Unnamed: 0", "--id-column", "a.1", *FAST, "-q"]
+    assert _both_readers(monkeypatch, arguments, from_file=False) == [(0, None), (0, None)]
+    assert (tmp_path / "whole.csv").read_bytes() == (tmp_path / "batches.csv").read_bytes()
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="the batch reader needs pyarrow")
 @pytest.mark.parametrize(
     "change, options, message",
     [
