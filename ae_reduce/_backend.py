@@ -242,6 +242,8 @@ def _named_devices(devices):
         except ValueError:
             spec = None
         key = None if spec is None else ((spec.device_type or "").upper(), spec.device_index)
+        if spec is not None and not _in_this_process(spec):
+            key = None  # another job's or task's device, which would be taken for ours
         if key not in visible:
             raise ValueError(
                 f"device {entry!r} is not a device TensorFlow sees; the visible devices "
@@ -251,6 +253,12 @@ def _named_devices(devices):
             raise ValueError(f"device lists {visible[key]!r} twice; name each device once.")
         names.append(visible[key])
     return names[0] if len(names) == 1 else tuple(names)
+
+
+def _in_this_process(spec):
+    """Whether a parsed device name names no job, replica or task other than this
+    process's (``/job:localhost/replica:0/task:0``)."""
+    return spec.job in (None, "localhost") and spec.replica in (None, 0) and spec.task in (None, 0)
 
 
 @contextlib.contextmanager

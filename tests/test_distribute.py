@@ -113,6 +113,9 @@ def test_two_device_fit_with_dropout_and_batch_normalization_pickles(two_device_
         ("gpus", ValueError, r"device='gpus'.*no GPU"),
         (["/CPU:0", "/CPU:7"], ValueError, r"'/CPU:7' is not a device TensorFlow sees.*CPU:0"),
         (["/CPU:0", "/cpu:0"], ValueError, r"twice"),
+        # Another task's device was taken for this process's own.
+        (["/job:worker/task:1/device:CPU:0"], ValueError, r"is not a device TensorFlow sees"),
+        (["/replica:1/device:CPU:0"], ValueError, r"is not a device TensorFlow sees"),
         ([], ValueError, r"empty list"),
         (["/CPU:0", 1], TypeError, r"list holds 1, of type int"),
         ("nonsense:0", ValueError, r"'device' parameter"),
