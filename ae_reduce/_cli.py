@@ -614,20 +614,7 @@ def _split_frame(frame, path, label_column=None, id_column=None, drop_columns=()
             + (f" (only a header: {', '.join(frame.columns[:10])})" if frame.shape[1] else "")
         )
     columns = list(frame.columns)
-    for column in (label_column, id_column):
-        if column is not None and column not in columns:
-            raise InputError(
-                f"unknown column {column!r} in {path}; its columns are: " + _listing(columns)
-            )
-    unknown = [column for column in drop_columns if column not in columns]
-    if unknown:
-        raise InputError(
-            f"--drop-columns names {len(unknown)} unknown column(s) in {path}: "
-            + ", ".join(map(repr, unknown))
-            + "; its columns are: "
-            + _listing(columns)
-        )
-    _check_roles(label_column, id_column, drop_columns)
+    check_column_names(columns, path, label_column, id_column, drop_columns)
     frame = frame.drop(columns=list(dict.fromkeys(drop_columns)))
     labels = None if label_column is None else frame.pop(label_column).to_numpy()
     ids = None if id_column is None else frame.pop(id_column).to_numpy()
@@ -659,6 +646,24 @@ def _split_frame(frame, path, label_column=None, id_column=None, drop_columns=()
         list(frame.columns),
         ids,
     )
+
+
+def check_column_names(columns, path, label_column, id_column, drop_columns):
+    """Refuse a label, id or dropped column that ``columns`` lacks, or one given two roles."""
+    for column in (label_column, id_column):
+        if column is not None and column not in columns:
+            raise InputError(
+                f"unknown column {column!r} in {path}; its columns are: " + _listing(columns)
+            )
+    unknown = [column for column in drop_columns if column not in columns]
+    if unknown:
+        raise InputError(
+            f"--drop-columns names {len(unknown)} unknown column(s) in {path}: "
+            + ", ".join(map(repr, unknown))
+            + "; its columns are: "
+            + _listing(columns)
+        )
+    _check_roles(label_column, id_column, drop_columns)
 
 
 def _check_roles(label_column, id_column, drop_columns):

@@ -233,20 +233,7 @@ def read(path, suffix, label_column, id_column, drop_columns):
         raise InputError(f"could not read {path}: {error}") from error
     index = _index_columns(dataset.schema)
     columns = [name for name in dataset.schema.names if name not in index]
-    for column in (label_column, id_column):
-        if column is not None and column not in columns:
-            raise InputError(
-                f"unknown column {column!r} in {path}; its columns are: " + _cli._listing(columns)
-            )
-    unknown = [column for column in drop_columns if column not in columns]
-    if unknown:
-        raise InputError(
-            f"--drop-columns names {len(unknown)} unknown column(s) in {path}: "
-            + ", ".join(map(repr, unknown))
-            + "; its columns are: "
-            + _cli._listing(columns)
-        )
-    _cli._check_roles(label_column, id_column, drop_columns)
+    _cli.check_column_names(columns, path, label_column, id_column, drop_columns)
     taken = {label_column, id_column, *drop_columns}
     names = [name for name in columns if name not in taken]
 
