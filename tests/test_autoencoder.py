@@ -235,7 +235,7 @@ def test_grid_search_in_a_pipeline_with_two_jobs(digits):
     )
     grid = GridSearchCV(
         pipeline,
-        {"reduce__n_components": [2, 8], "reduce__hidden_layer_sizes": [(8,), (32,)]},
+        {"reduce__n_components": [2, 8]},
         cv=2,
         n_jobs=2,
     ).fit(X, y)
