@@ -39,21 +39,13 @@ import tempfile
 import time
 
 import numpy as np
+from bench_memory import peak_rss_mb
 
 ROW_GROUP = 65_536
 SMALL_ROWS = 10_000
 GOAL_MB = 1024
 RANK = 16
 ESTIMATOR = {"hidden_layer_sizes": (64,), "n_components": 2, "epochs": 1, "random_state": 0}
-
-
-def peak_rss_mb():
-    """This process's peak resident set size (``VmHWM``) in MB."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("VmHWM not found in /proc/self/status")
 
 
 def write_parquet(path, n_rows, n_columns, seed=0):
