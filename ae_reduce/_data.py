@@ -100,7 +100,7 @@ class Source:
         if self.file is None:
             return Source(self.data[rows])
         if len(rows) * self.n_features * 4 <= IN_MEMORY_SUBSET_BYTES:
-            return Source(self.take(rows))
+            return Source(self.take(rows), dtype=self.dtype)
         view = Source(self.data, self.file, dtype=self.dtype, handle=self.handle)
         rows = np.asarray(rows, dtype=np.intp)
         view._index = rows if self._index is None else self._index[rows]
