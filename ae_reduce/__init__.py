@@ -9,6 +9,7 @@ from ._index import EmbeddingIndex
 from ._label_issues import find_label_issues
 from ._memory import release_cached_models
 from ._parametric import ParametricTSNE
+from ._scaling import AutoScaler
 from ._sequencer import TokenSequencer
 from ._supervised import SupervisedEmbeddingTransformer
 from ._tokens import TokenEmbeddingTransformer
@@ -20,6 +21,7 @@ __version__ = "0.2.0.dev0"
 
 __all__ = [
     "TSNE",
+    "AutoScaler",
     "EmbeddingIndex",
     "KerasAutoencoderTransformer",
     "MeanWordVectorVectorizer",

@@ -7,6 +7,7 @@ class's threshold, counted per pair of classes and calibrated, estimate the nois
 That many rows, those with the lowest label-quality scores, are flagged.
 """
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -17,7 +18,9 @@ from sklearn.utils._param_validation import HasMethods, StrOptions, validate_par
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
+from ._scaling import SCALER_NAMES, make_scaler
 from ._targets import _check_label_types, _from_pandas, _missing_rows
+from ._warnings import caller_stacklevel
 
 
 @validate_params(
@@ -30,6 +33,7 @@ from ._targets import _check_label_types, _from_pandas, _missing_rows
         "random_state": ["random_state"],
         "return_scores": ["boolean"],
         "rank_by": [StrOptions({"self_confidence", "normalized_margin"})],
+        "scaler": [StrOptions(set(SCALER_NAMES)), HasMethods(["fit", "transform"]), None],
     },
     prefer_skip_nested_validation=True,
 )
@@ -43,6 +47,7 @@ def find_label_issues(
     random_state=None,
     return_scores=False,
     rank_by="self_confidence",
+    scaler="auto",
 ):
     """Find rows whose label is probably wrong, most suspicious first.
 
@@ -66,9 +71,8 @@ def find_label_issues(
 
     estimator : classifier, default=None
         Any estimator with ``fit`` and ``predict_proba``; it is cloned for each fold.
-        None uses a :class:`~sklearn.preprocessing.StandardScaler` followed by
-        :class:`SupervisedEmbeddingTransformer` with ``task="classification"``, seeded
-        with `random_state`.
+        None uses `scaler` followed by :class:`SupervisedEmbeddingTransformer` with
+        ``task="classification"``, seeded with `random_state`.
 
     cv : int, cross-validation generator, iterable or None, default=5
         Folds of the cross-fitting. An int (None means 5) gives stratified folds,
@@ -93,6 +97,14 @@ def find_label_issues(
         row seems to belong to. Self-confidence ranked flipped labels better in
         ``benchmarks/bench_label_issues.py``.
 
+    scaler : {"auto", "standard", "minmax", "none"}, estimator or None, default="auto"
+        The first step of the default estimator, as in :func:`make_tsne_pipeline`:
+        ``"auto"`` is an :class:`AutoScaler` (columns that share a range scaled to
+        [0, 1], columns in different units standardised). Ignored when `estimator`
+        is given. On pixels, a per-column ``"standard"`` scaler gives rarely inked
+        pixels z-scores above 20, and the network becomes confidently wrong about
+        clean rows where they are inked.
+
     Returns
     -------
     issues : ndarray of shape (n_issues,)
@@ -102,6 +114,13 @@ def find_label_issues(
         Only with ``return_scores=True``: the label-quality score (`rank_by`) of
         every row, in [0, 1], lower for rows more likely mislabelled. Sorting all
         rows by it ranks them beyond the flagged ones.
+
+    Warns
+    -----
+    NoSignalWarning
+        When the out-of-fold accuracy is not above the largest class's share by more
+        than two standard errors: the model learned nothing that could tell a wrong
+        label from a right one, and no row is flagged (`scores` are still returned).
 
     Raises
     ------
@@ -138,13 +157,15 @@ def find_label_issues(
     [0, 60, 120]
     """
     probabilities, _, codes = cross_fitted_probabilities(
-        X, y, estimator=estimator, cv=cv, n_jobs=n_jobs, random_state=random_state
+        X, y, estimator=estimator, cv=cv, n_jobs=n_jobs, random_state=random_state, scaler=scaler
     )
     issues, scores = rank_label_issues(probabilities, codes, rank_by)
     return (issues, scores) if return_scores else issues
 
 
-def cross_fitted_probabilities(X, y, *, estimator=None, cv=5, n_jobs=None, random_state=None):
+def cross_fitted_probabilities(
+    X, y, *, estimator=None, cv=5, n_jobs=None, random_state=None, scaler="auto"
+):
     """Out-of-fold class probabilities, as :func:`find_label_issues` computes them.
 
     Returns
@@ -172,7 +193,7 @@ def cross_fitted_probabilities(X, y, *, estimator=None, cv=5, n_jobs=None, rando
     rng = check_random_state(random_state)
     seed = int(rng.randint(np.iinfo(np.int32).max))
     if estimator is None:
-        estimator = _default_estimator(seed)
+        estimator = default_estimator(seed, scaler)
     if cv is None:
         cv = 5
     if isinstance(cv, Integral):
@@ -252,7 +273,39 @@ def rank_label_issues(probabilities, codes, rank_by="self_confidence"):
     """
     scores = label_quality_scores(probabilities, codes, rank_by)
     order = np.argsort(scores, kind="stable")
+    if not _has_signal(probabilities, codes):
+        return order[:0], scores
     return order[: estimate_issue_count(probabilities, codes)], scores
+
+
+def _has_signal(probabilities, codes):
+    """Whether the out-of-fold predictions beat always predicting the largest class.
+
+    A model that learned nothing from the features (random labels, or features
+    unrelated to them) disagrees with about as many labels as a coin would, and
+    confident learning would flag a large share of the rows. Its accuracy must exceed
+    the largest class's share by more than two standard errors of that share;
+    otherwise a warning says so and no row is flagged.
+    """
+    n_samples = len(codes)
+    accuracy = float(np.mean(probabilities.argmax(axis=1) == codes))
+    majority = np.bincount(codes).max() / n_samples
+    margin = 2.0 * np.sqrt(majority * (1.0 - majority) / n_samples)
+    if accuracy > majority + margin:
+        return True
+    warnings.warn(
+        f"the cross-fitted model has no signal: its out-of-fold accuracy ({accuracy:.3f}) "
+        f"is not above the share of the largest class ({majority:.3f}), so its "
+        "disagreements with the labels say nothing about them and no row is flagged. "
+        "Use a model that fits these features, or check that the labels belong to them",
+        NoSignalWarning,
+        stacklevel=caller_stacklevel(),
+    )
+    return False
+
+
+class NoSignalWarning(UserWarning):
+    """The classifier behind :func:`find_label_issues` predicts no better than chance."""
 
 
 def label_quality_scores(probabilities, codes, rank_by="self_confidence"):
@@ -290,12 +343,16 @@ def estimate_issue_count(probabilities, codes):
     return int(np.round(joint.sum() - np.trace(joint)))
 
 
-def _default_estimator(seed):
+def default_estimator(seed, scaler="auto"):
+    """The classifier :func:`find_label_issues` cross-fits when given none.
+
+    `scaler` (a name of :data:`SCALER_NAMES`, an estimator or None) and then a
+    :class:`SupervisedEmbeddingTransformer` seeded with `seed`.
+    """
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     from ._supervised import SupervisedEmbeddingTransformer
 
-    return make_pipeline(
-        StandardScaler(), SupervisedEmbeddingTransformer(task="classification", random_state=seed)
-    )
+    network = SupervisedEmbeddingTransformer(task="classification", random_state=seed)
+    scaler = make_scaler(scaler)
+    return make_pipeline(network) if scaler is None else make_pipeline(scaler, network)

@@ -8,7 +8,7 @@ Two independent choices keep memory flat without changing the result:
   apply the same checks, and read the label and id columns alike (through pandas, those
   columns only).
 * **Training.** Features larger than ``_cli.IN_MEMORY_BYTES`` as float32, whichever
-  reader read them, are standardised block by block into a temporary float32 file that
+  reader read them, are scaled block by block into a temporary float32 file that
   the network trains from, and the embedding is written block by block. Smaller
   features are trained in memory, as before, whichever reader read them.
 
@@ -97,7 +97,7 @@ class Columns:
         self.path = path
         self.names = names
         self.shape = (0, len(names))
-        #: The standardisation, fitted by the reading pass that counts the rows.
+        #: The scaling, fitted by the reading pass that counts the rows (None for none).
         self.scaler = None
 
     def blocks(self):
@@ -212,8 +212,10 @@ def _read_columns(path, suffix, columns, id_column):
     return pd.read_parquet(path, columns=columns)
 
 
-def read(path, suffix, label_column, id_column, drop_columns):
+def read(path, suffix, label_column, id_column, drop_columns, scaler="auto"):
     """Read and check a large input as ``_load_data`` does, keeping the features on disk.
+
+    `scaler` (a name of ``--scaler``) is fitted by the pass that counts the rows.
 
     Returns
     -------
@@ -252,7 +254,7 @@ def read(path, suffix, label_column, id_column, drop_columns):
             f"{path} has no feature columns left"
             + (" once --drop-columns are dropped" if drop_columns else "")
         )
-    X = _first_pass(Columns(dataset, path, names), path)
+    X = _first_pass(Columns(dataset, path, names), path, scaler)
     labels = ids = None
     wanted = [column for column in (label_column, id_column) if column is not None]
     if wanted:
@@ -267,23 +269,23 @@ def read(path, suffix, label_column, id_column, drop_columns):
     return _cli._Data(X, labels, names, ids)
 
 
-def _first_pass(columns, path):
+def _first_pass(columns, path, scaler):
     """Count the rows and refuse missing values; keep the rows if they are few enough.
 
-    The same pass fits the standardisation that training from a file needs, which
-    spares a pass over a large file.
+    The same pass fits the scaling (`scaler`, a name of ``--scaler``) that training
+    from a file needs, which spares a pass over a large file.
     """
-    from sklearn.preprocessing import StandardScaler
-
     from ._cli import IN_MEMORY_BYTES, InputError, _missing_message
+    from ._scaling import make_scaler
 
     n_features = len(columns.names)
     finite = np.ones(n_features, dtype=bool)
     kept, n_rows = [], 0
-    scaler = StandardScaler()
+    scaler = make_scaler(scaler)
     for block in columns.blocks():
         finite &= np.isfinite(block).all(axis=0)
-        if finite.all():  # a pass that finds missing values ends in an error
+        # A pass that finds missing values ends in an error.
+        if finite.all() and scaler is not None:
             scaler.partial_fit(block)
         n_rows += len(block)
         if kept is not None:
@@ -308,7 +310,7 @@ def _first_pass(columns, path):
 
 
 def embed_from_file(args, progress, X, labels, ids, pipeline, names):
-    """Standardise `X` into a temporary file, train from it and write the embedding.
+    """Scale `X` into a temporary file, train from it and write the embedding.
 
     Returns
     -------
@@ -317,28 +319,32 @@ def embed_from_file(args, progress, X, labels, ids, pipeline, names):
     prepared : object
         What :func:`ae_reduce._cli._prepare_maps` returned.
     """
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.base import clone
 
     from ._cli import _prepare_maps
 
     n_rows, n_features = X.shape
     blocks = X.blocks if isinstance(X, Columns) else (lambda: _array_blocks(X))
     out_dtype = np.float32 if X.dtype == np.float32 else np.float64
+    # Fitted by the reading pass of a Columns; None there means --scaler none.
     scaler = getattr(X, "scaler", None)
-    if scaler is None:
-        scaler = StandardScaler()
+    if not isinstance(X, Columns) and "scaler" in pipeline.named_steps:
+        scaler = clone(pipeline["scaler"])
         for block in blocks():
             scaler.partial_fit(block)
     folder = tempfile.gettempdir()
     progress(
-        f"standardising the features into a temporary file in {folder} "
+        f"{'copying' if scaler is None else 'scaling'} the features into a temporary file in "
+        f"{folder} "
         f"({n_rows * n_features * 4 / 1e9:.2f} GB), which training reads in batches"
     )
     with tempfile.TemporaryDirectory(prefix="ae-reduce-") as temporary:
-        path = os.path.join(temporary, "standardised.float32")
+        path = os.path.join(temporary, "scaled.float32")
         with open(path, "wb") as handle:
             for block in blocks():
-                handle.write(np.ascontiguousarray(scaler.transform(block), dtype=np.float32))
+                if scaler is not None:
+                    block = scaler.transform(block)
+                handle.write(np.ascontiguousarray(block, dtype=np.float32))
         scaled = np.memmap(path, dtype=np.float32, mode="r", shape=(n_rows, n_features))
         reducer = pipeline["reducer"]
         y = labels if args.supervised else None

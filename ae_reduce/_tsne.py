@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 
 from ._base import atomic_fit
 from ._data import frame_without_columns_as_array
+from ._scaling import make_scaler
 from ._warnings import caller_stacklevel
 
 _FFT_METHODS = frozenset({"fft", "FFT", "interpolation"})
@@ -592,7 +593,7 @@ def make_tsne_pipeline(
     *,
     n_components=None,
     shape=None,
-    scaler="standard",
+    scaler="auto",
     perplexity=None,
     random_state=None,
     n_jobs=None,
@@ -647,9 +648,13 @@ def make_tsne_pipeline(
         100,000 rows, an exaggeration of 4 (for :class:`TSNE` only). None keeps the
         generic defaults.
 
-    scaler : "standard", estimator or None, default="standard"
-        First step. ``"standard"`` is a :class:`~sklearn.preprocessing.StandardScaler`;
-        None leaves the input as it is (for data already on a common scale).
+    scaler : {"auto", "standard", "minmax", "none"}, estimator or None, default="auto"
+        First step. ``"auto"`` is an :class:`AutoScaler`: columns that share a range
+        (pixels, counts bounded by one maximum) are scaled to [0, 1], other columns
+        are standardised. ``"standard"`` is a
+        :class:`~sklearn.preprocessing.StandardScaler`, ``"minmax"`` a
+        :class:`~sklearn.preprocessing.MinMaxScaler`; ``"none"`` or None leaves the
+        input as it is. An estimator is used as given.
 
     perplexity : float, default=None
         t-SNE's perplexity. None means 30, or less for fewer than about 100 rows
@@ -709,13 +714,8 @@ def make_tsne_pipeline(
             raise ValueError(f"shape must be (n_samples, n_features), got {shape!r}.")
         shape = (int(shape[0]), int(shape[1]))
     steps = []
-    if isinstance(scaler, str):
-        if scaler != "standard":
-            raise ValueError(f"scaler must be 'standard', an estimator or None, got {scaler!r}.")
-        from sklearn.preprocessing import StandardScaler
-
-        steps.append(("scaler", StandardScaler()))
-    elif scaler is not None:
+    scaler = make_scaler(scaler)
+    if scaler is not None:
         steps.append(("scaler", scaler))
 
     if isinstance(reducer, str):

@@ -394,3 +394,23 @@ def test_labels_spelled_as_one_number_in_two_ways_are_refused(tmp_path, capsys, 
     arguments = [command, str(path), "--label-column", "kind", "-o", str(tmp_path / "out.csv")]
     assert main([*arguments, "--epochs", "2"]) == 2
     assert "writes one number in several ways ('01', '1')" in capsys.readouterr().err
+
+
+def test_issues_warns_in_one_line_when_the_networks_learn_nothing(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(300, 4)), columns=list("abcd"))
+    frame["label"] = rng.choice(["x", "y", "z"], 300)
+    data = tmp_path / "noise.csv"
+    frame.to_csv(data, index=False)
+    output = tmp_path / "issues.csv"
+    arguments = ["issues", str(data), "--label-column", "label", "-o", str(output), *FAST]
+    assert main(arguments) == 0
+    captured = capsys.readouterr()
+    warnings = [line for line in captured.err.splitlines() if "warning" in line]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("warning: the cross-fitted model has no signal")
+    assert "0 of 300 rows flagged as possible label issues" in captured.out
+    assert len(pd.read_csv(output)) == 0
+    # -q: results and errors only.
+    assert main([*arguments, "-q"]) == 0
+    assert capsys.readouterr().err == ""

@@ -152,3 +152,41 @@ def test_cv_none_means_five_stratified_folds_and_a_bool_is_refused_once():
     with pytest.raises(ValueError, match="cv") as error:
         find_label_issues(X, y, estimator=estimator, cv=True)
     assert str(error.value).count("an int in the range") == 1
+
+
+@pytest.mark.parametrize("noise", ["dummy", "random labels"])
+def test_a_model_without_signal_flags_nothing_and_says_so(noise):
+    # Regression: a DummyClassifier, or labels unrelated to the features, had about
+    # half the rows flagged (565 of 1,000) without a word.
+    from sklearn.dummy import DummyClassifier
+
+    from ae_reduce._label_issues import NoSignalWarning
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1000, 5))
+    y = rng.integers(0, 3, 1000)
+    estimator = DummyClassifier() if noise == "dummy" else _logistic()
+    with pytest.warns(NoSignalWarning, match=r"no signal: its out-of-fold accuracy \(0\.\d+\)"):
+        issues, scores = find_label_issues(
+            X, y, estimator=estimator, random_state=0, return_scores=True
+        )
+    assert len(issues) == 0
+    assert scores.shape == (1000,)
+
+
+def test_a_model_with_signal_does_not_warn(flipped_digits):
+    import warnings
+
+    from ae_reduce._label_issues import NoSignalWarning
+
+    X, y, _ = flipped_digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoSignalWarning)
+        assert len(find_label_issues(X, y, estimator=_logistic(), random_state=0)) > 0
+    # An unbalanced target: always predicting the largest class is right 90% of the
+    # time, and a model that is right more often than that has something to say.
+    X, y = load_digits(return_X_y=True)
+    y = (y == 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoSignalWarning)
+        find_label_issues(X, y, estimator=_logistic(), random_state=0)

@@ -4,6 +4,7 @@ from sklearn.decomposition import PCA
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ae_reduce import (
+    AutoScaler,
     EmbeddingIndex,
     KerasAutoencoderTransformer,
     MeanWordVectorVectorizer,
@@ -31,6 +32,7 @@ ESTIMATORS = [
     # The default configuration, with fewer iterations.
     ParametricTSNE(early_exaggeration_iter=20, n_iter=30, random_state=0),
     EmbeddingIndex(),
+    AutoScaler(),
     # The transformer path; PCA keeps it fast (an autoencoder here passes too, in a minute).
     EmbeddingIndex(PCA(n_components=1)),
     # Text input: the suite runs only its cloning check on such estimators, as on

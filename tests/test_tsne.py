@@ -398,7 +398,7 @@ def test_helper_accepts_estimators_and_overrides():
     "kwargs, match",
     [
         ({"reducer": "umap"}, "reducer must be"),
-        ({"scaler": "minmax"}, "scaler must be"),
+        ({"scaler": "robust"}, "scaler must be one of 'auto', 'standard'"),
         ({"shape": (10,)}, "shape must be"),
     ],
 )

@@ -1,0 +1,197 @@
+"""The input scaling of the pipelines the package builds: AutoScaler and scaler=."""
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, StandardScaler
+
+from ae_reduce import AutoScaler, make_tsne_pipeline
+from ae_reduce._label_issues import default_estimator
+from ae_reduce._scaling import make_scaler
+
+
+def _pixels(n_samples=300, seed=0):
+    """Images in 0..255 with a blank border and one pixel inked in three rows only."""
+    rng = np.random.default_rng(seed)
+    images = np.zeros((n_samples, 10, 10))
+    images[:, 2:8, 2:8] = rng.integers(0, 256, size=(n_samples, 6, 6))
+    images[:3, 0, 0] = 40.0  # a faint stroke at the corner, in three rows
+    return images.reshape(n_samples, -1)
+
+
+def test_pixels_are_scaled_to_the_unit_interval():
+    X = _pixels()
+    scaler = AutoScaler().fit(X)
+    assert scaler.kind_ == "minmax"
+    assert isinstance(scaler.scaler_, MinMaxScaler)
+    scaled = scaler.transform(X)
+    np.testing.assert_allclose(scaled, MinMaxScaler().fit_transform(X))
+    # The rarely inked pixel is no larger than any other, where standardising makes it
+    # the largest value of the data by far.
+    assert scaled.max() == pytest.approx(1.0)
+    assert StandardScaler().fit_transform(X)[:3, 0].min() > 9
+
+
+def test_real_digits_count_as_sharing_a_range():
+    # scikit-learn's 8x8 digits: counts of inked pixels in 4x4 blocks, 0 to 16.
+    X, _ = load_digits(return_X_y=True)
+    assert AutoScaler().fit(X).kind_ == "minmax"
+
+
+def test_counts():
+    rng = np.random.default_rng(0)
+    # Counts bounded by one maximum (inked pixels of 16 in a block, as in the 8x8
+    # digits; answers on one rating scale): one unit.
+    X = rng.binomial(16, np.linspace(0.2, 0.8, 40), size=(500, 40)).astype(float)
+    assert AutoScaler().fit(X).kind_ == "minmax"
+    # Counts at rates spanning orders of magnitude (reads of genes, words of a
+    # vocabulary): the rare columns would vanish in [0, 1] next to the frequent ones,
+    # so each is standardised.
+    X = rng.poisson(np.geomspace(0.5, 500, 40), size=(500, 40)).astype(float)
+    assert AutoScaler().fit(X).kind_ == "standard"
+
+
+def test_a_table_with_units_is_standardised():
+    # Breast cancer measurements: areas in the thousands next to smoothness near 0.1.
+    X, _ = load_breast_cancer(return_X_y=True)
+    scaler = AutoScaler().fit(X)
+    assert scaler.kind_ == "standard"
+    np.testing.assert_allclose(scaler.transform(X), StandardScaler().fit_transform(X))
+    np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(X)), X, atol=1e-12)
+
+
+def test_the_ratio_decides():
+    # Ranges 1, 1 and 30: the widest is 30 times the lower quartile.
+    X = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 30.0], [0.5, 0.2, 10.0]])
+    assert AutoScaler().fit(X).kind_ == "standard"
+    assert AutoScaler(max_range_ratio=29).fit(X).kind_ == "standard"
+    assert AutoScaler(max_range_ratio=30).fit(X).kind_ == "minmax"
+    # Constant columns (an image's blank border) count for neither.
+    constant = np.hstack([X, np.zeros((3, 5))])
+    assert AutoScaler().fit(constant).kind_ == "standard"
+    assert AutoScaler(max_range_ratio=30).fit(constant).kind_ == "minmax"
+    assert AutoScaler().fit(np.ones((4, 3))).kind_ == "standard"
+
+
+def test_partial_fit_in_blocks_equals_fit():
+    X = _pixels()
+    whole = AutoScaler().fit(X)
+    blocks = AutoScaler()
+    for start in range(0, len(X), 64):
+        blocks.partial_fit(X[start : start + 64])
+    assert blocks.kind_ == whole.kind_
+    np.testing.assert_allclose(blocks.transform(X), whole.transform(X))
+    # A table whose first block looks like one unit and whole does not: the choice
+    # follows every block seen.
+    table = np.column_stack([np.arange(100.0), np.r_[np.arange(50.0), 1e4 * np.arange(50.0)]])
+    scaler = AutoScaler().partial_fit(table[:50])
+    assert scaler.kind_ == "minmax"
+    assert scaler.partial_fit(table[50:]).kind_ == "standard"
+    np.testing.assert_allclose(scaler.transform(table), StandardScaler().fit_transform(table))
+
+
+def test_a_refit_forgets_the_earlier_data():
+    scaler = AutoScaler().fit(load_breast_cancer(return_X_y=True)[0][:, :5])
+    X = _pixels()
+    np.testing.assert_allclose(scaler.fit(X).transform(X), AutoScaler().fit(X).transform(X))
+
+
+def test_sparse_input_keeps_its_zeros():
+    X = sparse.random(200, 30, density=0.1, random_state=0, format="csr") * 10
+    scaler = AutoScaler().fit(X)
+    assert scaler.kind_ == "minmax"
+    assert isinstance(scaler.scaler_, MaxAbsScaler)
+    scaled = scaler.transform(X)
+    assert sparse.issparse(scaled) and scaled.nnz == X.nnz
+    wide = sparse.csr_matrix(X.multiply(np.geomspace(1, 1e4, 30)))
+    scaler = AutoScaler().fit(wide)
+    assert scaler.kind_ == "standard"
+    assert sparse.issparse(scaler.transform(wide))
+
+
+def test_float32_stays_float32():
+    X = _pixels().astype(np.float32)
+    assert AutoScaler().fit_transform(X).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "name, kind",
+    [("auto", AutoScaler), ("standard", StandardScaler), ("minmax", MinMaxScaler)],
+)
+def test_scaler_names(name, kind):
+    assert type(make_scaler(name)) is kind
+    assert type(make_tsne_pipeline("pca", scaler=name)["scaler"]) is kind
+    assert type(default_estimator(0, name)[0]) is kind
+
+
+def test_no_scaler():
+    for none in ("none", None):
+        assert make_scaler(none) is None
+        pipeline = make_tsne_pipeline("pca", scaler=none)
+        assert [name for name, _ in pipeline.steps] == ["reducer", "tsne"]
+        assert [name for name, _ in default_estimator(0, none).steps] == [
+            "supervisedembeddingtransformer"
+        ]
+
+
+def test_every_pipeline_starts_with_the_auto_scaler_by_default():
+    from ae_reduce._cli import _build_embed_pipeline, _issue_estimator, build_parser
+
+    assert type(make_tsne_pipeline()["scaler"]) is AutoScaler
+    assert type(make_tsne_pipeline(None, parametric=True)["scaler"]) is AutoScaler
+    assert type(default_estimator(0)[0]) is AutoScaler
+    for extra in ([], ["--tsne"]):
+        args = build_parser().parse_args(["embed", "x.npy", "-o", "z.npy", *extra])
+        assert type(_build_embed_pipeline(args, (100, 10))["scaler"]) is AutoScaler
+    args = build_parser().parse_args(
+        ["issues", "x.npy", "--label-column", "0", "-o", "i.csv", "-q"]
+    )
+    estimator, _ = _issue_estimator(args, print)
+    assert type(estimator[0]) is AutoScaler
+
+
+@pytest.mark.parametrize("name", ["auto", "standard", "minmax", "none"])
+@pytest.mark.parametrize("tsne", [False, True])
+def test_scaler_option_of_embed(name, tsne):
+    from ae_reduce._cli import _build_embed_pipeline, build_parser
+
+    arguments = ["embed", "x.npy", "-o", "z.npy", "--scaler", name, *(["--tsne"] * tsne)]
+    pipeline = _build_embed_pipeline(build_parser().parse_args(arguments), (100, 10))
+    expected = make_scaler(name)
+    if expected is None:
+        assert "scaler" not in pipeline.named_steps
+    else:
+        assert type(pipeline["scaler"]) is type(expected)
+
+
+@pytest.mark.parametrize("name", ["auto", "standard", "minmax", "none"])
+def test_scaler_option_of_issues(name):
+    from ae_reduce._cli import _issue_estimator, build_parser
+
+    arguments = ["issues", "x.npy", "--label-column", "0", "-o", "i.csv", "-q", "--scaler", name]
+    estimator, _ = _issue_estimator(build_parser().parse_args(arguments), print)
+    expected = make_scaler(name)
+    steps = [type(step) for _, step in estimator.steps]
+    assert steps[:-1] == ([] if expected is None else [type(expected)])
+
+
+def test_an_unknown_scaler_is_refused(capsys):
+    from ae_reduce._cli import main
+
+    with pytest.raises(ValueError, match="scaler must be one of 'auto', 'standard'"):
+        make_scaler("robust")
+    with pytest.raises(TypeError, match="lacks fit or transform"):
+        make_tsne_pipeline(scaler=3)
+    for command in (["embed", "x.npy", "-o", "z.npy"], ["issues", "x.npy", "-o", "i.csv"]):
+        with pytest.raises(SystemExit) as stopped:
+            main([*command, "--label-column", "0", "--scaler", "robust"])
+        assert stopped.value.code == 2
+        assert "--scaler: invalid choice: 'robust'" in capsys.readouterr().err
+
+
+def test_a_given_scaler_is_used_as_it_is():
+    scaler = StandardScaler(with_std=False)
+    assert make_tsne_pipeline("pca", scaler=scaler)["scaler"] is scaler
+    assert clone(AutoScaler(max_range_ratio=3)).max_range_ratio == 3
