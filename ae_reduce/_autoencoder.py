@@ -189,7 +189,15 @@ class KerasAutoencoderTransformer(
         improved on the starting weights (measured before training). With
         ``early_stopping`` the fitted weights are those of this epoch, so a fit never
         returns weights that do worse on the monitored rows than where it started: with
-        ``init="pca"``, than PCA.
+        ``init="pca"``, than PCA. 0 with ``early_stopping`` means that the start was
+        kept: with ``init="pca"`` the fitted network is PCA, its code PCA's
+        coordinates.
+
+    initial_loss_ : float
+        Monitored loss of the starting weights, measured before training: on the
+        validation rows when any were held out (comparable with
+        ``history_["val_loss"]``), else on the training rows. Epochs compete with it
+        for ``best_epoch_``; :func:`plot_history` draws it at epoch 0.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.

@@ -140,8 +140,8 @@ class BaseNeuralEstimator(BaseEstimator):
         return self._network_builder()(**self._network_config, seed=seed, dtype=dtype, **initial)
 
     def _train(self, source, *, targets, loss, sample_weight=None, stratify=None, initial=None):
-        """Build and train the networks; store ``history_``, ``n_epochs_``, ``best_epoch_``
-        and ``batch_size_``.
+        """Build and train the networks; store ``history_``, ``n_epochs_``, ``best_epoch_``,
+        ``initial_loss_`` and ``batch_size_``.
 
         Returns the models holding the trained weights, the trained model first.
         """
@@ -187,6 +187,7 @@ class BaseNeuralEstimator(BaseEstimator):
         self.history_ = result["history"]
         self.n_epochs_ = result["n_epochs"]
         self.best_epoch_ = result["best_epoch"]
+        self.initial_loss_ = result["initial_loss"]
         self.batch_size_ = result["batch_size"]
         return result["models"]
 

@@ -319,7 +319,13 @@ class SupervisedEmbeddingTransformer(
 
     best_epoch_ : int
         Epoch (counting from 1) with the lowest monitored loss, or 0 when no epoch
-        improved on the starting weights (measured before training).
+        improved on the starting weights (measured before training); with
+        ``early_stopping`` those weights are then kept.
+
+    initial_loss_ : float
+        Monitored loss of the starting weights of the network fitted on all rows,
+        measured before training: on the validation rows when any were held out, else
+        on the training rows. :func:`plot_history` draws it at epoch 0.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.

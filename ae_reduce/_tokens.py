@@ -239,6 +239,10 @@ class TokenEmbeddingTransformer(SupervisedEmbeddingTransformer):
         Epoch (counting from 1) with the lowest monitored loss, or 0 when no epoch
         improved on the starting weights.
 
+    initial_loss_ : float
+        Monitored loss of the starting weights of the network fitted on all rows,
+        measured before training. :func:`plot_history` draws it at epoch 0.
+
     n_features_in_ : int
         Width of the id array seen during :term:`fit` (the sequence length). Arrays of
         other widths are accepted afterwards.

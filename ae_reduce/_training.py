@@ -437,7 +437,8 @@ learning_rate_schedule, callbacks, verbose :
     -------
     result : dict
         ``models`` (the tuple from ``build``, holding the trained weights), ``history``,
-        ``n_epochs``, ``best_epoch`` and ``batch_size`` (the one used).
+        ``n_epochs``, ``best_epoch``, ``initial_loss`` (the monitored loss of the
+        starting weights, measured before training) and ``batch_size`` (the one used).
     """
     seed = int(random_state.randint(np.iinfo(np.int32).max))
     train_rows, validation_rows = split_indices(
@@ -526,6 +527,7 @@ learning_rate_schedule, callbacks, verbose :
         "history": monitor.history,
         "n_epochs": n_epochs,
         "best_epoch": monitor.best_epoch,
+        "initial_loss": monitor.initial,
         "batch_size": batch_size,
     }
 

@@ -563,12 +563,18 @@ def _final_estimator(estimator):
 def plot_history(estimator, *, ax=None, log_scale=None, title=None):
     """Training and validation loss per epoch, with the best epoch marked.
 
+    The monitored curve (validation loss when rows were held out, else training loss)
+    starts at epoch 0, the loss of the starting weights before any training, when the
+    estimator recorded it in ``initial_loss_``. A fit that kept its starting point
+    (``best_epoch_ == 0``; with ``init="pca"``, PCA) has its best epoch marked there.
+
     Parameters
     ----------
     estimator : estimator
         A fitted ae_reduce estimator, or a pipeline ending in one: anything with
-        ``history_`` (a dict with per-epoch ``"loss"`` and optionally ``"val_loss"``)
-        and ``best_epoch_`` (counting from 1).
+        ``history_`` (a dict with per-epoch ``"loss"`` and optionally ``"val_loss"``),
+        ``best_epoch_`` (counting from 1; 0 for the starting weights) and optionally
+        ``initial_loss_`` (the monitored loss at epoch 0).
 
     ax : matplotlib.axes.Axes, default=None
         Axes to draw on. None creates a new figure.
@@ -615,27 +621,37 @@ def plot_history(estimator, *, ax=None, log_scale=None, title=None):
     curves = [("loss", "training loss", _TAB10[0])]
     if history.get("val_loss"):
         curves.append(("val_loss", "validation loss", _TAB10[1]))
+    # The starting weights were measured on the monitored rows only, the last curve.
+    initial = getattr(fitted, "initial_loss_", None)
+    has_start = initial is not None and np.isfinite(initial)
     every_value = []
     for key, label, color in curves:
         values = np.asarray(history[key], dtype=float)
         epochs = np.arange(1, len(values) + 1)
+        if has_start and key == curves[-1][0]:
+            values = np.concatenate([[initial], values])
+            epochs = np.arange(len(values))
         marker = "o" if len(values) <= 30 else None
         ax.plot(epochs, values, label=label, color=color, marker=marker, markersize=3)
         every_value.append(values)
 
     best_epoch = getattr(fitted, "best_epoch_", None)
     if best_epoch is not None:
-        monitored = every_value[-1]
+        # Indexed by epoch: entry 0 is the start when it was recorded.
+        monitored = every_value[-1] if has_start else np.concatenate([[np.nan], every_value[-1]])
         ax.axvline(best_epoch, color="0.35", linestyle="--", linewidth=1, zorder=0)
-        if 1 <= best_epoch <= len(monitored):
+        if 0 <= best_epoch < len(monitored) and np.isfinite(monitored[best_epoch]):
+            label = f"best epoch ({best_epoch})"
+            if best_epoch == 0:
+                label = "best epoch (0: the start was kept)"
             ax.plot(
                 [best_epoch],
-                [monitored[best_epoch - 1]],
+                [monitored[best_epoch]],
                 linestyle="",
                 marker="*",
                 markersize=13,
                 color="#d62728",
-                label=f"best epoch ({best_epoch})",
+                label=label,
                 zorder=3,
             )
 

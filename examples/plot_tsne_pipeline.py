@@ -28,15 +28,16 @@ X_train, X_new, y_train, y_new = train_test_split(X, y, test_size=0.25, random_s
 # Two pipelines
 # -------------
 # ``shape`` lets the helper size its defaults (code width, batch size, perplexity)
-# to the data. Noise on the input makes the autoencoder a denoising one, which gives
-# codes that separate the digits better on so small a data set.
+# to the data. Light noise on the input makes the autoencoder a denoising one. It is
+# in the units of the scaled pixels, [0, 1]: noise of 0.5 left every epoch worse than
+# the PCA start, so the fit kept PCA's code, while 0.05 improves on it.
 pipelines = {
     "PCA-50": make_tsne_pipeline("pca", shape=X_train.shape, random_state=0),
     "autoencoder-32": make_tsne_pipeline(
         "autoencoder",
         shape=X_train.shape,
         random_state=0,
-        reducer_params={"epochs": 60, "noise_stddev": 0.5},
+        reducer_params={"epochs": 60, "noise_stddev": 0.05},
     ),
 }
 print(pipelines["autoencoder-32"])

@@ -362,6 +362,46 @@ def test_quiet_progress_writes_nothing():
     assert stream.getvalue() == ""
 
 
+def test_embed_says_when_the_autoencoder_kept_the_pca_start(tmp_path, capsys):
+    # Regression: a fit in which no epoch beat PCA said only "(stopped early)", and the
+    # user took PCA's code for a trained network's. Rows on a plane: PCA(2) already
+    # reconstructs them exactly, so every epoch can only do worse.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2)) @ rng.normal(size=(2, 6))
+    path = tmp_path / "plane.csv"
+    pd.DataFrame(X, columns=[f"c{i}" for i in range(6)]).to_csv(path, index=False)
+    argv = ["embed", str(path), "-o", str(tmp_path / "z.npy"), "--epochs", "25"]
+    assert main([*argv, "--hidden-layer-sizes", "8", "--random-state", "0"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    (finished,) = [i for i, line in enumerate(lines) if "(stopped early)" in line]
+    assert lines[finished + 1].endswith(
+        "autoencoder: kept the PCA starting point: no epoch beat it on the validation rows"
+    )
+
+
+def test_progress_names_a_kept_start_only_when_the_weights_are_the_start():
+    from ae_reduce._backend import import_keras
+
+    keras = import_keras()
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    for moved, expected in ((False, 1), (True, 0)):
+        stream, clock = io.StringIO(), _Clock()
+        callback = _fit_progress("supervised", _Progress(False, stream), clock=clock)
+        callback.set_model(model)
+        callback.set_params({"epochs": 5})
+        callback.on_train_begin()
+        for epoch in range(2):
+            callback.on_epoch_end(epoch, {"loss": 1.0})
+        if moved:
+            kernel, bias = model.get_weights()
+            model.set_weights([kernel + 1.0, bias])
+        callback.on_train_end()
+        text = stream.getvalue()
+        assert text.count("kept the starting point: no epoch beat it on the training rows") == (
+            expected
+        )
+
+
 def test_a_message_after_an_unfinished_bar_starts_a_new_line(monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     stream, clock = _Terminal(), _Clock()

@@ -1,5 +1,6 @@
 """The matplotlib pictures: what they draw, rendered to PNG with the Agg backend."""
 
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -165,6 +166,34 @@ def test_plot_history_accepts_a_pipeline_and_a_training_loss_only(digits_autoenc
     assert ax.get_lines()[0].get_label() == "training loss"
     marked = [line for line in ax.get_lines() if line.get_label() == "best epoch (2)"]
     assert marked[0].get_ydata()[0] == 2.0
+
+
+def test_plot_history_starts_the_monitored_curve_at_epoch_zero(digits_autoencoder):
+    # Regression: the loss of the starting weights, which competes with every epoch,
+    # was not drawn, so a fit that kept it showed a curve with no point at its best.
+    model, _ = digits_autoencoder
+    ax = plot_history(model)
+    (validation,) = [line for line in ax.get_lines() if line.get_label() == "validation loss"]
+    assert list(validation.get_xdata()) == list(range(model.n_epochs_ + 1))
+    assert validation.get_ydata()[0] == pytest.approx(model.initial_loss_)
+    np.testing.assert_allclose(validation.get_ydata()[1:], model.history_["val_loss"])
+
+
+def test_plot_history_marks_a_kept_start_at_epoch_zero(digits_autoencoder):
+    _, X = digits_autoencoder
+    model = KerasAutoencoderTransformer(
+        n_components=2, hidden_layer_sizes=(8,), epochs=3, learning_rate=5.0, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # epochs ran out: a ConvergenceWarning
+        model.fit(X)  # a learning rate far too high: no epoch beats the PCA start
+    assert model.best_epoch_ == 0
+    ax = plot_history(model)
+    (marked,) = [line for line in ax.get_lines() if line.get_label().startswith("best epoch")]
+    assert "start" in marked.get_label()
+    assert marked.get_xdata()[0] == 0
+    assert marked.get_ydata()[0] == pytest.approx(model.initial_loss_)
+    assert model.initial_loss_ < min(model.history_["val_loss"])
 
 
 def test_plot_history_requires_a_fitted_estimator():

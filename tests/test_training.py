@@ -233,6 +233,21 @@ def test_a_fit_that_never_beats_its_start_returns_the_start(digits):
     np.testing.assert_allclose(model.transform(X), pca.transform(X), atol=1e-4)
 
 
+@pytest.mark.parametrize("sparse", [False, True], ids=["compiled", "streamed"])
+def test_initial_loss_is_the_loss_of_the_pca_start(digits, sparse):
+    # Without held-out rows the start is measured on the training rows, all of them.
+    X, _ = digits
+    X = X[:400]
+    pca = PCA(4).fit(X)
+    pca_error = np.mean((pca.inverse_transform(pca.transform(X)) - X) ** 2)
+    model = KerasAutoencoderTransformer(4, **{**SMALL, "epochs": 1}, validation_split=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(sp.csr_matrix(X) if sparse else X)
+    assert model.initial_loss_ == pytest.approx(pca_error, rel=1e-3)
+    assert len(model.history_["loss"]) == model.n_epochs_  # the start is not an epoch
+
+
 def test_the_code_keeps_pca_projection_plus_a_learned_branch(digits):
     # Regression: a trained projection drifted from PCA's geometry (the decoder can undo
     # any mixing of the code) and made a worse t-SNE input than PCA.
