@@ -99,8 +99,8 @@ def find_label_issues(
 
     scaler : {"auto", "standard", "minmax", "none"}, estimator or None, default="auto"
         The first step of the default estimator, as in :func:`make_tsne_pipeline`:
-        ``"auto"`` is an :class:`AutoScaler` (columns that share a range scaled to
-        [0, 1], columns in different units standardised). Ignored when `estimator`
+        ``"auto"`` is an :class:`AutoScaler` (columns that share a range scaled by
+        that one range to [0, 1], columns in different units standardised). Ignored when `estimator`
         is given. On pixels, a per-column ``"standard"`` scaler gives rarely inked
         pixels z-scores above 20, and the network becomes confidently wrong about
         clean rows where they are inked.

@@ -650,8 +650,8 @@ def make_tsne_pipeline(
 
     scaler : {"auto", "standard", "minmax", "none"}, estimator or None, default="auto"
         First step. ``"auto"`` is an :class:`AutoScaler`: columns that share a range
-        (pixels, counts bounded by one maximum) are scaled to [0, 1], other columns
-        are standardised. ``"standard"`` is a
+        (pixels, counts bounded by one maximum) are scaled by that one range to
+        [0, 1], other columns are standardised. ``"standard"`` is a
         :class:`~sklearn.preprocessing.StandardScaler`, ``"minmax"`` a
         :class:`~sklearn.preprocessing.MinMaxScaler`; ``"none"`` or None leaves the
         input as it is. An estimator is used as given.

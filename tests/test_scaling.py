@@ -1,11 +1,13 @@
 """The input scaling of the pipelines the package builds: AutoScaler and scaler=."""
 
+import importlib.util
+
 import numpy as np
 import pytest
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits
-from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, StandardScaler
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from ae_reduce import AutoScaler, make_tsne_pipeline
 from ae_reduce._label_issues import default_estimator
@@ -21,23 +23,29 @@ def _pixels(n_samples=300, seed=0):
     return images.reshape(n_samples, -1)
 
 
-def test_pixels_are_scaled_to_the_unit_interval():
+def test_pixels_are_scaled_by_one_range():
     X = _pixels()
     scaler = AutoScaler().fit(X)
-    assert scaler.kind_ == "minmax"
-    assert isinstance(scaler.scaler_, MinMaxScaler)
+    assert scaler.kind_ == "shared"
     scaled = scaler.transform(X)
-    np.testing.assert_allclose(scaled, MinMaxScaler().fit_transform(X))
-    # The rarely inked pixel is no larger than any other, where standardising makes it
-    # the largest value of the data by far.
-    assert scaled.max() == pytest.approx(1.0)
+    np.testing.assert_allclose(scaled, X / 255.0)
+    # The rarely inked pixel stays as faint as it is, where standardising makes it the
+    # largest value of the data by far.
+    assert scaled[:3, 0].max() == pytest.approx(40 / 255)
     assert StandardScaler().fit_transform(X)[:3, 0].min() > 9
+    # A new row inked where no training row was stays within [0, 1], where a
+    # per-column range (MinMaxScaler) leaves the constant column's 255 as it is.
+    new = np.zeros((1, X.shape[1]))
+    new[0, 9] = 255.0
+    assert scaler.transform(new).max() == pytest.approx(1.0)
+    assert MinMaxScaler().fit(X).transform(new).max() == 255.0
+    np.testing.assert_allclose(scaler.inverse_transform(scaled), X, atol=1e-12)
 
 
 def test_real_digits_count_as_sharing_a_range():
     # scikit-learn's 8x8 digits: counts of inked pixels in 4x4 blocks, 0 to 16.
     X, _ = load_digits(return_X_y=True)
-    assert AutoScaler().fit(X).kind_ == "minmax"
+    assert AutoScaler().fit(X).kind_ == "shared"
 
 
 def test_counts():
@@ -45,7 +53,7 @@ def test_counts():
     # Counts bounded by one maximum (inked pixels of 16 in a block, as in the 8x8
     # digits; answers on one rating scale): one unit.
     X = rng.binomial(16, np.linspace(0.2, 0.8, 40), size=(500, 40)).astype(float)
-    assert AutoScaler().fit(X).kind_ == "minmax"
+    assert AutoScaler().fit(X).kind_ == "shared"
     # Counts at rates spanning orders of magnitude (reads of genes, words of a
     # vocabulary): the rare columns would vanish in [0, 1] next to the frequent ones,
     # so each is standardised.
@@ -67,11 +75,11 @@ def test_the_ratio_decides():
     X = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 30.0], [0.5, 0.2, 10.0]])
     assert AutoScaler().fit(X).kind_ == "standard"
     assert AutoScaler(max_range_ratio=29).fit(X).kind_ == "standard"
-    assert AutoScaler(max_range_ratio=30).fit(X).kind_ == "minmax"
+    assert AutoScaler(max_range_ratio=30).fit(X).kind_ == "shared"
     # Constant columns (an image's blank border) count for neither.
     constant = np.hstack([X, np.zeros((3, 5))])
     assert AutoScaler().fit(constant).kind_ == "standard"
-    assert AutoScaler(max_range_ratio=30).fit(constant).kind_ == "minmax"
+    assert AutoScaler(max_range_ratio=30).fit(constant).kind_ == "shared"
     assert AutoScaler().fit(np.ones((4, 3))).kind_ == "standard"
 
 
@@ -87,7 +95,7 @@ def test_partial_fit_in_blocks_equals_fit():
     # follows every block seen.
     table = np.column_stack([np.arange(100.0), np.r_[np.arange(50.0), 1e4 * np.arange(50.0)]])
     scaler = AutoScaler().partial_fit(table[:50])
-    assert scaler.kind_ == "minmax"
+    assert scaler.kind_ == "shared"
     assert scaler.partial_fit(table[50:]).kind_ == "standard"
     np.testing.assert_allclose(scaler.transform(table), StandardScaler().fit_transform(table))
 
@@ -101,14 +109,18 @@ def test_a_refit_forgets_the_earlier_data():
 def test_sparse_input_keeps_its_zeros():
     X = sparse.random(200, 30, density=0.1, random_state=0, format="csr") * 10
     scaler = AutoScaler().fit(X)
-    assert scaler.kind_ == "minmax"
-    assert isinstance(scaler.scaler_, MaxAbsScaler)
+    assert scaler.kind_ == "shared"
     scaled = scaler.transform(X)
     assert sparse.issparse(scaled) and scaled.nnz == X.nnz
+    np.testing.assert_allclose(scaled.toarray(), X.toarray() / abs(X).max())
     wide = sparse.csr_matrix(X.multiply(np.geomspace(1, 1e4, 30)))
     scaler = AutoScaler().fit(wide)
     assert scaler.kind_ == "standard"
-    assert sparse.issparse(scaler.transform(wide))
+    expected = StandardScaler(with_mean=False).fit_transform(wide)
+    np.testing.assert_allclose(scaler.transform(wide).toarray(), expected.toarray())
+    np.testing.assert_allclose(
+        scaler.inverse_transform(scaler.transform(wide)).toarray(), wide.toarray()
+    )
 
 
 def test_float32_stays_float32():
@@ -195,3 +207,35 @@ def test_a_given_scaler_is_used_as_it_is():
     scaler = StandardScaler(with_std=False)
     assert make_tsne_pipeline("pca", scaler=scaler)["scaler"] is scaler
     assert clone(AutoScaler(max_range_ratio=3)).max_range_ratio == 3
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("pyarrow") is None or importlib.util.find_spec("pandas") is None,
+    reason="the batch reader needs pyarrow and pandas",
+)
+@pytest.mark.parametrize("name", ["minmax", "none"])
+def test_a_file_trained_from_disk_is_scaled_as_asked(tmp_path, monkeypatch, name):
+    # The batch reader fits the scaling in the pass that counts the rows, the
+    # whole-file reader before training from the temporary file: the same scaling,
+    # hence the same embedding, either way.
+    import pandas as pd
+
+    from ae_reduce import _cli
+
+    X, _ = load_digits(return_X_y=True)
+    data = tmp_path / "digits.csv"
+    pd.DataFrame(X[:200], columns=[f"p{i}" for i in range(64)]).to_csv(data, index=False)
+    monkeypatch.setattr(_cli, "IN_MEMORY_BYTES", 0)
+    outputs = []
+    for reader, stream_bytes in (("whole", 2**60), ("batches", 0)):
+        monkeypatch.setattr(_cli, "STREAM_BYTES", stream_bytes)
+        output = tmp_path / f"{reader}.npy"
+        arguments = ["embed", str(data), "-o", str(output), "--scaler", name, "-q"]
+        arguments += ["--epochs", "2", "--hidden-layer-sizes", "8", "--random-state", "0"]
+        assert _cli.main(arguments) == 0
+        outputs.append(np.load(output))
+    np.testing.assert_array_equal(*outputs)
+    # And the choice matters: standardised columns give another embedding.
+    arguments[arguments.index(name)] = "standard"
+    assert _cli.main(arguments) == 0
+    assert not np.array_equal(np.load(output), outputs[1])
