@@ -6,7 +6,7 @@ Importing this package does not import TensorFlow; fitting an estimator does.
 from ._autoencoder import KerasAutoencoderTransformer
 from ._html import export_html
 from ._index import EmbeddingIndex
-from ._label_issues import find_label_issues
+from ._label_issues import NoSignalWarning, find_label_issues
 from ._memory import release_cached_models
 from ._parametric import ParametricTSNE
 from ._scaling import AutoScaler
@@ -25,6 +25,7 @@ __all__ = [
     "EmbeddingIndex",
     "KerasAutoencoderTransformer",
     "MeanWordVectorVectorizer",
+    "NoSignalWarning",
     "ParametricTSNE",
     "SupervisedEmbeddingTransformer",
     "TokenEmbeddingTransformer",

@@ -1282,7 +1282,12 @@ def _issues(args, progress):
     progress(f"{len(issues)} of {len(labels)} rows flagged")
     _write_table(table, args.output)
     _print_result(f"{'Label issues:':17s} {Path(args.output).resolve()}")
-    print(f"{len(issues)} of {len(labels)} rows flagged as possible label issues", flush=True)
+    # Even with -q, a result of no rows says when it is the model's silence.
+    silent = any(issubclass(warning.category, NoSignalWarning) for warning in caught)
+    reason = "; the networks found no signal in the features" if silent else ""
+    print(
+        f"{len(issues)} of {len(labels)} rows flagged as possible label issues{reason}", flush=True
+    )
     return 0
 
 
@@ -1363,7 +1368,12 @@ def _issue_table(args, probabilities, classes, codes, scores, issues, labels, id
     suggested = others.argmax(axis=1)
     flagged = np.zeros(len(codes), dtype=bool)
     flagged[issues] = True
-    order = np.argsort(scores, kind="stable") if args.all else np.asarray(issues)
+    order = np.asarray(issues)
+    if args.all:
+        # The flagged rows first (a row flagged pair by pair of classes can score
+        # higher than an unflagged one), then the others, each part by score.
+        ranked = np.argsort(scores, kind="stable")
+        order = np.concatenate([order, ranked[~flagged[ranked]]])
     table = pd.DataFrame({"row": order})
     if ids is not None:
         table[args.id_column] = ids[order]
@@ -1662,7 +1672,8 @@ def build_parser():
             "  suggested_probability  its out-of-fold probability\n"
             "  label_quality          the out-of-fold probability of the given label:\n"
             "                         the lower, the more suspicious\n"
-            "  flagged                with --all: whether the row is flagged\n\n"
+            "  flagged                with --all: whether the row is flagged (the flagged\n"
+            "                         rows come first)\n\n"
             "Every column except the label, id and dropped columns must be numeric and\n"
             "complete; the labels must be classes, each with at least --cv rows.\n"
             "For .npy input columns are given by their index (-1 for the last)."

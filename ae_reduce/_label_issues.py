@@ -4,7 +4,8 @@ How many rows are mislabelled is estimated as in confident learning (Northcutt,
 Jiang and Chuang, 2021): each class gets a threshold, the mean probability that the
 models give that class on the rows labelled with it, and the rows that clear another
 class's threshold, counted per pair of classes and calibrated, estimate the noise.
-That many rows, those with the lowest label-quality scores, are flagged.
+That many rows, those with the lowest label-quality scores, are flagged, and so are,
+for each pair of classes, the rows that the estimate of that pair points at.
 """
 
 import warnings
@@ -58,7 +59,12 @@ def find_label_issues(
     give that class on the rows labelled with it, so a class the models find hard is
     not flagged wholesale, and a row counts as belonging to another class when that
     class clears its threshold. That many rows, those with the lowest label-quality
-    scores, are flagged, most suspicious first.
+    scores, are flagged. So are, for each given class ``i`` and other class ``j``, as
+    many rows of class ``i`` as the estimate counts in that pair, those whose
+    probability of ``j`` most exceeds that of ``i`` (pruning by noise rate): a
+    systematic confusion, where every wrong label of one class points at one other
+    class, is found pair by pair better than by score alone. The flagged rows are
+    returned most suspicious first.
 
     Parameters
     ----------
@@ -264,6 +270,14 @@ def _check_labels(y):
 def rank_label_issues(probabilities, codes, rank_by="self_confidence"):
     """Flag and rank rows from out-of-fold probabilities and integer label codes.
 
+    Two selections are flagged together: the rows with the lowest scores, as many as
+    the calibrated confident joint estimates to be mislabelled
+    (:func:`estimate_issue_count`), and for each pair of given class ``i`` and
+    apparent class ``j``, the joint's count of rows of class ``i`` whose probability
+    of ``j`` most exceeds that of ``i`` (:func:`pairwise_issues`). The second finds
+    systematic confusions (class ``i`` labelled ``j`` throughout) that a ranking by
+    score alone misses.
+
     Returns
     -------
     issues : ndarray of int
@@ -275,27 +289,38 @@ def rank_label_issues(probabilities, codes, rank_by="self_confidence"):
     order = np.argsort(scores, kind="stable")
     if not _has_signal(probabilities, codes):
         return order[:0], scores
-    return order[: estimate_issue_count(probabilities, codes)], scores
+    joint = confident_joint(probabilities, codes)
+    flagged = pairwise_issues(probabilities, codes, joint)
+    flagged[order[: _off_diagonal(joint)]] = True
+    return order[flagged[order]], scores
 
 
 def _has_signal(probabilities, codes):
-    """Whether the out-of-fold predictions beat always predicting the largest class.
+    """Whether the out-of-fold probabilities tell more about the labels than chance.
 
-    A model that learned nothing from the features (random labels, or features
-    unrelated to them) disagrees with about as many labels as a coin would, and
-    confident learning would flag a large share of the rows. Its accuracy must exceed
-    the largest class's share by more than two standard errors of that share;
-    otherwise a warning says so and no row is flagged.
+    A model that learned something gives a row's label more probability than that
+    label's share of the rows (what a model that learned nothing gives it) on most
+    rows. A model that learned nothing (labels unrelated to the features) does so on
+    about half of them or fewer, and confident learning would then flag a large share
+    of the rows at random. The share must exceed one half by more than two standard
+    errors; otherwise a warning says so and no row is flagged. Unlike accuracy against
+    the largest class's share, this holds on unbalanced labels too, where a good
+    model is right little more often than always answering the largest class.
     """
-    n_samples = len(codes)
-    accuracy = float(np.mean(probabilities.argmax(axis=1) == codes))
-    majority = np.bincount(codes).max() / n_samples
-    margin = 2.0 * np.sqrt(majority * (1.0 - majority) / n_samples)
-    if accuracy > majority + margin:
+    n_samples, n_classes = probabilities.shape
+    rows = np.arange(n_samples)
+    shares = np.bincount(codes, minlength=n_classes) / n_samples
+    given = probabilities[rows, codes]
+    # A relative margin keeps the fold-to-fold rounding of a prior from counting.
+    above = float(np.mean(given > shares[codes] * (1 + 1e-6) + 1e-12))
+    needed = 0.5 + 1.0 / np.sqrt(n_samples)
+    if above > needed:
         return True
+    accuracy = float(np.mean(probabilities.argmax(axis=1) == codes))
     warnings.warn(
-        f"the cross-fitted model has no signal: its out-of-fold accuracy ({accuracy:.3f}) "
-        f"is not above the share of the largest class ({majority:.3f}), so its "
+        f"the cross-fitted model has no signal: it gives the given label more probability "
+        f"than that label's share of the rows on only {above:.1%} of the rows ({needed:.1%} "
+        f"needed; out-of-fold accuracy {accuracy:.3f}, largest class {shares.max():.3f}), so its "
         "disagreements with the labels say nothing about them and no row is flagged. "
         "Use a model that fits these features, or check that the labels belong to them",
         NoSignalWarning,
@@ -305,7 +330,7 @@ def _has_signal(probabilities, codes):
 
 
 class NoSignalWarning(UserWarning):
-    """The classifier behind :func:`find_label_issues` predicts no better than chance."""
+    """The classifier behind :func:`find_label_issues` learned nothing about the labels."""
 
 
 def label_quality_scores(probabilities, codes, rank_by="self_confidence"):
@@ -319,14 +344,14 @@ def label_quality_scores(probabilities, codes, rank_by="self_confidence"):
     return np.clip((given - others.max(axis=1) + 1.0) / 2.0, 0.0, 1.0)
 
 
-def estimate_issue_count(probabilities, codes):
-    """How many rows are mislabelled, by the calibrated confident joint.
+def confident_joint(probabilities, codes):
+    """The calibrated confident joint: estimated rows per (given class, true class).
 
     A row counts for the class whose threshold (the mean probability of that class on
     the rows labelled with it) its probability clears, the most probable such class
     when several do; rows that clear none are not counted. The counts are then
     rescaled so that each given class keeps its number of rows and the total is the
-    number of rows; the mass off the diagonal is the estimate.
+    number of rows.
     """
     n_samples, n_classes = probabilities.shape
     rows = np.arange(n_samples)
@@ -340,7 +365,38 @@ def estimate_issue_count(probabilities, codes):
     np.add.at(joint, (codes[counted], confident[counted]), 1.0)
     joint *= (counts / np.maximum(joint.sum(axis=1), 1.0))[:, None]
     joint *= n_samples / max(joint.sum(), 1.0)
+    return joint
+
+
+def _off_diagonal(joint):
     return int(np.round(joint.sum() - np.trace(joint)))
+
+
+def estimate_issue_count(probabilities, codes):
+    """How many rows are mislabelled: the mass off the diagonal of the confident joint."""
+    return _off_diagonal(confident_joint(probabilities, codes))
+
+
+def pairwise_issues(probabilities, codes, joint):
+    """Rows flagged pair by pair of classes, as a boolean mask.
+
+    For each given class ``i`` and other class ``j``, the rows of class ``i`` with the
+    largest margin ``p_j - p_i``, as many as the joint's rounded entry ``(i, j)``; a
+    row whose given label is its most probable class is never flagged. This is
+    pruning by noise rate (Northcutt, Jiang and Chuang, 2021).
+    """
+    n_samples, n_classes = probabilities.shape
+    flagged = np.zeros(n_samples, dtype=bool)
+    counts = np.rint(joint).astype(int)
+    for given in range(n_classes):
+        members = np.flatnonzero(codes == given)
+        for other in range(n_classes):
+            if other == given or counts[given, other] <= 0:
+                continue
+            margin = probabilities[members, other] - probabilities[members, given]
+            flagged[members[np.argsort(-margin, kind="stable")[: counts[given, other]]]] = True
+    flagged &= probabilities.argmax(axis=1) != codes
+    return flagged
 
 
 def default_estimator(seed, scaler="auto"):

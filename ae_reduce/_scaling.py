@@ -23,6 +23,8 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.sparsefuncs import inplace_column_scale, min_max_axis
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._base import atomic_fit
+
 #: The names ``scaler=`` takes wherever the package builds a pipeline.
 SCALER_NAMES = ("auto", "standard", "minmax", "none")
 
@@ -55,11 +57,13 @@ class AutoScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         The scaling the rule chose: one range shared by every column, or each column
         standardised.
 
-    scale_ : ndarray of shape (n_features,)
-        The factor of each column: ``transform`` returns ``X * scale_ + offset_``.
+    center_ : ndarray of shape (n_features,)
+        What ``transform`` subtracts from each column: the data's smallest value
+        (``"shared"``) or the column's mean (``"standard"``); zeros for sparse input.
 
-    offset_ : ndarray of shape (n_features,)
-        The term added to each column after scaling (zeros for sparse input).
+    scale_ : ndarray of shape (n_features,)
+        The factor of each column once centred: ``transform`` returns
+        ``(X - center_) * scale_``.
 
     n_features_in_ : int
         Number of features seen during ``fit``.
@@ -116,6 +120,7 @@ class AutoScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def __init__(self, max_range_ratio=2.0):
         self.max_range_ratio = max_range_ratio
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Choose the scaling from the columns' ranges and fit it.
@@ -135,6 +140,7 @@ class AutoScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         return self._update(X, reset=True)
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
         """Update the ranges and statistics with a batch of rows, then choose again.
@@ -142,7 +148,7 @@ class AutoScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            A batch of rows.
+            A batch of rows, sparse if and only if the first batch was.
 
         y : None
             Ignored.
@@ -166,39 +172,65 @@ class AutoScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if reset:
             standard = StandardScaler(with_mean=not is_sparse)
         else:
+            if is_sparse != self._sparse:
+                fitted, given = ("sparse", "dense") if self._sparse else ("dense", "sparse")
+                raise ValueError(
+                    f"AutoScaler was fitted on {fitted} rows and cannot add a {given} batch: "
+                    "centring differs between the two; give every batch in one form"
+                )
             standard = copy.deepcopy(self._standard)
-        standard.partial_fit(X)
+        # Statistics in float64 whatever the input, so that float32 data does not
+        # lose the small spread of values far from zero.
+        standard.partial_fit(X.astype(np.float64))
         low, high = min_max_axis(X, axis=0) if is_sparse else (X.min(axis=0), X.max(axis=0))
         low, high = low.astype(np.float64), high.astype(np.float64)
         if not reset:
             low, high = np.minimum(self._low, low), np.maximum(self._high, high)
+        with np.errstate(over="ignore"):
+            ranges = high - low
+        if not np.isfinite(ranges).all():
+            column = int(np.flatnonzero(~np.isfinite(ranges))[0])
+            raise ValueError(
+                f"column {column} spans {low[column]:.3g} to {high[column]:.3g}, a range too "
+                "wide for a float64; divide the data by a large constant first"
+            )
         n_features = X.shape[1]
-        if shares_range(high - low, self.max_range_ratio):
+        if shares_range(ranges, self.max_range_ratio):
             kind = "shared"
             if is_sparse:
                 span = max(abs(low.min()), abs(high.max()))
-                scale, offset = np.full(n_features, 1.0 / span), np.zeros(n_features)
+                center = np.zeros(n_features)
             else:
-                smallest = low.min()
-                scale = np.full(n_features, 1.0 / (high.max() - smallest))
-                offset = -smallest * scale
+                span = high.max() - low.min()
+                center = np.full(n_features, low.min())
+            with np.errstate(divide="ignore", over="ignore"):
+                scale = np.full(n_features, 1.0 / span)
         else:
             kind = "standard"
-            scale = 1.0 / standard.scale_
-            offset = np.zeros(n_features) if is_sparse else -standard.mean_ * scale
-        # Every fitted attribute is replaced, never changed in place, so that a
-        # partial_fit that fails leaves the earlier state whole.
-        self._standard, self._low, self._high = standard, low, high
-        self.kind_, self.scale_, self.offset_ = kind, scale, offset
+            center = np.zeros(n_features) if is_sparse else standard.mean_.copy()
+            with np.errstate(divide="ignore", over="ignore"):
+                scale = 1.0 / standard.scale_
+        if not (np.isfinite(scale).all() and (scale > 0).all()):
+            column = int(np.flatnonzero(~(np.isfinite(scale) & (scale > 0)))[0])
+            what = "range" if kind == "shared" else "standard deviation"
+            raise ValueError(
+                f"the {what} of column {column} ({high[column] - low[column]:.3g} from "
+                f"{low[column]:.3g} to {high[column]:.3g}) is too small or too large to "
+                "scale by in float64; multiply or divide the data by a constant first"
+            )
+        # Every fitted attribute is replaced, never changed in place.
+        self._sparse, self._standard, self._low, self._high = is_sparse, standard, low, high
+        self.kind_, self.center_, self.scale_ = kind, center, scale
         return self
 
     def transform(self, X):
-        """Scale `X`: ``X * scale_ + offset_``.
+        """Scale `X`: ``(X - center_) * scale_``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The rows to scale.
+            The rows to scale. Sparse rows need a fit on sparse rows, or a shared
+            range whose smallest value is 0 (nothing to subtract).
 
         Returns
         -------
@@ -210,10 +242,13 @@ class AutoScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32), reset=False
         )
         if sparse.issparse(X):
+            self._refuse_centring_sparse()
             X = X.copy()
             inplace_column_scale(X, self.scale_.astype(X.dtype))
             return X
-        return X * self.scale_.astype(X.dtype) + self.offset_.astype(X.dtype)
+        # In float64, cast back at the end: float32 values far from zero keep the
+        # precision of their small differences.
+        return ((X - self.center_) * self.scale_).astype(X.dtype, copy=False)
 
     def inverse_transform(self, X):
         """Undo the scaling.
@@ -230,11 +265,24 @@ class AutoScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = check_array(X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but AutoScaler is expecting "
+                f"{self.n_features_in_} features as input."
+            )
         if sparse.issparse(X):
+            self._refuse_centring_sparse()
             X = X.copy()
             inplace_column_scale(X, (1.0 / self.scale_).astype(X.dtype))
             return X
-        return (X - self.offset_.astype(X.dtype)) / self.scale_.astype(X.dtype)
+        return (X / self.scale_ + self.center_).astype(X.dtype, copy=False)
+
+    def _refuse_centring_sparse(self):
+        if np.any(self.center_ != 0):
+            raise ValueError(
+                "AutoScaler was fitted on dense rows and subtracts a centre from them, which "
+                "would make a sparse matrix dense; fit it on sparse rows, or pass dense ones"
+            )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -287,6 +335,11 @@ def make_scaler(scaler):
         raise ValueError(
             f"scaler must be one of {', '.join(repr(name) for name in SCALER_NAMES)}, an "
             f"estimator with fit and transform, or None; got {scaler!r}."
+        )
+    if isinstance(scaler, type):
+        raise TypeError(
+            f"scaler must be an instance, such as {scaler.__name__}(), not the class "
+            f"{scaler.__name__}."
         )
     if not (hasattr(scaler, "fit") and hasattr(scaler, "transform")):
         raise TypeError(

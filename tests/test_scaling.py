@@ -123,9 +123,92 @@ def test_sparse_input_keeps_its_zeros():
     )
 
 
-def test_float32_stays_float32():
+def test_float32_stays_float32_and_precise():
     X = _pixels().astype(np.float32)
     assert AutoScaler().fit_transform(X).dtype == np.float32
+    # Values far from zero with a small spread: the float32 result is the float64
+    # one rounded, as StandardScaler's is (computing in float32 lost 0.9 of a
+    # standard deviation).
+    rng = np.random.default_rng(0)
+    X = (3e6 + rng.random((200, 3)) * [1, 50, 1000]).astype(np.float32)
+    scaler = AutoScaler().fit(X)
+    assert scaler.kind_ == "standard"
+    exact = scaler.transform(X.astype(np.float64))
+    np.testing.assert_allclose(scaler.transform(X), exact, atol=1e-6)
+    np.testing.assert_allclose(exact, StandardScaler().fit_transform(X.astype(np.float64)))
+
+
+def test_sparse_rows_are_refused_where_they_would_be_centred():
+    # Regression: a scaler fitted on dense rows dropped its centre on sparse rows
+    # and returned other numbers without a word.
+    X = np.array([[10.0, 0, 3], [20, 100, 0], [0, 50, 0], [15, 0, 1]])
+    scaler = AutoScaler().fit(X)
+    with pytest.raises(ValueError, match="fitted on dense rows and subtracts a centre"):
+        scaler.transform(sparse.csr_matrix(X))
+    with pytest.raises(ValueError, match="fitted on dense rows and subtracts a centre"):
+        scaler.inverse_transform(sparse.csr_matrix(X))
+    # Pixels need no centre (their smallest value is 0): sparse rows are scaled.
+    pixels = AutoScaler().fit(_pixels())
+    sparse_pixels = sparse.csr_matrix(_pixels()[:5])
+    np.testing.assert_allclose(
+        pixels.transform(sparse_pixels).toarray(), pixels.transform(_pixels()[:5])
+    )
+
+
+def test_batches_are_all_dense_or_all_sparse():
+    X = np.array([[1.0, 0, 3], [2, 5, 0], [0, 4, 0]])
+    with pytest.raises(ValueError, match="fitted on dense rows and cannot add a sparse batch"):
+        AutoScaler().partial_fit(X).partial_fit(sparse.csr_matrix(X))
+    with pytest.raises(ValueError, match="fitted on sparse rows and cannot add a dense batch"):
+        AutoScaler().partial_fit(sparse.csr_matrix(X)).partial_fit(X)
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.array([[0.0, 0.0], [1e-310, 1e-310]]), "too small or too large to scale by"),
+        (np.array([[-1e308, 0.0], [1e308, 1.0], [0.0, 0.5]]), "a range too wide for a float64"),
+    ],
+)
+def test_ranges_that_cannot_be_scaled_by_are_refused(X, match):
+    # Regression: they gave infinite or zero factors, hence NaN or all-zero rows.
+    scaler = AutoScaler()
+    with pytest.raises(ValueError, match=match):
+        scaler.fit(X)
+    assert not hasattr(scaler, "kind_")
+
+
+def test_tiny_float32_values_are_scaled_in_float64():
+    X = np.array([[0.0, 0.0], [1e-40, 1e-40], [5e-41, 0.0]], dtype=np.float32)
+    scaled = AutoScaler().fit_transform(X)
+    assert scaled.dtype == np.float32
+    np.testing.assert_allclose(scaled, [[0, 0], [1, 1], [0.5, 0]], rtol=1e-3)
+
+
+def test_inverse_transform_checks_the_number_of_columns():
+    scaler = AutoScaler().fit(np.array([[0, 1.0], [2, 5], [1, 1]]))
+    for width in (1, 3):
+        with pytest.raises(ValueError, match=f"X has {width} features, but AutoScaler is "):
+            scaler.inverse_transform(np.ones((2, width)))
+
+
+def test_a_failed_fit_leaves_the_fitted_scaler_as_it_was():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(_pixels()[:, :3], columns=["x", "y", "z"])
+    scaler = AutoScaler().fit(frame)
+    before = scaler.transform(frame)
+    bad = pd.DataFrame(np.full((3, 4), np.nan), columns=list("abcd"))
+    with pytest.raises(ValueError):
+        scaler.fit(bad)
+    with pytest.raises(ValueError):
+        scaler.partial_fit(np.full((3, 3), np.inf))
+    assert list(scaler.feature_names_in_) == ["x", "y", "z"]
+    np.testing.assert_array_equal(scaler.transform(frame), before)
+
+
+def test_a_scaler_class_is_refused_where_the_pipeline_is_built():
+    with pytest.raises(TypeError, match="an instance"):
+        make_tsne_pipeline(scaler=StandardScaler)
 
 
 @pytest.mark.parametrize(
