@@ -102,18 +102,30 @@ def _linear_code(x, n_components, *, l1, l2, seed, name, dtype):
     )(x)
 
 
+def _output_layer(output_activation, name, dtype):
+    """The reconstruction's activation as a layer; ``"clip"`` is the identity clipped to
+    [0, 1], a ReLU capped at 1."""
+    if output_activation == "clip":
+        return keras.layers.ReLU(max_value=1.0, name=name, dtype=dtype)
+    return keras.layers.Activation(output_activation, name=name, dtype=dtype)
+
+
 def _mirrored_decoder(y, hidden_layer_sizes, n_features, *, output_activation, seed, block):
     """Dense blocks with the hidden widths in reverse, then the reconstruction layer."""
     for i, units in enumerate(reversed(hidden_layer_sizes)):
         y = dense_block(y, units, seed=seed + 201 + i, name=f"decoder_{i}", **block)
-    return keras.layers.Dense(
+    linear = output_activation == "clip"
+    y = keras.layers.Dense(
         n_features,
-        activation=output_activation,
-        kernel_initializer=_initializer(output_activation, seed + 301),
+        activation="linear" if linear else output_activation,
+        kernel_initializer=_initializer("linear" if linear else output_activation, seed + 301),
         kernel_regularizer=_regularizer(0.0, block["l2"]),
-        name="reconstruction",
+        name="reconstruction_dense" if linear else "reconstruction",
         dtype=block["dtype"],
     )(y)
+    if linear:
+        y = _output_layer("clip", "reconstruction", block["dtype"])(y)
+    return y
 
 
 def build_autoencoder(
@@ -147,7 +159,8 @@ def build_autoencoder(
     activation : str or callable, default="relu"
         Activation of the hidden layers.
     output_activation : str or callable, default="linear"
-        Activation of the reconstruction layer.
+        Activation of the reconstruction layer; ``"clip"`` is the identity clipped to
+        [0, 1].
     dropout : float, default=0.0
         Dropout rate after each hidden layer.
     batch_normalization : bool, default=False
@@ -213,9 +226,7 @@ def build_autoencoder(
         summed = _residual_sum(
             code_input, hidden_layer_sizes[::-1], n_features, "reconstruction", seed + 200, block
         )
-        reconstruction = keras.layers.Activation(
-            output_activation, name="reconstruction", dtype=dtype
-        )(summed)
+        reconstruction = _output_layer(output_activation, "reconstruction", dtype)(summed)
     else:
         reconstruction = _mirrored_decoder(
             code_input,

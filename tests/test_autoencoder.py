@@ -293,7 +293,12 @@ def test_binary_crossentropy_needs_a_bounded_output(digits):
     X = digits[0][:200]
     X01 = (X - X.min()) / (X.max() - X.min())
     with pytest.raises(ValueError, match="output_activation='linear' is not bounded"):
-        KerasAutoencoderTransformer(2, loss="binary_crossentropy", **SMALL).fit(X01)
+        KerasAutoencoderTransformer(
+            2, loss="binary_crossentropy", output_activation="linear", **SMALL
+        ).fit(X01)
+    # "auto" resolves to a sigmoid for cross-entropy.
+    model = KerasAutoencoderTransformer(2, loss="binary_crossentropy", **SMALL).fit(X01)
+    assert model.output_activation_ == "sigmoid"
     with pytest.raises(ValueError, match="needs X in \\[0, 1\\]"):
         KerasAutoencoderTransformer(
             2, loss="binary_crossentropy", output_activation="sigmoid", **SMALL
@@ -303,3 +308,26 @@ def test_binary_crossentropy_needs_a_bounded_output(digits):
     ).fit(X01)
     reconstruction = model.inverse_transform(model.transform(X01))
     assert reconstruction.min() >= 0 and reconstruction.max() <= 1
+
+
+def test_output_is_clipped_to_the_unit_interval_for_data_in_it():
+    # Pixels scaled to [0, 1]: the reconstruction is the identity clipped to [0, 1],
+    # so the PCA start already reconstructs at least as well as PCA.
+    from sklearn.datasets import load_digits
+    from sklearn.decomposition import PCA
+
+    X = load_digits().data[:300] / 16.0
+    model = KerasAutoencoderTransformer(4, **{**SMALL, "epochs": 1}).fit(X)
+    assert model.output_activation_ == "clip"
+    reconstruction = model.inverse_transform(model.transform(X))
+    assert reconstruction.min() >= 0 and reconstruction.max() <= 1
+    pca = PCA(4).fit(X)
+    pca_error = np.mean((pca.inverse_transform(pca.transform(X)) - X) ** 2)
+    clipped = np.clip(pca.inverse_transform(pca.transform(X)), 0, 1)
+    assert np.mean((clipped - X) ** 2) <= pca_error
+    # Standardised data, or data outside [0, 1], keeps a linear output.
+    centred = KerasAutoencoderTransformer(4, **{**SMALL, "epochs": 1}).fit(X - 0.5)
+    assert centred.output_activation_ == "linear"
+    # An explicit choice is kept.
+    chosen = KerasAutoencoderTransformer(4, output_activation="linear", **{**SMALL, "epochs": 1})
+    assert chosen.fit(X).output_activation_ == "linear"
