@@ -1637,7 +1637,7 @@ def build_parser():
         type=_layer_sizes,
         metavar="W1,W2,...",
         help="widths of the hidden layers, for example 256,128 (default: 128,64; 512,256 "
-        "from 400 features)",
+        "with --supervised from 400 features)",
     )
     embed.add_argument(
         "--epochs",

@@ -558,8 +558,11 @@ def _default_tsne_params(n_samples):
     return params
 
 
-def _default_hidden_layers(n_features):
-    if n_features is not None and n_features >= 400:
+def _default_hidden_layers(reducer, n_features):
+    # The autoencoder keeps (128, 64) whatever the width: on 5,000 real MNIST digits
+    # its map scored 0.940 (10-NN) in 16 s against 0.946 in 33 s with (512, 256), and
+    # openTSNE on PCA-50 0.937 in 12 s. The supervised network needs the capacity.
+    if reducer == "supervised" and n_features is not None and n_features >= 400:
         return (512, 256)
     return (128, 64)
 
@@ -577,7 +580,7 @@ def _make_reducer(reducer, n_components, shape, random_state, verbose, reducer_p
 
         return PCA(**params, **reducer_params)
     params["verbose"] = verbose
-    params["hidden_layer_sizes"] = _default_hidden_layers(n_features)
+    params["hidden_layer_sizes"] = _default_hidden_layers(reducer, n_features)
     params.update(reducer_params)
     if reducer == "autoencoder":
         from ._autoencoder import KerasAutoencoderTransformer
@@ -644,7 +647,8 @@ def make_tsne_pipeline(
     shape : tuple of (int, int), default=None
         ``(n_samples, n_features)`` of the data the pipeline will be fitted on, for
         example ``X.shape``. It sizes the defaults: the code width, the hidden layers
-        (``(512, 256)`` from 400 features, else ``(128, 64)``), the perplexity and, from
+        (``(128, 64)``, or for the supervised embedding ``(512, 256)`` from 400
+        features), the perplexity and, from
         100,000 rows, an exaggeration of 4 (for :class:`TSNE` only). None keeps the
         generic defaults.
 

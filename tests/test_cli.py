@@ -739,8 +739,15 @@ def test_label_column_with_the_name_of_an_output_column(tmp_path, capsys):
 # Regression tests: the library's defaults and out-of-core reading -----------------------
 
 
-@pytest.mark.parametrize("supervised", [False, True])
-@pytest.mark.parametrize("n_features, hidden", [(10, (128, 64)), (400, (512, 256))])
+@pytest.mark.parametrize(
+    "supervised, n_features, hidden",
+    [
+        (False, 10, (128, 64)),
+        (False, 400, (128, 64)),
+        (True, 10, (128, 64)),
+        (True, 400, (512, 256)),
+    ],
+)
 def test_without_tsne_the_network_is_sized_as_make_tsne_pipeline_sizes_it(
     supervised, n_features, hidden
 ):

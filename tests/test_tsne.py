@@ -366,7 +366,10 @@ def test_helper_sizes_the_defaults_to_the_data():
     assert small["tsne"].perplexity < 30
     wide = make_tsne_pipeline("autoencoder", shape=(200_000, 784), random_state=1)
     assert wide["reducer"].n_components == 32
-    assert wide["reducer"].hidden_layer_sizes == (512, 256)
+    # (512, 256) branches drew no better a map of real MNIST digits, in twice the time.
+    assert wide["reducer"].hidden_layer_sizes == (128, 64)
+    supervised = make_tsne_pipeline("supervised", shape=(200_000, 784))
+    assert supervised["reducer"].hidden_layer_sizes == (512, 256)
     assert wide["reducer"].batch_size == "auto"
     assert wide["reducer"].random_state == 1
     assert wide["tsne"].exaggeration == 4.0
