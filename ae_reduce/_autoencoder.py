@@ -71,9 +71,8 @@ class KerasAutoencoderTransformer(
         ``"linear"``; the one used is stored in ``output_activation_``. ``"clip"`` is
         the identity clipped to [0, 1]: the PCA start then reconstructs at least as
         well as PCA (clipping to the data's box only brings values closer), and the
-        network can set blank pixels to exactly 0. On 5,000 real MNIST digits it
-        halved the held-out error left by a linear output (0.54x PCA's against
-        0.79x). ``"linear"`` suits standardised data; ``"sigmoid"`` suits data in
+        network can set blank pixels to exactly 0. On 5,000 real MNIST digits the
+        held-out error fell from 0.79x PCA's with a linear output to 0.58x. ``"linear"`` suits standardised data; ``"sigmoid"`` suits data in
         [0, 1] with ``loss="binary_crossentropy"``, which requires ``"sigmoid"`` or
         ``"hard_sigmoid"``.
 
@@ -558,7 +557,13 @@ class KerasAutoencoderTransformer(
 
 
 def _value_range(source):
-    """The smallest and largest value of a data source, in one pass."""
+    """The smallest and largest value of a data source.
+
+    The input check measured them for arrays, sparse matrices and memory maps; other
+    sources (Arrow data) take one pass.
+    """
+    if source.value_range is not None:
+        return source.value_range
     low, high = np.inf, -np.inf
     for chunk in source.chunks():  # one pass: a memory map is read once
         if chunk.shape[0]:

@@ -58,6 +58,9 @@ class Source:
         self.dtype = dtype
         # Rows of the file that this source stands for, in order; None for all of them.
         self._index = None
+        #: The smallest and largest value, where the input check measured them; None
+        #: elsewhere (a subset, an Arrow source).
+        self.value_range = None
         self._owns_handle = handle is not None
 
     @property
@@ -234,6 +237,11 @@ def _largest_magnitude(values):
     return float(max(values.max(), -values.min())) if values.size else 0.0
 
 
+def _value_range(values):
+    """The smallest and largest value of an array, (0, 0) when it is empty."""
+    return (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+
+
 def _check_float32_range(largest, dtype, name):
     """Reject finite values that float32, the network's precision, would make infinite."""
     if dtype == np.float64 and largest > _FLOAT32_MAX:
@@ -250,12 +258,14 @@ def _check_file_in_chunks(estimator, source, name):
     Blocks are read in the file's own precision, so that a finite float64 value beyond
     float32's range is reported as such and not as the infinity a cast would make of it.
     """
-    largest = 0.0
+    low, high = np.inf, -np.inf
     for start in range(0, source.n_samples, CHUNK_ROWS):
         block = source._read(start, min(start + CHUNK_ROWS, source.n_samples))
         assert_all_finite(block, estimator_name=type(estimator).__name__, input_name=name)
-        largest = max(largest, _largest_magnitude(block))
-    _check_float32_range(largest, source.data.dtype, name)
+        block_low, block_high = _value_range(block)
+        low, high = min(low, block_low), max(high, block_high)
+    _check_float32_range(max(high, -low), source.data.dtype, name)
+    source.value_range = (low, high)
 
 
 def frame_without_columns_as_array(X):
@@ -326,7 +336,12 @@ of shape (n_samples, n_features)
         _check_file_in_chunks(estimator, source, name)
     else:
         values = data.data if sp.issparse(data) else data
-        _check_float32_range(_largest_magnitude(values), values.dtype, name)
+        low, high = _value_range(values)
+        if sp.issparse(data) and data.nnz < data.shape[0] * data.shape[1]:
+            # The zeros a sparse matrix does not store count too.
+            low, high = min(low, 0.0), max(high, 0.0)
+        _check_float32_range(max(high, -low), values.dtype, name)
+        source.value_range = (low, high)
     return source
 
 

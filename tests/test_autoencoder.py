@@ -328,6 +328,16 @@ def test_output_is_clipped_to_the_unit_interval_for_data_in_it():
     # Standardised data, or data outside [0, 1], keeps a linear output.
     centred = KerasAutoencoderTransformer(4, **{**SMALL, "epochs": 1}).fit(X - 0.5)
     assert centred.output_activation_ == "linear"
+    # Sparse rows count the zeros they do not store, and a memory map its file's
+    # values, as the input check measured them.
+    from scipy import sparse
+
+    stored = sparse.random(300, 64, density=0.2, random_state=0, format="csr")
+    fast = {**SMALL, "epochs": 1}
+    assert KerasAutoencoderTransformer(4, **fast).fit(stored).output_activation_ == "clip"
+    shifted = stored.copy()
+    shifted.data -= 0.5
+    assert KerasAutoencoderTransformer(4, **fast).fit(shifted).output_activation_ == "linear"
     # An explicit choice is kept.
     chosen = KerasAutoencoderTransformer(4, output_activation="linear", **{**SMALL, "epochs": 1})
     assert chosen.fit(X).output_activation_ == "linear"
