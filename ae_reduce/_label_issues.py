@@ -124,9 +124,10 @@ def find_label_issues(
     Warns
     -----
     NoSignalWarning
-        When the out-of-fold accuracy is not above the largest class's share by more
-        than two standard errors: the model learned nothing that could tell a wrong
-        label from a right one, and no row is flagged (`scores` are still returned).
+        When the out-of-fold probabilities give a row's label more than that label's
+        share of the rows on no more than half the rows, plus two standard errors:
+        the model learned nothing that could tell a wrong label from a right one, and
+        no row is flagged (`scores` are still returned).
 
     Raises
     ------
