@@ -72,8 +72,9 @@ class KerasAutoencoderTransformer(
         the identity clipped to [0, 1]: the PCA start then reconstructs at least as
         well as PCA (clipping to the data's box only brings values closer), and the
         network can set blank pixels to exactly 0. On 5,000 real MNIST digits the
-        held-out error fell from 0.79x PCA's with a linear output to 0.58x. ``"linear"`` suits standardised data; ``"sigmoid"`` suits data in
-        [0, 1] with ``loss="binary_crossentropy"``, which requires ``"sigmoid"`` or
+        held-out error fell from 0.79x PCA's with a linear output to 0.58x.
+        ``"linear"`` suits standardised data; ``"sigmoid"`` suits data in [0, 1] with
+        ``loss="binary_crossentropy"``, which requires ``"sigmoid"`` or
         ``"hard_sigmoid"``.
 
     dropout : float, default=0.0
