@@ -1057,11 +1057,12 @@ def _embedding_frame(Z, names, labels, label_column, ids=None, id_column=None):
 def _write_table(frame, path):
     """Write a DataFrame to a ``.csv`` or ``.parquet`` file, whole or not at all."""
     from ._files import replacing
+    from ._spreadsheet import spreadsheet_safe_frame
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with replacing(path) as temporary:
         if Path(path).suffix.lower() == ".csv":
-            frame.to_csv(temporary, index=False)
+            spreadsheet_safe_frame(frame).to_csv(temporary, index=False)
         else:
             frame.to_parquet(temporary, index=False)
 

@@ -431,6 +431,7 @@ class _TableWriter:
 
     def write(self, block):
         from ._cli import _embedding_frame
+        from ._spreadsheet import spreadsheet_safe_frame
 
         rows = slice(self.n_written, self.n_written + len(block))
         frame = _embedding_frame(
@@ -442,7 +443,9 @@ class _TableWriter:
             self.id_column,
         )
         if self.csv:
-            frame.to_csv(self.handle, index=False, header=self.n_written == 0)
+            spreadsheet_safe_frame(frame).to_csv(
+                self.handle, index=False, header=self.n_written == 0
+            )
         else:
             import pyarrow as pa
             import pyarrow.parquet as pq

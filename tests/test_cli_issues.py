@@ -420,3 +420,79 @@ def test_issues_warns_in_one_line_when_the_networks_learn_nothing(tmp_path, caps
     captured = capsys.readouterr()
     assert captured.err == ""
     assert result in captured.out
+
+
+# CSV files that are safe to open in a spreadsheet -----------------------------------------
+
+#: Ids that a spreadsheet would run as formulas (each with a row number to make it
+#: unique), and what the CSV file holds: "-7..." is a plain number and stays one.
+FORMULAS = ["=cmd|' /C calc'!A", "@SUM(1)+", "+1+", "-2+", "\t=", "-7", "plain"]
+
+
+def _formula_ids(n_rows):
+    ids = [f"{FORMULAS[i % len(FORMULAS)]}{i}" for i in range(n_rows)]
+    written = [text if text.startswith(("-7", "plain")) else "'" + text for text in ids]
+    return ids, written
+
+
+def _formula_frame(n_rows=60):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(n_rows, 4)), columns=list("abcd"))
+    frame.insert(0, "=id", _formula_ids(n_rows)[0])
+    frame["=label"] = np.where(np.arange(n_rows) % 2, "=1+1", "-x")
+    return frame
+
+
+@pytest.mark.parametrize("stream", [False, pytest.param(True, marks=pytest.mark.skipif(
+    not HAS_PYARROW, reason="the batch reader needs pyarrow"))])  # fmt: skip
+def test_embed_writes_formula_ids_and_labels_as_text(tmp_path, monkeypatch, stream):
+    from ae_reduce import _cli
+
+    if stream:
+        monkeypatch.setattr(_cli, "STREAM_BYTES", 0)
+        monkeypatch.setattr(_cli, "IN_MEMORY_BYTES", 0)
+    frame = _formula_frame()
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    output = tmp_path / "codes.csv"
+    arguments = ["embed", str(data), "-o", str(output), "--id-column", "=id"]
+    assert main([*arguments, "--label-column", "=label", *FAST, "-q"]) == 0
+    table = pd.read_csv(output, dtype=str, keep_default_na=False)
+    assert table.columns.tolist() == ["'=id", "ae1", "ae2", "'=label"]
+    assert table["'=id"].tolist() == _formula_ids(len(frame))[1]
+    assert set(table["'=label"]) == {"'=1+1", "'-x"}
+    # The codes are numbers, negative ones written with their sign.
+    codes = pd.read_csv(output)[["ae1", "ae2"]].to_numpy()
+    assert codes.dtype == np.float64 and (codes < 0).any()
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="needs pyarrow")
+def test_parquet_keeps_ids_and_labels_as_they_are(tmp_path):
+    frame = _formula_frame()
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    output = tmp_path / "codes.parquet"
+    arguments = ["embed", str(data), "-o", str(output), "--id-column", "=id"]
+    assert main([*arguments, "--label-column", "=label", *FAST, "-q"]) == 0
+    table = pd.read_parquet(output)
+    assert table["=id"].tolist() == frame["=id"].tolist()
+
+
+def test_issues_writes_formula_labels_as_text(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    frame["plant"] = [f"@p{i}" for i in range(150)]
+    frame["species"] = np.array(["=a", "+b", "c"])[y]
+    data = tmp_path / "iris.csv"
+    frame.to_csv(data, index=False)
+    output = tmp_path / "issues.csv"
+    arguments = ["issues", str(data), "--label-column", "species", "--id-column", "plant"]
+    assert (
+        main([*arguments, "--all", "--epochs", "5", "--random-state", "0", "-q", "-o", str(output)])
+        == 0
+    )
+    table = pd.read_csv(output, dtype=str)
+    assert table.columns.tolist()[:4] == ["row", "plant", "given_label", "suggested_label"]
+    assert set(table["given_label"]) == {"'=a", "'+b", "c"}
+    assert set(table["suggested_label"]) <= {"'=a", "'+b", "c"}
+    assert table["plant"].str.startswith("'@p").all()
