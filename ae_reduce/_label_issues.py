@@ -13,7 +13,12 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.model_selection import StratifiedKFold, check_cv, cross_val_predict
+from sklearn.model_selection import (
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    check_cv,
+    cross_val_predict,
+)
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, StrOptions, validate_params
 from sklearn.utils.multiclass import type_of_target
@@ -30,6 +35,7 @@ from ._warnings import caller_stacklevel
         "y": ["array-like"],
         "estimator": [HasMethods(["fit", "predict_proba"]), None],
         "cv": ["cv_object"],
+        "groups": ["array-like", None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "return_scores": ["boolean"],
@@ -44,6 +50,7 @@ def find_label_issues(
     *,
     estimator=None,
     cv=5,
+    groups=None,
     n_jobs=None,
     random_state=None,
     return_scores=False,
@@ -82,8 +89,20 @@ def find_label_issues(
 
     cv : int, cross-validation generator, iterable or None, default=5
         Folds of the cross-fitting. An int (None means 5) gives stratified folds,
-        shuffled with `random_state`; a splitter or an iterable of (train, test) index
-        arrays is used as it is. The training rows of every fold must hold every class.
+        shuffled with `random_state` (with `groups`, stratified group folds:
+        :class:`~sklearn.model_selection.StratifiedGroupKFold`); a splitter or an
+        iterable of (train, test) index arrays is used as it is. The folds must be a
+        partition (each row in exactly one test fold, as with ``KFold``, ``GroupKFold``
+        or ``LeaveOneGroupOut``), since each row gets one out-of-fold prediction:
+        ``ShuffleSplit`` and repeated splitters are refused. The training rows of every
+        fold must hold every class.
+
+    groups : array-like of shape (n_samples,), default=None
+        Group of each row (a patient, a session, a source), passed to the splitter, so
+        that rows of one group are never both trained on and predicted: a model that
+        has seen a row's near twin would otherwise be confident about it, wrong label
+        or not. Needed by group splitters such as
+        :class:`~sklearn.model_selection.GroupKFold`.
 
     n_jobs : int, default=None
         Folds fitted in parallel, as in
@@ -164,14 +183,21 @@ def find_label_issues(
     [0, 60, 120]
     """
     probabilities, _, codes = cross_fitted_probabilities(
-        X, y, estimator=estimator, cv=cv, n_jobs=n_jobs, random_state=random_state, scaler=scaler
+        X,
+        y,
+        estimator=estimator,
+        cv=cv,
+        groups=groups,
+        n_jobs=n_jobs,
+        random_state=random_state,
+        scaler=scaler,
     )
     issues, scores = rank_label_issues(probabilities, codes, rank_by)
     return (issues, scores) if return_scores else issues
 
 
 def cross_fitted_probabilities(
-    X, y, *, estimator=None, cv=5, n_jobs=None, random_state=None, scaler="auto"
+    X, y, *, estimator=None, cv=5, groups=None, n_jobs=None, random_state=None, scaler="auto"
 ):
     """Out-of-fold class probabilities, as :func:`find_label_issues` computes them.
 
@@ -185,6 +211,7 @@ def cross_fitted_probabilities(
         Each row's label as an index into `classes`.
     """
     y = _check_labels(y)
+    groups = _check_groups(groups, len(y))
     kind = type_of_target(y, input_name="y")
     if kind not in ("binary", "multiclass"):
         raise ValueError(
@@ -212,9 +239,11 @@ def cross_fitted_probabilities(
                 "every class needs a row in each fold to be predicted out of fold. Use "
                 "fewer folds or drop the rare class"
             )
-        cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-    else:
-        cv = _folds_with_every_class(cv, X, y, classes, codes)
+        if groups is None:
+            cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+        else:
+            cv = StratifiedGroupKFold(n_splits=cv, shuffle=True, random_state=seed)
+    cv = _folds_with_every_class(cv, X, y, groups, classes, codes)
     probabilities = cross_val_predict(
         clone(estimator), X, y, cv=cv, n_jobs=n_jobs, method="predict_proba"
     )
@@ -227,13 +256,35 @@ def cross_fitted_probabilities(
     return probabilities, classes, codes
 
 
-def _folds_with_every_class(cv, X, y, classes, codes):
-    """The folds of a given `cv` as a list, refusing one whose training rows lack a class.
+def _check_groups(groups, n_samples):
+    if groups is None:
+        return None
+    groups = column_or_1d(np.asarray(groups), warn=False)
+    if len(groups) != n_samples:
+        raise ValueError(
+            f"groups has {len(groups)} rows but y has {n_samples}: they must describe the same rows"
+        )
+    if _missing_rows(groups).any():
+        raise ValueError(
+            f"groups has missing values, the first in row "
+            f"{int(np.flatnonzero(_missing_rows(groups))[0])}; every row needs a group"
+        )
+    return groups
 
-    cross_val_predict gives such a class probability 0 with only a warning, and every
-    row of it would then be flagged.
+
+def _folds_with_every_class(cv, X, y, groups, classes, codes):
+    """The folds of `cv` as a list, refusing folds that are not a partition of the rows
+    or whose training rows lack a class.
+
+    cross_val_predict gives a class missing from the training rows probability 0 with
+    only a warning, and every row of it would then be flagged.
     """
-    folds = list(check_cv(cv, y, classifier=True).split(X, y))
+    splitter = check_cv(cv, y, classifier=True)
+    if groups is None and _needs_groups(splitter):
+        raise ValueError(
+            f"cv={splitter!r} splits the rows by group: pass groups=, the group of each row"
+        )
+    folds = list(splitter.split(X, y, groups))
     for number, (train, _) in enumerate(folds):
         absent = np.setdiff1d(np.arange(len(classes)), codes[train])
         if absent.size:
@@ -243,7 +294,34 @@ def _folds_with_every_class(cv, X, y, classes, codes):
                 "rows need every class. Use stratified folds, such as "
                 "StratifiedKFold(shuffle=True), or an int cv"
             )
+    times = np.bincount(np.concatenate([test for _, test in folds]), minlength=len(y))
+    if (times != 1).any():
+        row = int(np.flatnonzero(times != 1)[0])
+        raise ValueError(
+            f"cv must split the rows into a partition, each row in exactly one test fold, "
+            f"so that each gets one out-of-fold prediction; row {row} is in {times[row]} "
+            f"test folds of cv={cv!r} ({int((times == 0).sum())} row(s) in none, "
+            f"{int((times > 1).sum())} in several). Use KFold, StratifiedKFold, GroupKFold or "
+            "an int cv instead of ShuffleSplit or a repeated splitter"
+        )
     return folds
+
+
+def _needs_groups(splitter):
+    """Whether `splitter` is one of scikit-learn's splitters that split by group."""
+    from sklearn import model_selection
+
+    group_splitters = tuple(
+        getattr(model_selection, name)
+        for name in (
+            "GroupKFold",
+            "GroupShuffleSplit",
+            "LeaveOneGroupOut",
+            "LeavePGroupsOut",
+            "StratifiedGroupKFold",
+        )
+    )
+    return isinstance(splitter, group_splitters)
 
 
 def _shown(label):
@@ -253,7 +331,12 @@ def _shown(label):
 
 def _check_labels(y):
     """`y` as a numpy array of one label type, refusing missing labels by name."""
-    y = np.asarray(_from_pandas(y))
+    y = _from_pandas(y)
+    if isinstance(y, list | tuple):
+        # numpy would turn [1, "1"] into strings and [True, 1] into numbers, merging
+        # classes, before the types could be checked.
+        _check_label_types(np.asarray(y, dtype=object))
+    y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = column_or_1d(y, warn=True)
     if y.ndim in (1, 2):

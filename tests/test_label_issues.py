@@ -5,7 +5,7 @@ import pytest
 from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import DataConversionWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GroupKFold, KFold, RepeatedStratifiedKFold, ShuffleSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -138,6 +138,23 @@ def test_pandas_labels_and_a_column_vector_give_the_same_issues():
             "fold 0 of cv trains on no row of class 'b'",
         ),
         (np.r_[np.zeros(147, int), np.ones(3, int)], {}, ValueError, r"class 1 has 3 row\(s\)"),
+        # Plain lists: numpy would have merged 1 and "1", and True and 1, into one class.
+        ([1] * 50 + ["1"] * 50 + [2] * 50, {}, ValueError, r"Mix .* types \(number and string\)"),
+        ([True] * 50 + [1] * 50 + [2] * 50, {}, ValueError, r"Mix .* \(boolean and number\)"),
+        (
+            np.repeat([0, 1, 2], 50),
+            {"cv": ShuffleSplit(3, random_state=0)},
+            ValueError,
+            r"cv must split the rows into a partition.* in 0 test folds of cv=ShuffleSplit",
+        ),
+        (
+            np.repeat([0, 1, 2], 50),
+            {"cv": RepeatedStratifiedKFold(n_splits=3, n_repeats=2, random_state=0)},
+            ValueError,
+            "partition.*row 0 is in 2 test folds",
+        ),
+        (np.repeat([0, 1, 2], 50), {"cv": GroupKFold(3)}, ValueError, "pass groups="),
+        (np.repeat([0, 1, 2], 50), {"groups": np.arange(10)}, ValueError, "groups has 10 rows"),
     ],
 )
 def test_bad_input_is_refused(y, kwargs, error, message):
@@ -233,3 +250,23 @@ def test_a_systematic_confusion_is_flagged_pair_by_pair():
     assert recall > np.isin(flipped, by_score).mean()
     assert np.isin(issues, flipped).mean() >= 0.6
     assert set(by_score.tolist()) <= set(issues.tolist())
+
+
+@pytest.mark.parametrize("cv", [5, GroupKFold(5)])
+def test_groups_keep_near_twins_out_of_each_others_training_rows(cv):
+    # Each iris row three times over, as repeated measurements of one plant: a model
+    # trained on a twin of a mislabelled row repeats its wrong label, so the wrong
+    # labels are found only when a plant's rows are predicted together.
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = load_iris(return_X_y=True)
+    y = y.copy()
+    y[[0, 60, 120]] = [2, 0, 1]
+    X, y, plants = np.repeat(X, 3, axis=0), np.repeat(y, 3), np.repeat(np.arange(150), 3)
+    wrong = np.flatnonzero(np.isin(plants, [0, 60, 120]))
+    estimator = KNeighborsClassifier(n_neighbors=3)
+    grouped = find_label_issues(X, y, estimator=estimator, cv=cv, groups=plants, random_state=0)
+    assert set(wrong) <= set(grouped)
+    if cv == 5:
+        ungrouped = find_label_issues(X, y, estimator=estimator, cv=cv, random_state=0)
+        assert not set(wrong) & set(ungrouped)
