@@ -580,7 +580,9 @@ class MeanWordVectorVectorizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin
     (n_documents, ``vector_size_``); a document without any word that has a vector (an
     empty one included) is a row of zeros. Vectors are stored in float32, the
     precision in which GloVe and word2vec publish them, which halves the memory of a
-    large table; the mean of each document is summed in float32 too.
+    large table; the mean of each document is summed in float32 too, and summed
+    again in float64 where a float32 sum overflows, so the mean is finite whenever the
+    vectors are, even near float32's largest value.
 
     **Reading files.** Lines are split at ASCII white space. A first line of exactly
     two whole numbers is read as a word2vec header, and the number of vector lines
@@ -867,13 +869,24 @@ class MeanWordVectorVectorizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin
             (weights, encoded.ids, encoded.indptr), shape=(n_documents, self.n_words_)
         )
         sums = np.asarray(occurrences @ vectors.matrix, dtype=np.float32)
+        overflowed = ~np.isfinite(sums).all(axis=1)
+        if overflowed.any():
+            # Words near float32's largest value overflow a float32 sum although their
+            # mean is finite: those documents are summed again in float64, from the
+            # rows of their own words only.
+            rows = occurrences[overflowed].astype(np.float64)
+            used = np.unique(rows.indices)
+            wide = rows[:, used] @ vectors.matrix[used].astype(np.float64)
         if getattr(self, "idf_", None) is not None:
             documents = np.repeat(np.arange(n_documents), np.diff(encoded.indptr))
             totals = np.bincount(documents, weights=weights, minlength=n_documents)
         else:
             totals = np.diff(encoded.indptr)
         # A document without a known word has zero sums; dividing by 1 keeps it zero.
-        sums /= np.maximum(totals, 1).astype(np.float32)[:, np.newaxis]
+        totals = np.maximum(totals, 1)
+        sums /= totals.astype(np.float32)[:, np.newaxis]
+        if overflowed.any():
+            sums[overflowed] = (wide / totals[overflowed, np.newaxis]).astype(np.float32)
         return sums
 
     # -- scikit-learn conventions -------------------------------------------------------

@@ -562,3 +562,17 @@ def test_fit_returns_self_sets_no_parameters_and_refits_the_same():
     np.testing.assert_array_equal(vectorizer.transform(["cat dog"]), first)
     vectorizer.set_params(weighting=None).fit(["cat"])
     assert not hasattr(vectorizer, "idf_")
+
+
+@pytest.mark.parametrize("weighting", [None, "tfidf"])
+def test_a_mean_of_values_near_the_float32_limit_stays_finite(tmp_path, weighting):
+    # Summed in float32, two words of 3e38 gave inf although their mean is 3e38.
+    path = tmp_path / "vectors.txt"
+    path.write_text("aa 3e38 1\nbb 3e38 -1\ncc -3e38 0\n")
+    vectorizer = MeanWordVectorVectorizer(str(path), weighting=weighting)
+    means = vectorizer.fit_transform(["aa bb", "aa aa bb cc", "dd", "", "aa"])
+    assert means.dtype == np.float32
+    assert np.isfinite(means).all()
+    np.testing.assert_allclose(means[0, 0], 3e38, rtol=1e-6)
+    np.testing.assert_array_equal(means[2:4], 0)
+    np.testing.assert_allclose(means[4], [3e38, 1], rtol=1e-6)
