@@ -272,6 +272,12 @@ class EmbeddingIndex(BaseEstimator):
             check_is_fitted(self.transformer)
         except NotFittedError:
             transformer = clone(self.transformer)
+            if y is None and get_tags(transformer).target_tags.required:
+                raise ValueError(
+                    f"{type(transformer).__name__} requires y to be passed, but the target "
+                    "y is None: the transformer learns from labels. Pass them as "
+                    "EmbeddingIndex(...).fit(X, y), or give the index a fitted transformer"
+                ) from None
             return transformer.fit(X) if y is None else transformer.fit(X, y)
         # A copy, as SelectFromModel(prefit=True) makes: refitting the caller's
         # transformer later must not change the space that the index was built in.

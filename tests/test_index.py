@@ -295,3 +295,17 @@ def test_a_failed_fit_keeps_the_earlier_index(backend):
     with pytest.raises(ValueError, match="NaN"):
         unfitted.fit(with_nan)
     assert not hasattr(unfitted, "index_")
+
+
+def test_a_transformer_that_learns_from_labels_needs_y():
+    # Without y, the clone's fit failed with a raw "missing 1 required positional
+    # argument: 'y'".
+    from ae_reduce import SupervisedEmbeddingTransformer
+
+    X = np.random.default_rng(0).normal(size=(30, 4))
+    index = EmbeddingIndex(SupervisedEmbeddingTransformer())
+    with pytest.raises(
+        ValueError, match=r"SupervisedEmbeddingTransformer requires y .*\.fit\(X, y\)"
+    ):
+        index.fit(X)
+    assert not hasattr(index, "index_")
