@@ -160,3 +160,25 @@ def test_custom_layers_creating_unseeded_weights_in_build(digits):
         assert random.getstate() == state
         np.testing.assert_array_equal(restored.transform(X[:200]), codes[-1])
     np.testing.assert_array_equal(codes[0], codes[1])
+
+
+def test_the_same_rows_in_another_storage_give_a_fit_of_equal_quality(tmp_path):
+    # The user guide says that an array, a memory map and a sparse matrix of the same
+    # rows train along different paths: different fits, of equal quality.
+    import scipy.sparse as sp
+    from sklearn.datasets import load_digits
+
+    X = load_digits().data[:600].astype(np.float32) / 16
+    np.save(tmp_path / "X.npy", X)
+    stored = {
+        "array": X,
+        "memmap": np.load(tmp_path / "X.npy", mmap_mode="r"),
+        "sparse": sp.csr_matrix(X),
+    }
+    errors = {}
+    for name, data in stored.items():
+        model = KerasAutoencoderTransformer(
+            n_components=4, hidden_layer_sizes=(32,), epochs=10, random_state=0
+        )
+        errors[name] = -model.fit(data).score(X)
+    assert max(errors.values()) < 1.15 * min(errors.values()), errors
