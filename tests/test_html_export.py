@@ -1096,33 +1096,6 @@ def test_selection_csv_lists_the_ids_quoted_and_downloads(feature_page):
     assert _errors(driver) == []
 
 
-def test_selection_csv_writes_formula_cells_as_text(browser, tmp_path):
-    # Cells a spreadsheet would run as formulas get a leading apostrophe (OWASP's
-    # rule); plain numbers, the coordinates among them, stay numbers.
-    ids = ["=cmd|' /C calc'!A0", "@SUM(1)", "+1+2", "-2+3", "\t=1", "\r=1", "-7", "plain"]
-    labels = ["=1+1", "-1.5", "+x", "ok", "@a", "b", "=c", "-"]
-    Z = np.array([[-1.5, 2.0], [0.5, -0.25]] * 4) + np.arange(8)[:, None]
-    path = tmp_path / "formula.html"
-    export_html(Z, path, ids=ids, labels=labels)
-    browser.get_log("browser")
-    _open(browser, path)
-    browser.execute_script("aeMap.selectBox(-100, -100, 100, 100)")
-    text = browser.execute_script("return aeMap.selectionCsv()")
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    assert rows[0] == ["id", "x", "y", "label"]
-    written = {row[0]: row for row in rows[1:]}
-    assert sorted(written) == sorted(
-        ["'=cmd|' /C calc'!A0", "'@SUM(1)", "'+1+2", "'-2+3", "'\t=1", "'\r=1", "-7", "plain"]
-    )
-    assert [written["'" + i if i not in ("-7", "plain") else i][3] for i in ids] == [
-        "'=1+1", "-1.5", "'+x", "ok", "'@a", "b", "'=c", "'-"
-    ]  # fmt: skip
-    # Coordinates are written as numbers, negative ones included.
-    coordinates = np.array([[float(row[1]), float(row[2])] for row in rows[1:]])
-    assert (coordinates < 0).any()
-    assert _errors(browser) == []
-
-
 def test_continuous_column_gets_a_colour_bar_and_counts_missing_values(feature_page):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.select import Select
@@ -1283,3 +1256,31 @@ def test_an_id_typed_in_full_finds_that_row_alone(browser, tmp_path):
     assert browser.execute_script("return aeMap.matches()") == [0]
     # Text that is no whole id finds every id that holds it.
     assert browser.execute_script("return aeMap.search('ow-1')") == 3
+
+
+def test_selection_csv_writes_formula_cells_as_text(browser, tmp_path):
+    # Last in the file: it opens its own page in the browser that the tests above share.
+    # Cells a spreadsheet would run as formulas get a leading apostrophe (OWASP's
+    # rule); plain numbers, the coordinates among them, stay numbers.
+    ids = ["=cmd|' /C calc'!A0", "@SUM(1)", "+1+2", "-2+3", "\t=1", "\r=1", "-7", "plain"]
+    labels = ["=1+1", "-1.5", "+x", "ok", "@a", "b", "=c", "-"]
+    Z = np.array([[-1.5, 2.0], [0.5, -0.25]] * 4) + np.arange(8)[:, None]
+    path = tmp_path / "formula.html"
+    export_html(Z, path, ids=ids, labels=labels)
+    browser.get_log("browser")
+    _open(browser, path)
+    browser.execute_script("aeMap.selectBox(-100, -100, 100, 100)")
+    text = browser.execute_script("return aeMap.selectionCsv()")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[0] == ["id", "x", "y", "label"]
+    written = {row[0]: row for row in rows[1:]}
+    assert sorted(written) == sorted(
+        ["'=cmd|' /C calc'!A0", "'@SUM(1)", "'+1+2", "'-2+3", "'\t=1", "'\r=1", "-7", "plain"]
+    )
+    assert [written["'" + i if i not in ("-7", "plain") else i][3] for i in ids] == [
+        "'=1+1", "-1.5", "'+x", "ok", "'@a", "b", "'=c", "'-"
+    ]  # fmt: skip
+    # Coordinates are written as numbers, negative ones included.
+    coordinates = np.array([[float(row[1]), float(row[2])] for row in rows[1:]])
+    assert (coordinates < 0).any()
+    assert _errors(browser) == []
