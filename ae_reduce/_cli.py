@@ -7,8 +7,11 @@ instant.
 """
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 import time
 import warnings
 from numbers import Integral
@@ -34,14 +37,51 @@ exit status:
   2  bad arguments or input: unknown option, a t-SNE option without --tsne, missing
      or unreadable file, unsupported extension, an output that is the input, unknown or
      non-numeric column, a column given two roles (label, id, dropped) or named like an
-     output column, no data rows, missing values, labels or ids, labels of mixed types,
-     repeated ids; for issues, labels that are not classes or a class with fewer rows
-     than folds
+     output column, no data rows, a .csv line with more or fewer fields than the header,
+     missing values, labels or ids, labels of mixed types, repeated ids; for issues,
+     labels that are not classes or a class with fewer rows than folds
+  130  interrupted (Ctrl-C)
+  143  terminated (SIGTERM); as on Ctrl-C, temporary files are removed first
 """
 
 
 class InputError(Exception):
     """A problem with the command's arguments or input files (exit status 2)."""
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread, as Ctrl-C raises KeyboardInterrupt,
+    so that temporary files are removed on the way out.
+
+    A BaseException, as KeyboardInterrupt is, so that no ``except Exception`` on the
+    way swallows it.
+    """
+
+
+@contextlib.contextmanager
+def _terminating_cleanly():
+    """While the block runs, SIGTERM raises :class:`_Terminated` instead of ending the
+    process at once.
+
+    Schedulers end a job that runs out of time with SIGTERM, and its default action
+    skips every ``finally``: outputs half written beside their destination would stay.
+    Only the main thread can set a signal handler; elsewhere (a command run from a
+    thread) nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        # Further SIGTERMs wait for the clean-up to end; SIGKILL still stops it.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 class _Progress:
@@ -555,6 +595,8 @@ def _read_table(path, label_column, id_column=None, drop_columns=()):
         import pandas as pd
     except ImportError as error:
         raise InputError(f"reading {suffix} files needs pandas: pip install pandas") from error
+    from ._streaming import first_malformed_line, malformed_line_message
+
     try:
         if suffix == ".csv":
             # Ids are read as the text they are, so that "007" stays "007".
@@ -565,8 +607,18 @@ def _read_table(path, label_column, id_column=None, drop_columns=()):
         raise InputError(f"reading .parquet files needs pyarrow: {error}") from error
     except pd.errors.EmptyDataError:
         raise InputError(f"{path} holds no table: not even a header line") from None
+    except pd.errors.ParserError as error:
+        # A line with more fields than the header, numbered as a text editor numbers
+        # it and in the batch reader's words (pandas counts a quoted value that spans
+        # several lines as one line).
+        malformed = first_malformed_line(path)
+        if malformed is None:
+            raise InputError(f"could not read {path}: {error}") from error
+        raise InputError(malformed_line_message(path, *malformed)) from None
     except Exception as error:
         raise InputError(f"could not read {path}: {error}") from error
+    if suffix == ".csv":
+        _refuse_short_lines(path, frame)
     if (
         suffix == ".csv"
         and label_column in frame.columns
@@ -574,6 +626,28 @@ def _read_table(path, label_column, id_column=None, drop_columns=()):
     ):
         _refuse_merged_spellings(path, label_column, frame[label_column])
     return _split_frame(frame, path, label_column, id_column, drop_columns)
+
+
+def _refuse_short_lines(path, frame):
+    """Refuse a line with fewer fields than the header, which pandas pads with missing
+    values.
+
+    Such a line is a damaged or hand-edited row rather than missing values, and the
+    batch reader refuses it too. It leaves the last column missing, so only a file
+    with missing values there is searched, up to its last such row.
+    """
+    import numpy as np
+
+    from ._streaming import first_malformed_line, malformed_line_message
+
+    if not frame.shape[1]:
+        return
+    missing = np.flatnonzero(frame.iloc[:, -1].isna().to_numpy())
+    if not len(missing):
+        return
+    malformed = first_malformed_line(path, last_row=int(missing[-1]))
+    if malformed is not None:
+        raise InputError(malformed_line_message(path, *malformed))
 
 
 def _refuse_merged_spellings(path, label_column, parsed):
@@ -655,14 +729,7 @@ def _split_frame(frame, path, label_column=None, id_column=None, drop_columns=()
         )
     bad = [column for column in frame.columns if frame[column].dtype.kind not in "biuf"]
     if bad:
-        column = bad[0]
-        example = frame[column].dropna().iloc[0] if frame[column].notna().any() else None
-        raise InputError(
-            f"column {column!r} of {path} is not numeric (for example {example!r}); "
-            + (f"{len(bad)} such columns: {', '.join(bad[:10])}. " if len(bad) > 1 else "")
-            + "Encode it as numbers, leave it out with --drop-columns, or name it with "
-            "--label-column or --id-column."
-        )
+        raise InputError(_not_numeric(frame, bad, path))
     if frame.shape[1] == 0:
         raise InputError(
             f"{path} has no feature columns left"
@@ -675,6 +742,20 @@ def _split_frame(frame, path, label_column=None, id_column=None, drop_columns=()
         list(frame.columns),
         ids,
     )
+
+
+def _not_numeric(frame, bad, path):
+    """The message about the `bad` columns: the value that is not a number in the earliest
+    data row (in the leftmost such column of that row), which is where the batch reader,
+    reading row after row, stops."""
+    from ._streaming import first_non_number, not_numeric_message
+
+    column, found = bad[0], None
+    for name in bad:
+        hit = first_non_number(frame[name])
+        if hit is not None and (found is None or hit[0] < found[0]):
+            column, found = name, hit
+    return not_numeric_message(column, path, found)
 
 
 def check_column_names(columns, path, label_column, id_column, drop_columns):
@@ -1410,13 +1491,19 @@ _count = _whole_number(0, "a whole number of 0 or more")
 _fold_count = _whole_number(2, "a number of folds of 2 or more")
 
 
-def _positive_float(text):
+def _perplexity(text):
+    # t-SNE looks at int(3 * perplexity) neighbours of each row: none below 1/3.
+    from ._tsne import SMALLEST_PERPLEXITY
+
+    expected = f"expected a number of at least 1/3, got {text!r}"
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        raise argparse.ArgumentTypeError(expected) from None
+    if not value >= SMALLEST_PERPLEXITY:
+        raise argparse.ArgumentTypeError(
+            f"{expected}: t-SNE looks at 3 neighbours of each row per unit of perplexity"
+        )
     return value
 
 
@@ -1617,8 +1704,8 @@ def build_parser():
     )
     embed.add_argument(
         "--perplexity",
-        type=_positive_float,
-        help="t-SNE perplexity (default: 30, less for small data)",
+        type=_perplexity,
+        help="t-SNE perplexity, at least 1/3 (default: 30, less for small data)",
     )
     embed.add_argument(
         "--tsne-iter",
@@ -1731,7 +1818,8 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 1 when the work failed, 2 for bad arguments or input.
+        0 on success, 1 when the work failed, 2 for bad arguments or input, 130 when
+        interrupted (Ctrl-C), 143 when terminated (SIGTERM).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -1740,7 +1828,7 @@ def main(argv=None):
     # interrupted fit starts on a line of its own, not at the end of a progress bar.
     progress = _Progress(args.quiet)
     try:
-        with warnings.catch_warnings():
+        with _terminating_cleanly(), warnings.catch_warnings():
             if args.quiet:
                 # Warnings (such as a fit that ran out of epochs) are advice: -q asks for
                 # results and errors only.
@@ -1758,6 +1846,11 @@ def main(argv=None):
         progress.end_line()
         print(f"ae-reduce {args.command}: interrupted", file=sys.stderr)
         return 130
+    except _Terminated:
+        progress.end_line()
+        print(f"ae-reduce {args.command}: terminated", file=sys.stderr)
+        # 128 + SIGTERM's number, as a shell reports a process that SIGTERM ended.
+        return 128 + int(signal.SIGTERM)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,15 @@ Two independent choices keep memory flat without changing the result:
 * **Reading.** A ``.csv`` or ``.parquet`` file of at least ``_cli.STREAM_BYTES`` is read
   batch by batch through ``pyarrow.dataset`` (when pyarrow is installed and no t-SNE map
   is asked for) instead of whole through pandas. Both readers give the same numbers,
-  apply the same checks, and read the label and id columns alike (through pandas, those
-  columns only).
+  apply the same checks in the same words, skip the same blank lines of a CSV file,
+  refuse the same lines with the wrong number of fields, and read the label and id
+  columns alike (through pandas, those columns only).
 * **Training.** Features larger than ``_cli.IN_MEMORY_BYTES`` as float32, whichever
   reader read them, are scaled block by block into a temporary float32 file that
   the network trains from, and the embedding is written block by block. Smaller
-  features are trained in memory, as before, whichever reader read them.
+  features are trained in memory, as before, whichever reader read them. The
+  temporary file has no name where the system allows it (see :func:`_scratch_file`), so
+  that not even a killed process leaves it behind.
 
 So the embedding of a file depends on its numbers only, never on the reader.
 """
@@ -51,7 +54,11 @@ _NA_VALUES = (
     "null",
 )
 
-_CSV_CONVERSION = re.compile(r"In CSV column #(\d+):.*invalid value '(.*)'", re.DOTALL)
+#: Text that pandas reads as booleans, which a feature column may hold as numbers.
+_BOOLEAN_TEXT = ("True", "TRUE", "true", "False", "FALSE", "false")
+
+#: Arrow's words for a CSV value that does not convert to its column's type.
+_CSV_CONVERSION = re.compile(r"CSV conversion error")
 
 
 def streams(args, suffix):
@@ -88,14 +95,17 @@ class Columns:
         Its name, for messages.
     names : list of str
         The feature columns, in order.
+    lines : _LineCheck, default=None
+        The handler of a CSV file's lines that have the wrong number of fields.
     """
 
     dtype = np.dtype(np.float64)
 
-    def __init__(self, dataset, path, names):
+    def __init__(self, dataset, path, names, lines=None):
         self.dataset = dataset
         self.path = path
         self.names = names
+        self.lines = lines
         self.shape = (0, len(names))
         #: The scaling, fitted by the reading pass that counts the rows (None for none).
         self.scaler = None
@@ -105,24 +115,258 @@ class Columns:
         from . import _arrow
         from ._cli import InputError
 
+        done = 0
         try:
             for _, block in _arrow.blocks(self.dataset, np.float64, columns=self.names):
                 yield block
+                done += len(block)
         except ValueError as error:
-            found = _CSV_CONVERSION.search(str(error))
-            if found is None:
-                raise InputError(f"could not read {self.path}: {error}") from error
-            column = self.dataset.schema.names[int(found.group(1))]
-            raise InputError(_not_numeric(column, self.path, found.group(2))) from None
+            if not _CSV_CONVERSION.search(str(error)):
+                raise InputError(_read_error(self.path, error, self.lines)) from error
+            # Arrow guessed the column's type from the file's first block and names
+            # the value that did not convert; the message shows the first value that
+            # is not a number, found as the whole-file reader finds it. The rows read
+            # so far converted, so the search starts after them.
+            message = _not_numeric_in_csv(self.path, self.names, start=done)
+            raise InputError(message) from None
 
 
-def _not_numeric(column, path, example, n_bad=1, bad=()):
-    # The message of the in-memory reader, word for word.
+def not_numeric_message(column, path, found):
+    """The message about a feature `column` of `path` that is not numeric.
+
+    Parameters
+    ----------
+    column : str
+        The column.
+    path : str
+        The file.
+    found : tuple of (int, object) or None
+        The position of the first value that is not a number among the data rows,
+        counting from 0, and that value, as :func:`first_non_number` finds them; None
+        when no value could be pointed at.
+    """
+    where = ""
+    if found is not None:
+        row, value = found
+        # Text as itself; other values (dates, decimals) as both readers print them.
+        text = value if isinstance(value, str) else str(value)
+        where = f": {text!r} in data row {row + 1} is not a number"
     return (
-        f"column {column!r} of {path} is not numeric (for example {example!r}); "
-        + (f"{n_bad} such columns: {', '.join(bad[:10])}. " if n_bad > 1 else "")
-        + "Encode it as numbers, leave it out with --drop-columns, or name it with "
-        "--label-column or --id-column."
+        f"column {column!r} of {path} is not numeric{where}. Encode it as numbers, leave "
+        "it out with --drop-columns, or name it with --label-column or --id-column."
+    )
+
+
+def first_non_number(values):
+    """The first of `values` that is neither missing nor a number, and its position.
+
+    Numbers, booleans and text that pandas would read as one of them count as numbers,
+    so that a column that both readers refuse as a whole is pointed at by the value
+    that made it fail.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_values,)
+        A column's values, as pandas gives them (text as ``str``, missing values as
+        None or NaN).
+
+    Returns
+    -------
+    found : tuple of (int, object) or None
+        The position (from 0) and the value, or None when every value is a number or
+        missing.
+    """
+    import pandas as pd
+
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy(dtype=object)
+    values = np.asarray(values, dtype=object)
+    numbers = (bool, int, float, np.bool_, np.integer, np.floating)
+    # Block by block: a typo is usually found in the first block, and a block of text
+    # costs its own size in memory only.
+    for start in range(0, len(values), CHUNK_ROWS):
+        part = values[start : start + CHUNK_ROWS]
+        # 1 for text, 2 for a number, 0 for anything else (a date, a decimal, a list).
+        kind = np.fromiter(
+            (
+                1 if isinstance(value, str) else 2 if isinstance(value, numbers) else 0
+                for value in part
+            ),
+            dtype=np.int8,
+            count=len(part),
+        )
+        text = pd.Series(np.where(kind == 1, part, None), dtype=object)
+        reads = pd.to_numeric(text, errors="coerce").notna() | text.isin(_BOOLEAN_TEXT)
+        bad = ~pd.isna(part) & (kind != 2) & ~((kind == 1) & reads.to_numpy())
+        if bad.any():
+            position = int(np.argmax(bad))
+            return start + position, part[position]
+    return None
+
+
+def _earliest_non_number(batches, columns, start=0):
+    """The column and :func:`first_non_number` of the earliest row, from row `start` on,
+    that holds a value that is not a number (the leftmost such column of that row).
+
+    `batches` are record batches of `columns`, in the file's order; each column is
+    converted as pandas converts it, so that both readers see the same values.
+    """
+    offset = 0
+    for batch in batches:
+        skip = min(max(start - offset, 0), batch.num_rows)
+        found = None
+        for position, column in enumerate(columns):
+            values = batch.column(position).slice(skip).to_pandas()
+            hit = first_non_number(values)
+            if hit is not None and (found is None or hit[0] < found[1][0]):
+                found = column, hit
+        if found is not None:
+            column, (row, value) = found
+            return column, (offset + skip + row, value)
+        offset += batch.num_rows
+    return None
+
+
+def _not_numeric_in_csv(path, columns, start=0):
+    """The message about the first value of `columns` of a CSV file, from data row
+    `start` (counting from 0) on, that is not a number.
+
+    The columns are read as text, one batch at a time. A line with the wrong number of
+    fields met on the way is the message instead, as the whole-file reader reports
+    such a line before any value.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    lines = _LineCheck()
+    read_options, parse_options = _csv_options(path, lines)
+    convert_options = pcsv.ConvertOptions(
+        include_columns=columns,
+        column_types={column: pa.string() for column in columns},
+        null_values=list(_NA_VALUES),
+        strings_can_be_null=True,
+    )
+    try:
+        with pcsv.open_csv(path, read_options, parse_options, convert_options) as reader:
+            found = _earliest_non_number(reader, columns, start)
+    except (OSError, ValueError) as error:
+        if lines.first is not None:
+            return _read_error(path, error, lines)
+        found = None
+    column, found = found if found is not None else (columns[0], None)
+    return not_numeric_message(column, path, found)
+
+
+def _not_numeric_in_parquet(dataset, path, columns):
+    """The message about the first value of `columns` of a Parquet dataset that is not a
+    number."""
+    found = _earliest_non_number(dataset.to_batches(columns=columns), columns)
+    column, found = found if found is not None else (columns[0], None)
+    return not_numeric_message(column, path, found)
+
+
+class _LineCheck:
+    """Arrow's handler of the CSV lines whose number of fields is not the header's.
+
+    A line of spaces or tabs only is skipped, as pandas skips it (Arrow skips empty
+    lines on its own). Any other such line stops the reading, and the earliest one is
+    kept for the message: Arrow may parse blocks ahead of the one being read.
+    """
+
+    def __init__(self):
+        self.first = None
+
+    def __call__(self, row):
+        if not row.text.strip():
+            return "skip"
+        earlier = self.first is None or (
+            row.number is not None and (self.first.number is None or row.number < self.first.number)
+        )
+        if earlier:
+            self.first = row
+        return "error"
+
+
+def _read_error(path, error, lines):
+    """The message about an error of Arrow's while reading `path`: the line with the
+    wrong number of fields that `lines` (a :class:`_LineCheck`, or None) met, else
+    Arrow's own words."""
+    row = None if lines is None else lines.first
+    if row is not None:
+        found = None
+        if row.number is not None:
+            found = _physical_line(path, row.number), row.expected_columns, row.actual_columns
+        else:
+            found = first_malformed_line(path)
+        if found is not None:
+            return malformed_line_message(path, *found)
+    return f"could not read {path}: {error}"
+
+
+def _physical_line(path, row):
+    """The line of the file that holds Arrow's CSV row `row`.
+
+    Arrow counts rows from 1, the header's included, and leaves out empty lines; a
+    text editor counts every line.
+    """
+    seen = 0
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, 1):
+            if line.strip(b"\r\n"):
+                seen += 1
+                if seen == row:
+                    return number
+    return row
+
+
+def first_malformed_line(path, last_row=None):
+    """The first line of a CSV file whose number of fields is not the header's.
+
+    Blank lines, and lines of spaces or tabs only, are passed over, as both readers
+    skip them.
+
+    Parameters
+    ----------
+    path : str
+        The file, in UTF-8.
+    last_row : int, default=None
+        The search ends after this data row (counting from 0); None searches the whole
+        file.
+
+    Returns
+    -------
+    found : tuple of (int, int, int) or None
+        The line's number as a text editor shows it (from 1, the header's line
+        included), the number of fields of the header, and the line's; None when every
+        line has the header's number of fields.
+    """
+    import csv
+
+    expected, row = None, -1
+    try:
+        with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+            reader = csv.reader(handle)
+            for fields in reader:
+                if not fields or (len(fields) == 1 and not fields[0].strip()):
+                    continue
+                if expected is None:
+                    expected = len(fields)
+                    continue
+                row += 1
+                if len(fields) != expected:
+                    return reader.line_num, expected, len(fields)
+                if last_row is not None and row >= last_row:
+                    break
+    except csv.Error:
+        pass  # text that pandas and Arrow read otherwise, if at all: nothing to point at
+    return None
+
+
+def malformed_line_message(path, line, expected, found):
+    """The message about a line of a CSV file with the wrong number of fields."""
+    return (
+        f"line {line} of {path} has {found} field(s) where the header has {expected}: "
+        "every row needs one field per column. Correct or remove that line"
     )
 
 
@@ -132,12 +376,28 @@ def _array_blocks(X):
         yield np.ascontiguousarray(block)
 
 
-def _open_dataset(path, suffix, label_column, id_column):
+def _csv_options(path, lines):
+    """Arrow's read and parse options for a CSV file.
+
+    The columns are named as pandas names them, so that --drop-columns "Unnamed: 0"
+    (the index column that DataFrame.to_csv writes) and a repeated name ("a.1") mean
+    what they mean to the whole-file reader; Arrow refuses repeated names. Lines with
+    the wrong number of fields go to `lines`, a :class:`_LineCheck`.
+    """
+    import pyarrow.csv as pcsv
+
+    read_options = pcsv.ReadOptions(column_names=_csv_header(path), skip_rows=1)
+    return read_options, pcsv.ParseOptions(invalid_row_handler=lines)
+
+
+def _open_dataset(path, suffix, label_column, id_column, lines=None):
     """A dataset over the file whose feature columns convert as pandas converts them.
 
     CSV types are guessed by Arrow from the file's first block: numeric columns are read
     as float64, so that a decimal point further down is not a conversion error; the
     label and id columns are read as text (the features are all that this reads).
+    `lines` (a :class:`_LineCheck`) handles a CSV file's lines whose number of fields
+    is not the header's.
     """
     import pyarrow as pa
     import pyarrow.csv as pcsv
@@ -145,11 +405,10 @@ def _open_dataset(path, suffix, label_column, id_column):
 
     if suffix == ".parquet":
         return ds.dataset(path, format="parquet")
-    # The columns are named as pandas names them, so that --drop-columns "Unnamed: 0"
-    # (the index column that DataFrame.to_csv writes) and a repeated name ("a.1")
-    # mean what they mean to the in-memory reader; Arrow refuses repeated names.
-    read_options = pcsv.ReadOptions(column_names=_csv_header(path), skip_rows=1)
-    guessed = ds.dataset(path, format=ds.CsvFileFormat(read_options=read_options))
+    read_options, parse_options = _csv_options(path, _LineCheck() if lines is None else lines)
+    guessed = ds.dataset(
+        path, format=ds.CsvFileFormat(read_options=read_options, parse_options=parse_options)
+    )
     types = {}
     for field in guessed.schema:
         kind = field.type
@@ -161,7 +420,10 @@ def _open_dataset(path, suffix, label_column, id_column):
         column_types=types, null_values=list(_NA_VALUES), strings_can_be_null=True
     )
     return ds.dataset(
-        path, format=ds.CsvFileFormat(read_options=read_options, convert_options=options)
+        path,
+        format=ds.CsvFileFormat(
+            read_options=read_options, parse_options=parse_options, convert_options=options
+        ),
     )
 
 
@@ -186,14 +448,6 @@ def _index_columns(schema):
     except (ValueError, TypeError):
         return set()
     return {name for name in metadata.get("index_columns", []) if isinstance(name, str)}
-
-
-def _first_value(dataset, column):
-    for batch in dataset.to_batches(columns=[column]):
-        values = batch.column(0).drop_null()
-        if len(values):
-            return values[0].as_py()
-    return None
 
 
 def _read_columns(path, suffix, columns, id_column):
@@ -229,10 +483,11 @@ def read(path, suffix, label_column, id_column, drop_columns, scaler="auto"):
     from . import _cli
     from ._cli import InputError
 
+    lines = _LineCheck() if suffix == ".csv" else None
     try:
-        dataset = _open_dataset(path, suffix, label_column, id_column)
+        dataset = _open_dataset(path, suffix, label_column, id_column, lines)
     except (OSError, ValueError) as error:
-        raise InputError(f"could not read {path}: {error}") from error
+        raise InputError(_read_error(path, error, lines)) from error
     index = _index_columns(dataset.schema)
     columns = [name for name in dataset.schema.names if name not in index]
     _cli.check_column_names(columns, path, label_column, id_column, drop_columns)
@@ -247,14 +502,15 @@ def read(path, suffix, label_column, id_column, drop_columns, scaler="auto"):
 
     bad = [name for name in names if not numeric(name)]
     if bad:
-        example = _first_value(dataset, bad[0])
-        raise InputError(_not_numeric(bad[0], path, example, len(bad), bad))
+        if suffix == ".csv":
+            raise InputError(_not_numeric_in_csv(path, bad))
+        raise InputError(_not_numeric_in_parquet(dataset, path, bad))
     if not names:
         raise InputError(
             f"{path} has no feature columns left"
             + (" once --drop-columns are dropped" if drop_columns else "")
         )
-    X = _first_pass(Columns(dataset, path, names), path, scaler)
+    X = _first_pass(Columns(dataset, path, names, lines), path, scaler)
     labels = ids = None
     wanted = [column for column in (label_column, id_column) if column is not None]
     if wanted:
@@ -338,13 +594,14 @@ def embed_from_file(args, progress, X, labels, ids, pipeline, names):
         f"{folder} "
         f"({n_rows * n_features * 4 / 1e9:.2f} GB), which training reads in batches"
     )
-    with tempfile.TemporaryDirectory(prefix="ae-reduce-") as temporary:
-        path = os.path.join(temporary, "scaled.float32")
-        with open(path, "wb") as handle:
-            for block in blocks():
-                if scaler is not None:
-                    block = scaler.transform(block)
-                handle.write(np.ascontiguousarray(block, dtype=np.float32))
+    with _scratch_file() as (handle, path):
+        for block in blocks():
+            if scaler is not None:
+                block = scaler.transform(block)
+            handle.write(np.ascontiguousarray(block, dtype=np.float32))
+        handle.flush()
+        # Mapped by path, so that training reads its rows from the file rather than
+        # through the mapping, whose pages would count against memory.
         scaled = np.memmap(path, dtype=np.float32, mode="r", shape=(n_rows, n_features))
         reducer = pipeline["reducer"]
         y = labels if args.supervised else None
@@ -371,6 +628,36 @@ def embed_from_file(args, progress, X, labels, ids, pipeline, names):
             prepared = _prepare_maps(args, Z, labels)
         del scaled
     return Z, prepared
+
+
+#: Where a process opens its own open files by descriptor (Linux).
+_DESCRIPTORS = "/proc/self/fd"
+
+
+@contextlib.contextmanager
+def _scratch_file():
+    """Yield an empty temporary file, open for writing, and a path that opens it.
+
+    Where a process can open its own files by descriptor (Linux), the file has no name
+    in the temporary folder: the system frees it when the process ends, however it
+    ends, killed (SIGKILL) or crashed too. Elsewhere it is a named file in a folder of
+    its own, removed when the block ends, however it ends (the command line turns
+    SIGTERM into an exception to that end).
+    """
+    if os.path.isdir(_DESCRIPTORS):
+        with tempfile.TemporaryFile(prefix="ae-reduce-", suffix=".float32") as handle:
+            path = f"{_DESCRIPTORS}/{handle.fileno()}"
+            try:
+                open(path, "rb").close()
+            except OSError:
+                pass  # a system that does not reopen descriptors: a named file below
+            else:
+                yield handle, path
+                return
+    with tempfile.TemporaryDirectory(prefix="ae-reduce-") as folder:
+        path = os.path.join(folder, "scaled.float32")
+        with open(path, "w+b") as handle:
+            yield handle, path
 
 
 @contextlib.contextmanager

@@ -886,7 +886,7 @@ def test_the_batch_reader_names_csv_columns_as_pandas_does(tmp_path, monkeypatch
         (
             lambda f: f.assign(pixel3="x"),
             [],
-            "column 'pixel3' of .* is not numeric \\(for example 'x'\\)",
+            "column 'pixel3' of .* is not numeric: 'x' in data row 1 is not a number",
         ),
         (
             lambda f: f.assign(pixel5=f["pixel5"].where(f.index != 7)),
@@ -915,3 +915,148 @@ def test_both_readers_refuse_the_same_input(
     assert whole == batches == 2
     assert whole_error == batches_error
     assert re.search(message, batches_error), batches_error
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="the batch reader needs pyarrow")
+@pytest.mark.parametrize(
+    "suffix, n_rows, row",
+    [
+        (".csv", 240, 200),
+        # Far past the first megabyte of text, from which Arrow guesses the column types:
+        # the batch reader meets the word only while converting the column to numbers.
+        (".csv", 40_000, 39_990),
+        (".parquet", 240, 200),
+    ],
+)
+def test_a_non_numeric_value_is_shown_with_its_row_by_both_readers(
+    tmp_path, monkeypatch, capsys, suffix, n_rows, row
+):
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(n_rows, 3)), columns=list("abc"))
+    # Text columns, as Parquet stores a column that holds a word among its numbers.
+    frame[["b", "c"]] = frame[["b", "c"]].round(3).astype(str)
+    frame.loc[row - 1, "b"] = "oops"
+    frame.loc[row + 2, "c"] = "later"
+    data = tmp_path / f"typo{suffix}"
+    _write_frame(frame, data)
+    arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), *FAST, "-q"]
+    (whole, whole_error), (batches, batches_error) = _both_readers(
+        monkeypatch, arguments, False, capsys
+    )
+    assert whole == batches == 2
+    assert whole_error == batches_error
+    expected = f"column 'b' of {data} is not numeric: 'oops' in data row {row} is not a number"
+    assert expected in batches_error, batches_error
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="the batch reader needs pyarrow")
+def test_blank_lines_are_skipped_by_both_readers(tmp_path, digits_frame, monkeypatch):
+    lines = digits_frame.to_csv(index=False).splitlines()
+    lines[5:5] = ["", "   ", "\t"]
+    data = tmp_path / "blank.csv"
+    data.write_text("\n".join([*lines, "  "]) + "\n")
+    arguments = ["embed", str(data), "-o", str(tmp_path / "{reader}.npy"), *FAST, "-q"]
+    assert _both_readers(monkeypatch, arguments, from_file=False) == [(0, None), (0, None)]
+    assert (tmp_path / "whole.npy").read_bytes() == (tmp_path / "batches.npy").read_bytes()
+    assert np.load(tmp_path / "whole.npy").shape == (len(digits_frame), 2)
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="the batch reader needs pyarrow")
+@pytest.mark.parametrize(
+    "edit, line, found",
+    [
+        # A row cut short: the last fields (here the label) are missing.
+        (lambda lines: lines.__setitem__(11, lines[11].rsplit(",", 2)[0]), 12, 63),
+        # One field too many.
+        (lambda lines: lines.__setitem__(11, lines[11] + ",7"), 12, 66),
+        # Lines are counted as a text editor counts them, blank ones included.
+        (lambda lines: lines.__setitem__(3, lines[3] + "\n\n" + lines[3][:7]), 6, 2),
+    ],
+)
+def test_a_line_with_the_wrong_number_of_fields_is_refused_by_both_readers(
+    tmp_path, digits_frame, monkeypatch, capsys, edit, line, found
+):
+    lines = digits_frame.to_csv(index=False).splitlines()
+    edit(lines)
+    data = tmp_path / "ragged.csv"
+    data.write_text("\n".join(lines) + "\n")
+    arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), *FAST, "-q"]
+    (whole, whole_error), (batches, batches_error) = _both_readers(
+        monkeypatch, arguments, False, capsys
+    )
+    assert whole == batches == 2
+    assert whole_error == batches_error
+    expected = f"line {line} of {data} has {found} field(s) where the header has 65"
+    assert expected in batches_error, batches_error
+    assert "missing" not in batches_error
+
+
+_TERMINATED_SCRIPT = """
+import sys
+import time
+
+from ae_reduce import _cli
+from ae_reduce._backend import import_keras
+
+keras = import_keras()
+
+
+class Slow(keras.callbacks.Callback):
+    # Says that training runs, then leaves the test time to send its signal.
+    def on_epoch_end(self, epoch, logs=None):
+        print("epoch", epoch, file=sys.stderr, flush=True)
+        time.sleep(0.5)
+
+
+def report_progress(pipeline, progress, quiet):
+    pipeline["reducer"].set_params(callbacks=[Slow()])
+
+
+_cli._report_progress = report_progress
+# The batch reader, and training from a temporary file, whatever the file's size.
+_cli.STREAM_BYTES = _cli.IN_MEMORY_BYTES = 0
+sys.exit(_cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="the batch reader needs pyarrow")
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGTERM")
+def test_a_terminated_embed_leaves_no_temporary_file(tmp_path):
+    # A scheduler ends a job that runs out of time with SIGTERM; the scaled copy of the
+    # features (rows x features x 4 bytes) must not stay behind in TMPDIR.
+    import signal
+
+    data = tmp_path / "data.csv"
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(400, 6)), columns=list("abcdef"))
+    frame.to_csv(data, index=False)
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), "--epochs", "1000", "-q"]
+    process = subprocess.Popen(
+        [sys.executable, "-c", _TERMINATED_SCRIPT, *arguments, "--hidden-layer-sizes", "8"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(temporary)},
+    )
+    seen, while_training = [], None
+    try:
+        for line in process.stderr:
+            seen.append(line)
+            if line.startswith("epoch"):
+                while_training = sorted(path.name for path in temporary.iterdir())
+                process.send_signal(signal.SIGTERM)
+                break
+        _, rest = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    err = "".join(seen) + rest
+    assert seen[-1].startswith("epoch"), err
+    if os.path.isdir("/proc/self/fd"):
+        # On Linux the copy has no name even while it is used: not even SIGKILL, which
+        # no process can answer, leaves it behind.
+        assert while_training == []
+    assert list(temporary.iterdir()) == []
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["data.csv", "temporary"]
+    assert process.returncode == 143, err
+    assert "ae-reduce embed: terminated" in err
