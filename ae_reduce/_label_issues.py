@@ -20,10 +20,11 @@ from sklearn.model_selection import (
     cross_val_predict,
 )
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, StrOptions, validate_params
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
+from ._folds import check_partition
 from ._scaling import SCALER_NAMES, make_scaler
 from ._targets import _check_label_types, _from_pandas, _missing_rows
 from ._warnings import caller_stacklevel
@@ -36,7 +37,12 @@ from ._warnings import caller_stacklevel
         "estimator": [HasMethods(["fit", "predict_proba"]), None],
         "cv": ["cv_object"],
         "groups": ["array-like", None],
-        "n_jobs": [Integral, None],
+        # None or a nonzero int: joblib has no meaning for 0.
+        "n_jobs": [
+            Interval(Integral, None, -1, closed="right"),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
         "random_state": ["random_state"],
         "return_scores": ["boolean"],
         "rank_by": [StrOptions({"self_confidence", "normalized_margin"})],
@@ -106,7 +112,8 @@ def find_label_issues(
 
     n_jobs : int, default=None
         Folds fitted in parallel, as in
-        :func:`~sklearn.model_selection.cross_val_predict`.
+        :func:`~sklearn.model_selection.cross_val_predict`: None (one at a time) or a
+        nonzero int, -1 meaning all processors.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling of the folds and the default estimator. A given
@@ -294,16 +301,7 @@ def _folds_with_every_class(cv, X, y, groups, classes, codes):
                 "rows need every class. Use stratified folds, such as "
                 "StratifiedKFold(shuffle=True), or an int cv"
             )
-    times = np.bincount(np.concatenate([test for _, test in folds]), minlength=len(y))
-    if (times != 1).any():
-        row = int(np.flatnonzero(times != 1)[0])
-        raise ValueError(
-            f"cv must split the rows into a partition, each row in exactly one test fold, "
-            f"so that each gets one out-of-fold prediction; row {row} is in {times[row]} "
-            f"test folds of cv={cv!r} ({int((times == 0).sum())} row(s) in none, "
-            f"{int((times > 1).sum())} in several). Use KFold, StratifiedKFold, GroupKFold or "
-            "an int cv instead of ShuffleSplit or a repeated splitter"
-        )
+    check_partition(folds, len(y), cv)
     return folds
 
 

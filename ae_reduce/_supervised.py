@@ -16,6 +16,7 @@ from sklearn.utils.validation import _check_sample_weight, check_random_state
 
 from ._base import BaseNeuralEstimator, atomic_fit
 from ._data import RECONSTRUCT, check_input
+from ._folds import check_partition
 from ._targets import CLASSIFICATION_KINDS, check_target
 
 _PROBABILITY_ACTIVATIONS = frozenset({"sigmoid", "softmax"})
@@ -655,8 +656,11 @@ class SupervisedEmbeddingTransformer(
                 cv = KFold(cv, shuffle=True, random_state=seed)
         if hasattr(cv, "split"):
             labels = stratify if stratify is not None else np.zeros(n_samples)
-            return list(cv.split(np.zeros((n_samples, 1)), labels))
-        return list(cv)
+            folds = list(cv.split(np.zeros((n_samples, 1)), labels))
+        else:
+            folds = list(cv)
+        check_partition(folds, n_samples, self.cv, result="out-of-fold embedding")
+        return folds
 
     # -- networks ---------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_blobs, make_multilabel_classification, make_regression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.model_selection import GridSearchCV, ShuffleSplit, cross_val_score
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
@@ -28,6 +28,10 @@ FAST = {
     "cv": None,
     "random_state": 0,
 }
+
+
+#: Four rows, and their indices for hand-made folds.
+FOUR, ARANGE = [[0.0], [1.0], [2.0], [3.0]], np.arange(4)
 
 
 def embedder(**params):
@@ -368,6 +372,13 @@ def test_classifier_and_regressor_types():
         ([[0.0], [1.0]], [0, 1], {"hidden_layer_sizes": (4.5,)}, TypeError, "integers"),
         ([[0.0], [1.0]], [0, 1], {"task": "ranking"}, ValueError, "task"),
         ([[0.0], [1.0]], [0, 1], {"cv": 3}, ValueError, "cv=3"),
+        # Folds that are not a partition left rows at zero (held out by no fold), or kept
+        # the last fold's embedding; no folds at all returned None.
+        (FOUR, [0, 1] * 2, {"cv": ShuffleSplit(2, random_state=0)}, ValueError, "partition"),
+        (FOUR, [0, 1] * 2, {"cv": [(ARANGE[:2], ARANGE[2:])]}, ValueError, "row 0 is held"),
+        (FOUR, [0, 1] * 2, {"cv": [(ARANGE[2:], ARANGE)] * 2}, ValueError, "by 2 folds"),
+        (FOUR, [0, 1] * 2, {"cv": []}, ValueError, "gave no folds"),
+        (FOUR, [0, 1] * 2, {"cv": [(ARANGE[:0], ARANGE)]}, ValueError, "no training rows"),
     ],
 )
 def test_bad_input_is_rejected_before_training(X, y, params, error, match):
