@@ -224,6 +224,15 @@ class TokenSequencer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         kept.sort(key=lambda word: (-counts[word], word))
         if self.max_tokens is not None:
             kept = kept[: self.max_tokens]
+        if not kept:
+            # As CountVectorizer: every document would be padding alone.
+            reason = (
+                f"no word occurs min_frequency={self.min_frequency} times"
+                if counts
+                else "the tokenizer found no word in the documents"
+                + (" (runs of two or more word characters)" if self.tokenizer is None else "")
+            )
+            raise ValueError(f"empty vocabulary: {reason}, so every document would be empty.")
         self.vocabulary_ = {word: i for i, word in enumerate(kept, start=UNKNOWN_ID + 1)}
         self.vocabulary_size_ = len(kept) + 2
         if self.max_length is None:

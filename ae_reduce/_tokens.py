@@ -42,6 +42,23 @@ _TOKEN_PARAMETERS = (
 )
 
 
+def _zero_untrained_vectors(layer, ids):
+    """Set to zero the rows of the token table that training did not reach.
+
+    Training moves only the vectors of ids that the training rows hold. The others
+    (padding, which is masked; an id that only later documents hold, such as
+    TokenSequencer's unknown id 1 when every training word is in the vocabulary) would
+    keep their random starting values and add noise that depends on `random_state`;
+    at zero they add nothing, as the row of ids beyond the vocabulary does.
+    """
+    (table,) = layer.get_weights()
+    reached = np.zeros(len(table), dtype=bool)
+    reached[np.unique(np.asarray(ids, dtype=np.int64))] = True
+    reached[0] = False  # padding
+    table[~reached] = 0
+    layer.set_weights([table])
+
+
 def _first_position(where):
     row, column = np.argwhere(where)[0]
     return int(row), int(column)
@@ -64,7 +81,7 @@ class TokenEmbeddingTransformer(SupervisedEmbeddingTransformer):
     :meth:`predict`, :meth:`predict_proba`, :meth:`decision_function` and
     :meth:`score` use the head.
 
-    Padding changes nothing: the padding id's vector is exactly zero, pooling sees only
+    Padding changes nothing: the padding id's vector is zero, pooling sees only
     real tokens, and a document gives the same embedding, to the last bit on the CPU,
     whether its padding comes before or after its tokens and however wide the array
     is. The columns of `X` are positions, not features, so :meth:`transform` and
@@ -268,7 +285,12 @@ class TokenEmbeddingTransformer(SupervisedEmbeddingTransformer):
     reaches and that stays at zero. Such a token adds nothing to a document's vector
     but counts as a token (the mean divides by it; the maximum of a component that is
     negative for every other token becomes 0). :class:`TokenSequencer` maps unseen
-    words to its own unknown id, 1, which is trained like any other id.
+    words to its own unknown id, 1, which is trained like any other id when training
+    documents hold words outside its vocabulary (with ``max_tokens`` or
+    ``min_frequency``). Every id that no training row holds, id 1 otherwise included,
+    keeps a vector of zeros after fitting, as the padding id does, instead of its
+    random starting value: it adds nothing to a document's vector and does not depend
+    on `random_state`. In cross-fitting, the same holds for each fold's network.
 
     The mean is summed over the real tokens only, in their order, so padding cannot
     change its rounding. On a GPU, TensorFlow sums in an unspecified order and padded
@@ -509,6 +531,12 @@ class TokenEmbeddingTransformer(SupervisedEmbeddingTransformer):
         return int(self.vocabulary_size)
 
     # -- network ----------------------------------------------------------------------
+
+    def _train_rows(self, source, target, weights, rows=None):
+        networks = super()._train_rows(source, target, weights, rows)
+        ids = source.data if rows is None else source.data[rows]
+        _zero_untrained_vectors(networks[0].get_layer("token_embedding"), ids)
+        return networks
 
     def _configure_network(self, source, target):
         self._two_unit_binary = False

@@ -140,6 +140,26 @@ def test_ids_beyond_the_vocabulary_share_the_zero_unknown_row(fitted, documents)
     np.testing.assert_array_equal(fitted.transform(unsigned), fitted.transform(unknown))
 
 
+def test_ids_no_training_row_holds_keep_zero_vectors(documents):
+    # Such ids (TokenSequencer's unknown id 1 when every training word is in its
+    # vocabulary, the padding id) kept their random starting vectors: an unseen word
+    # added noise that depended on random_state.
+    ids, topics = documents
+    ids = ids.copy()
+    ids[ids == 7] = 9  # id 7 is below vocabulary_size_ but in no training row
+    for seed in (0, 1):
+        fitted = embedder(random_state=seed).fit(ids, topics)
+        table = fitted.encoder_.get_layer("token_embedding").get_weights()[0]
+        np.testing.assert_array_equal(table[[0, 7]], 0.0)
+        assert (np.abs(table[[2, 9]]).max(axis=1) > 0).all()
+        # A document of an unseen id embeds as an empty one, and an unseen id in a
+        # document counts as a token that adds nothing.
+        np.testing.assert_array_equal(fitted.transform([[7, 7]]), fitted.transform([[0]]))
+    # Cross-fitting: each fold's network zeroes what its own training rows lack.
+    cross = embedder(cv=3).fit_transform(ids, topics)
+    assert np.isfinite(cross).all()
+
+
 # -- TokenEmbeddingTransformer: learning -------------------------------------------------
 
 
@@ -345,6 +365,12 @@ def test_sequencer_refuses_what_is_not_a_list_of_documents():
         TokenSequencer().fit(np.array(TEXTS).reshape(-1, 1))
     with pytest.raises(ValueError, match="at least one document"):
         TokenSequencer().fit([])
+    # As CountVectorizer, a vocabulary without a word is refused: every document
+    # would have been padding alone, and a network downstream would learn a constant.
+    with pytest.raises(ValueError, match="empty vocabulary: the tokenizer found no word"):
+        TokenSequencer().fit(["!!", "a", "?"])
+    with pytest.raises(ValueError, match="empty vocabulary: no word occurs min_frequency=3"):
+        TokenSequencer(min_frequency=3).fit(["ab cd", "ab"])
     with pytest.raises(NotFittedError):
         TokenSequencer().transform(TEXTS)
     with pytest.raises(NotFittedError):
