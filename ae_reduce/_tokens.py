@@ -506,6 +506,13 @@ class TokenEmbeddingTransformer(SupervisedEmbeddingTransformer):
             self.vocabulary_size_ = self._vocabulary_size(ids)
         else:
             ids = np.where(ids >= self.vocabulary_size_, self.vocabulary_size_, ids)
+            # Columns of padding in every row change nothing, but inference runs in
+            # blocks of fixed rows, whose memory grows with the width: one wide row of
+            # few tokens (TokenSequencer pads to the longest training document) would
+            # cost gigabytes.
+            tokens = ids.any(axis=0)
+            if not tokens.all():
+                ids = ids[:, tokens] if tokens.any() else ids[:, :1]
         if ids.dtype.kind != "f":
             # Only now that every id is below 2**24: uint64 ids from 2**63 up would wrap
             # to negative int64.

@@ -160,6 +160,24 @@ def test_ids_no_training_row_holds_keep_zero_vectors(documents):
     assert np.isfinite(cross).all()
 
 
+def test_a_wide_row_of_few_tokens_is_embedded_without_its_padding(fitted, documents):
+    # Inference runs in blocks of a fixed number of rows; a row padded to 40,000 columns
+    # (TokenSequencer pads to the longest training document) took gigabytes and
+    # seconds for 5 tokens.
+    import resource
+
+    ids, _ = documents
+    wide = np.zeros((1, 40_000), dtype=np.int64)
+    wide[0, 1000:1005] = ids[0, :5]
+    narrow = ids[:1, :5]
+    fitted.transform(narrow)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    embedding = fitted.transform(wide)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    np.testing.assert_array_equal(embedding, fitted.transform(narrow))
+    assert grown_mb < 300
+
+
 # -- TokenEmbeddingTransformer: learning -------------------------------------------------
 
 
