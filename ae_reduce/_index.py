@@ -291,8 +291,18 @@ class EmbeddingIndex(BaseEstimator):
                 self, X, reset=reset, accept_sparse="csr", dtype=[np.float64, np.float32]
             )
         # The transformer validates its own input (it may take text, categories or
-        # missing values); here only the feature count and names are recorded.
-        validate_data(self, X, reset=reset, skip_check_array=True)
+        # missing values); here only the feature count and names are recorded. Another
+        # width is left to the transformer to refuse: the columns of token ids are
+        # positions, and TokenEmbeddingTransformer takes documents of any length.
+        shape = getattr(X, "shape", None)
+        other_width = (
+            not reset
+            and shape is not None
+            and len(shape) == 2
+            and shape[1] != getattr(self, "n_features_in_", shape[1])
+        )
+        if not other_width:
+            validate_data(self, X, reset=reset, skip_check_array=True)
         vectors = check_array(
             transformer.transform(X),
             accept_sparse="csr",

@@ -309,3 +309,19 @@ def test_a_transformer_that_learns_from_labels_needs_y():
     ):
         index.fit(X)
     assert not hasattr(index, "index_")
+
+
+def test_token_ids_of_another_length_can_be_searched():
+    # The columns of token ids are positions: TokenEmbeddingTransformer embeds
+    # documents padded to any width, and so must the index built on it.
+    from ae_reduce import TokenEmbeddingTransformer
+
+    rng = np.random.default_rng(0)
+    ids, labels = rng.integers(1, 20, size=(40, 6)), np.arange(40) % 2
+    transformer = TokenEmbeddingTransformer(
+        n_components=2, embedding_dim=4, epochs=3, cv=None, random_state=0
+    ).fit(ids, labels)
+    index = EmbeddingIndex(transformer, n_neighbors=3).fit(ids)
+    padded = np.hstack([ids[:2], np.zeros((2, 3), dtype=ids.dtype)])
+    for got, expected in zip(index.kneighbors(padded), index.kneighbors(ids[:2]), strict=True):
+        np.testing.assert_array_equal(got, expected)
