@@ -1500,7 +1500,9 @@ def _perplexity(text):
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(expected) from None
-    if not value >= SMALLEST_PERPLEXITY:
+    if value != value:  # NaN
+        raise argparse.ArgumentTypeError(expected)
+    if value < SMALLEST_PERPLEXITY:
         raise argparse.ArgumentTypeError(
             f"{expected}: t-SNE looks at 3 neighbours of each row per unit of perplexity"
         )

@@ -29,8 +29,6 @@ from ._training import (
     _checkin,
     _checkout,
     _copy_variables,
-    _divergence_message,
-    _largest_absolute,
     _skip_single_replica_all_reduce,
     make_optimizer,
     map_chunks,
@@ -47,6 +45,52 @@ CHECK_EVERY = 50
 #: Held-out rows, and training rows for the normalisation, used to evaluate the
 #: monitored loss: enough for a stable estimate at a small fraction of a step's cost.
 _CHECK_ROWS = 512
+
+#: Noise, as a multiple of the inputs' root mean square, from which a divergence is put
+#: down to the noise rather than the learning rate. Measured on standardised digits
+#: (Adam, the default learning rate): noise up to 1e8 times the inputs trained to a
+#: finite (useless) map, 1e14 times made the positions overflow float32; a learning
+#: rate of 1e4 trained, one of 1e10 overflowed with or without noise.
+_NOISE_DIVERGENCE_RATIO = 1e6
+
+
+def divergence_message(iteration, learning_rate, noise, noise_ratio):
+    """The error message of a map whose loss or weights became NaN or infinite.
+
+    Parameters
+    ----------
+    iteration : int
+        Iterations run when the loss was found not finite (checked every
+        :data:`CHECK_EVERY` iterations).
+    learning_rate : float
+        The optimizer's learning rate.
+    noise : str
+        The noise setting, as the message names it (``"noise=1"``).
+    noise_ratio : float
+        Standard deviation of the input noise over the inputs' root mean square.
+
+    Returns
+    -------
+    message : str
+    """
+    message = f"Training diverged: the loss became NaN or infinite by iteration {iteration}. "
+    if noise_ratio >= _NOISE_DIVERGENCE_RATIO:
+        return message + (
+            f"The likely cause is the input noise ({noise}): it is about {noise_ratio:.2g} "
+            "times as large as the inputs, and the map's positions overflow. Lower it "
+            "(the default, 1.0, scales the noise to the distance between neighbouring "
+            f"rows); if the fit still diverges, lower learning_rate={learning_rate:g}."
+        )
+    message += (
+        "The likely cause is a learning rate that is too high "
+        f"(learning_rate={learning_rate:g}; try a tenth of it)"
+    )
+    if noise_ratio > 0:
+        message += (
+            f"; the input noise ({noise}, about {noise_ratio:.2g} times the size of the "
+            "inputs) is too small to be the cause"
+        )
+    return message + "."
 
 
 def tsne_batch_loss(positions, n_pairs, exaggeration):
@@ -75,9 +119,14 @@ def tsne_batch_loss(positions, n_pairs, exaggeration):
         - 2.0 * tf.matmul(positions, positions, transpose_b=True)
     )
     kernel = 1.0 / (1.0 + tf.maximum(distances, 0.0))
+    # The diagonal (a row with itself) is not a pair. It is set to zero rather than
+    # subtracted as the kernel's exact value 1: the expansion above computes a row's
+    # distance to itself only to float32's precision of its squared length, so on a map
+    # thousands of units wide the diagonal fell well below 1, the sum minus the number
+    # of rows became zero or negative, and the loss NaN.
+    kernel = tf.linalg.set_diag(kernel, tf.zeros(tf.shape(kernel)[:1], kernel.dtype))
     n_rows = tf.cast(2 * n_pairs, positions.dtype)
-    # The diagonal (a row with itself, kernel 1) is not a pair.
-    normalisation = (tf.reduce_sum(kernel) - n_rows) / (n_rows * (n_rows - 1.0))
+    normalisation = tf.reduce_sum(kernel) / (n_rows * (n_rows - 1.0))
     return exaggeration * attraction + tf.math.log(normalisation)
 
 
@@ -270,6 +319,7 @@ def train_map(
     verbose,
     cache_key,
     estimator_name="ParametricTSNE",
+    noise_parameter=None,
 ):
     """Train ``network`` (and ``decoder``) in place with t-SNE's loss.
 
@@ -304,6 +354,9 @@ learning_rate, reconstruction_weight, early_stopping, patience, verbose :
         Identifies models that ``build`` makes identical up to their weights.
     estimator_name : str
         Named in warnings.
+    noise_parameter : float, default=None
+        The estimator's ``noise`` setting, named in the message of a divergence; None
+        names the standard deviation ``noise`` instead.
 
     Returns
     -------
@@ -311,6 +364,8 @@ learning_rate, reconstruction_weight, early_stopping, patience, verbose :
         ``history`` (``iteration``, ``loss`` and, with validation rows, ``val_loss``),
         ``n_iter`` (iterations run) and ``best_iteration``.
     """
+    # Keras's optimizers refuse an int learning rate, which scikit-learn's Real allows.
+    learning_rate = float(learning_rate)
     network = models[1]
     models = list(models[1:])
     history = {"iteration": [], "loss": []}
@@ -391,9 +446,7 @@ learning_rate, reconstruction_weight, early_stopping, patience, verbose :
                     monitored_value = held_out_loss()
                     history["val_loss"].append(monitored_value)
                 if not math.isfinite(loss) or not math.isfinite(monitored_value):
-                    raise ValueError(
-                        _divergence_message(iteration, learning_rate, _largest_absolute(Source(X)))
-                    )
+                    raise ValueError(_diverged(iteration, learning_rate, noise, noise_parameter, X))
                 if verbose:
                     held = "" if validation is None else f", held-out {monitored_value:.4f}"
                     print(f"[{estimator_name}] iteration {iteration}: {loss:.4f}{held}", flush=True)
@@ -406,9 +459,7 @@ learning_rate, reconstruction_weight, early_stopping, patience, verbose :
             _checkin(cache_key, trainer)
     weights_finite = all(np.isfinite(w).all() for model in models for w in model.get_weights())
     if not weights_finite:
-        raise ValueError(
-            _divergence_message(iteration, learning_rate, _largest_absolute(Source(X)))
-        )
+        raise ValueError(_diverged(iteration, learning_rate, noise, noise_parameter, X))
     # Not stopped early means fewer than patience iterations since the best one.
     if early_stopping and not stopped and n_iter > 0 and monitor.best_iteration > total - patience:
         warnings.warn(
@@ -419,6 +470,16 @@ learning_rate, reconstruction_weight, early_stopping, patience, verbose :
             stacklevel=caller_stacklevel(),
         )
     return {"history": history, "n_iter": iteration, "best_iteration": monitor.best_iteration}
+
+
+def _diverged(iteration, learning_rate, noise, noise_parameter, X):
+    """:func:`divergence_message` for training rows ``X`` and noise of deviation ``noise``."""
+    size = math.sqrt(float(np.mean(np.square(X, dtype=np.float64))))
+    noise_ratio = noise / size if size > 0 else (math.inf if noise > 0 else 0.0)
+    named = f"noise standard deviation {noise:g}"
+    if noise_parameter is not None:
+        named = f"noise={noise_parameter:g}"
+    return divergence_message(iteration, learning_rate, named, noise_ratio)
 
 
 def _positions(network, rows, device):

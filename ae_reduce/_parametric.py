@@ -1,6 +1,7 @@
 """ParametricTSNE: a network trained with t-SNE's objective, mapping rows to a map."""
 
 import functools
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,13 +13,47 @@ from sklearn.utils.validation import check_random_state
 from ._base import BaseNeuralEstimator, atomic_fit
 from ._blas import single_blas_thread
 from ._data import check_input, split_indices
-from ._tsne import _import_opentsne, check_distances, effective_perplexity
+from ._tsne import (
+    N_JOBS_CONSTRAINT,
+    SMALLEST_PERPLEXITY,
+    _import_opentsne,
+    check_cosine_rows,
+    check_distances,
+    effective_perplexity,
+)
 
 #: Fewest rows t-SNE can map: openTSNE needs three neighbours per unit of perplexity.
 _MIN_ROWS = 4
 
 #: Rows whose nearest-neighbour distances set the scale of the input noise.
 _NOISE_ROWS = 2000
+
+#: Largest power of two (either way) by which the network's input is rescaled: the
+#: rescaled first-layer weights of the fitted network stay far within float32's range.
+_LARGEST_SCALE_EXPONENT = 100
+
+#: Metrics whose affinities do not change when every row is multiplied by one positive
+#: factor: openTSNE's neighbour search gets the rescaled rows for these (its approximate
+#: searches compute in float32, where tiny distances underflow), the rows as given for
+#: any other metric.
+_SCALE_FREE_METRICS = frozenset(
+    {
+        "euclidean",
+        "l2",
+        "sqeuclidean",
+        "manhattan",
+        "cityblock",
+        "l1",
+        "taxicab",
+        "chebyshev",
+        "infinity",
+        "minkowski",
+        "cosine",
+        "correlation",
+        "canberra",
+        "braycurtis",
+    }
+)
 
 
 class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeuralEstimator):
@@ -52,9 +87,10 @@ class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeur
 
     perplexity : float, default=30.0
         Roughly the number of neighbours whose distances the map preserves, as in
-        :class:`TSNE`. At most ``(n_train - 1) / 3`` for ``n_train`` training rows; a
-        larger value is lowered to that bound with a warning and the value used is
-        kept as ``perplexity_``.
+        :class:`TSNE`. At least 1/3 (openTSNE searches ``int(3 * perplexity)``
+        neighbours of each row). At most ``(n_train - 1) / 3`` for ``n_train`` training
+        rows; a larger value is lowered to that bound with a warning and the value used
+        is kept as ``perplexity_``.
 
     hidden_layer_sizes : tuple of int, default=(256, 256)
         Widths of the network's hidden layers.
@@ -127,14 +163,16 @@ class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeur
 
     metric : str, default="euclidean"
         Distance between input rows used for the neighbour search (a metric openTSNE
-        supports).
+        supports). With ``"cosine"`` no row may be all zeros, for which the cosine
+        distance is undefined.
 
     neighbors : {"auto", "exact", "annoy", "approx", "pynndescent", "hnsw"}, \
 default="auto"
         openTSNE's nearest-neighbour search, as for :class:`TSNE`.
 
     n_jobs : int, default=None
-        Threads for the neighbour search. None means 1, -1 all processors.
+        Threads for the neighbour search: a nonzero int. None means 1, -1 all
+        processors, -2 all but one.
 
     device : {"auto", "cpu", "gpu"}, default="auto"
         Where to train. ``"auto"`` uses a GPU when TensorFlow sees one.
@@ -195,7 +233,10 @@ default="auto"
     row's position is the network's output.
 
     Keras computes in float32; :meth:`transform` returns float32 for float32 input and
-    float64 otherwise.
+    float64 otherwise. The network trains on the rows multiplied by the power of two
+    that brings their root mean square nearest to 1, a factor then folded into its
+    first layers, so that the data's units hardly matter: multiplying every column by
+    one power of two gives the very same map, by any other factor nearly the same map.
 
     References
     ----------
@@ -236,7 +277,7 @@ default="auto"
         },
         # The map's own training loop runs on one device.
         "device": [StrOptions({"auto", "cpu", "gpu"})],
-        "perplexity": [Interval(Real, 0, None, closed="neither")],
+        "perplexity": [Interval(Real, SMALLEST_PERPLEXITY, None, closed="left")],
         "noise": [Interval(Real, 0, None, closed="left")],
         "init": [StrOptions({"pca", "tsne", "random"})],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
@@ -246,7 +287,7 @@ default="auto"
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "metric": [str],
         "neighbors": [StrOptions({"auto", "exact", "annoy", "approx", "pynndescent", "hnsw"})],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
     }
 
     def __init__(
@@ -360,6 +401,15 @@ default="auto"
         openTSNE = _import_opentsne()
         rows = source.rows(0, source.n_samples)
         check_distances(rows.min(axis=0), rows.max(axis=0), self.metric, None, "X")
+        check_cosine_rows(rows, self.metric, "X")
+        # The network trains on rows of a typical size near 1, whatever the data's units;
+        # the factor is folded into its first layers afterwards (see _input_scale).
+        scale = _input_scale(rows)
+        given = rows
+        if scale != 1:
+            rows = rows * np.float32(scale)
+        if self.metric in _SCALE_FREE_METRICS:
+            given = rows
         random_state = check_random_state(self.random_state)
         train, held_out = split_indices(source.n_samples, self.validation_split, random_state)
         if len(train) < _MIN_ROWS:  # keep enough rows for the map
@@ -370,7 +420,7 @@ default="auto"
         )
         seed = int(random_state.randint(np.iinfo(np.int32).max))
         affinities = openTSNE.affinity.PerplexityBasedNN(
-            X_train,
+            given[train],
             perplexity=perplexity,
             method=self.neighbors,
             metric=self.metric,
@@ -380,7 +430,7 @@ default="auto"
         )
         validation = None
         if len(held_out):
-            to_train = affinities.to_new(rows[held_out], perplexity=perplexity)
+            to_train = affinities.to_new(given[held_out], perplexity=perplexity)
             validation = (rows[held_out], normalize(to_train.tocsr(), norm="l1"))
         noise_stddev = self.noise * _neighbour_distance(X_train, affinities.P, random_state)
         noise_stddev /= np.sqrt(source.n_features)
@@ -428,12 +478,15 @@ default="auto"
             verbose=self.verbose,
             cache_key=(device, type(self).__name__, repr(config), self.optimizer),
             estimator_name=type(self).__name__,
+            noise_parameter=self.noise,
         )
+        if scale != 1:
+            _fold_input_scale(models[1], scale)
         # The decoder only regularised training; unpickling rebuilds the network alone.
         self._network_config = {**self._network_config, "reconstruction": False}
         self.network_ = models[1]
         self.perplexity_ = perplexity
-        self.noise_stddev_ = float(noise_stddev)
+        self.noise_stddev_ = float(noise_stddev / scale)
         self.history_ = result["history"]
         self.n_iter_ = result["n_iter"]
         self.best_iteration_ = result["best_iteration"]
@@ -504,6 +557,48 @@ default="auto"
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _input_scale(rows):
+    """Power of two that brings the root mean square of ``rows`` to within [0.7, 1.4].
+
+    The network's training depends on the size of its input (its weights start at a
+    fixed size and the optimizer takes steps of a fixed size): tiny rows leave it where
+    it starts, and their PCA start underflows in float32; large rows make it diverge.
+    Training on the rows times this factor, then multiplying the kernels of the layers
+    that read the input by it (:func:`_fold_input_scale`), draws the same map whatever
+    the data's units. A power of two changes no digit of float32 values, so
+    standardised data (factor 1) train exactly as given. Accumulated in float64, where
+    the squares of tiny float32 values do not underflow.
+    """
+    total = 0.0
+    for start in range(0, len(rows), 4096):
+        block = rows[start : start + 4096].astype(np.float64)
+        total += float(np.einsum("ij,ij->", block, block))
+    mean_square = total / rows.size if rows.size else 0.0
+    if not (0 < mean_square < math.inf):
+        return 1.0
+    exponent = -round(math.log2(mean_square) / 2)
+    exponent = max(-_LARGEST_SCALE_EXPONENT, min(_LARGEST_SCALE_EXPONENT, exponent))
+    return 2.0**exponent
+
+
+def _fold_input_scale(network, scale):
+    """Make ``network`` take rows as given after training on rows times ``scale``.
+
+    Every layer reading the input is a Dense layer; multiplying its kernel by a power of
+    two gives, bit for bit, the outputs it gave for the rescaled rows.
+    """
+    from ._backend import import_keras
+
+    keras = import_keras()
+    for layer in network.layers:
+        if isinstance(layer, keras.layers.InputLayer) or layer.input is not network.inputs[0]:
+            continue
+        if not isinstance(layer, keras.layers.Dense):
+            raise TypeError(f"cannot rescale the input of layer {layer.name!r}")
+        kernel, *others = layer.get_weights()
+        layer.set_weights([kernel * np.asarray(scale, dtype=kernel.dtype), *others])
 
 
 def _neighbour_distance(X, affinities, random_state):

@@ -113,7 +113,9 @@ def _copy_variables(source, target):
 
 def make_optimizer(name, learning_rate):
     """Return a fresh Keras optimizer from its name and learning rate."""
-    return keras.optimizers.get({"class_name": name, "config": {"learning_rate": learning_rate}})
+    # Keras refuses an int learning rate, which scikit-learn's Real constraint allows.
+    config = {"learning_rate": float(learning_rate)}
+    return keras.optimizers.get({"class_name": name, "config": config})
 
 
 def _unchanged(grads_and_vars):
@@ -187,7 +189,7 @@ class _Trainer:
     def reset(self, learning_rate):
         for variable, value in zip(self.model.optimizer.variables, self._initial, strict=True):
             variable.assign(value)
-        self.model.optimizer.learning_rate = learning_rate
+        self.model.optimizer.learning_rate = float(learning_rate)
         self.model.stop_training = False
 
     def epochs(self, loss, reconstruct):

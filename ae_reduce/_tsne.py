@@ -41,6 +41,18 @@ _BH_METHODS = frozenset({"bh", "BH", "barnes-hut"})
 #: which exceeds the neighbours' distances, so typical data fares far better than 1%.
 _MAX_DISTANCE = 1e12
 
+#: Smallest perplexity openTSNE can use: it searches ``int(3 * perplexity)`` neighbours
+#: of each row, none below 1/3. In floating point ``3 * (1 / 3)`` rounds to exactly 1,
+#: and every smaller float gives 0, so the bound is exact.
+SMALLEST_PERPLEXITY = 1 / 3
+
+#: scikit-learn's ``n_jobs``: None, or a nonzero int (-1 all processors, -2 all but one).
+N_JOBS_CONSTRAINT = [
+    Interval(Integral, None, -1, closed="right"),
+    Interval(Integral, 1, None, closed="left"),
+    None,
+]
+
 
 def _largest_perplexity(n_samples):
     """openTSNE's bound: three neighbours per unit of perplexity, among the other rows."""
@@ -99,6 +111,26 @@ def check_distances(lower, upper, metric, metric_params, name):
         f"may lie up to {distance:.4g} {where} ({metric} distance), more than the "
         f"{_MAX_DISTANCE:.0e} up to which openTSNE's affinities are accurate. Scale "
         "the data first, for example with StandardScaler."
+    )
+
+
+def check_cosine_rows(X, metric, name):
+    """Refuse all-zero rows of ``X`` under the cosine metric, naming them.
+
+    The cosine distance divides by each row's length, so it is undefined for a row of
+    zeros; openTSNE's neighbour searches give NaN for it, or an arbitrary neighbour.
+    ``name`` names ``X`` in the message.
+    """
+    if not (isinstance(metric, str) and metric == "cosine"):
+        return
+    zero = np.flatnonzero(~np.any(X, axis=1))
+    if not len(zero):
+        return
+    shown = ", ".join(str(row) for row in zero[:5]) + (", ..." if len(zero) > 5 else "")
+    rows = "row" if len(zero) == 1 else "rows"
+    raise ValueError(
+        f"{name} has {len(zero)} all-zero {rows} ({rows} {shown}): the cosine distance is "
+        "undefined for a row of zeros. Remove those rows or choose another metric."
     )
 
 
@@ -175,7 +207,8 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         gradient (``negative_gradient_method="bh"`` or ``"auto"``).
 
     perplexity : float, default=30.0
-        Roughly the number of neighbours whose distances the map preserves. At most
+        Roughly the number of neighbours whose distances the map preserves. At least
+        1/3: openTSNE searches ``int(3 * perplexity)`` neighbours of each row. At most
         ``(n_samples - 1) / 3``, openTSNE's bound; a larger value is lowered to that
         bound with a warning, and the value used is kept as ``perplexity_``.
 
@@ -207,7 +240,8 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         array must have shape ``(n_samples, n_components)`` and a small spread.
 
     metric : str or callable, default="euclidean"
-        Distance between input rows used for the neighbour search.
+        Distance between input rows used for the neighbour search. With ``"cosine"``
+        no row may be all zeros, for which the cosine distance is undefined.
 
     metric_params : dict, default=None
         Extra keyword arguments of the metric.
@@ -225,12 +259,12 @@ default="auto"
     transform_params : dict, default=None
         Keyword arguments of ``openTSNE.TSNEEmbedding.transform`` used by
         :meth:`transform`, such as ``perplexity`` (default 5, lowered to
-        ``perplexity_`` if that is smaller), ``n_iter`` (default 250) or
+        ``perplexity_`` if that is smaller; at least 1/3), ``n_iter`` (default 250) or
         ``learning_rate`` (default 0.1).
 
     n_jobs : int, default=None
-        Threads for the neighbour search and the gradient. None means 1, -1 all
-        processors.
+        Threads for the neighbour search and the gradient: a nonzero int. None means
+        1, -1 all processors, -2 all but one.
 
     callbacks : callable or list of callable, default=None
         Functions called as ``callback(iteration, kl_divergence, embedding)`` every
@@ -313,7 +347,7 @@ default="auto"
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, 3, closed="both")],
-        "perplexity": [Interval(Real, 0, None, closed="neither")],
+        "perplexity": [Interval(Real, SMALLEST_PERPLEXITY, None, closed="left")],
         "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "early_exaggeration_iter": [Interval(Integral, 0, None, closed="left")],
         "early_exaggeration": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
@@ -326,7 +360,7 @@ default="auto"
         "neighbors": [StrOptions({"auto", "exact", "annoy", "approx", "pynndescent", "hnsw"})],
         "negative_gradient_method": [StrOptions({"auto"} | _FFT_METHODS | _BH_METHODS)],
         "transform_params": [dict, None],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
         "callbacks": [callable, list, None],
         "callbacks_every_iters": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
@@ -428,6 +462,7 @@ default="auto"
         n_samples, n_features = X.shape
         bounds = (X.min(axis=0), X.max(axis=0))
         self._check_distances(*bounds, "X")
+        check_cosine_rows(X, self.metric, "X")
         perplexity = self._effective_perplexity(n_samples)
         initialization = self.initialization
         if isinstance(initialization, str) and initialization == "pca":
@@ -520,7 +555,15 @@ default="auto"
         if hasattr(self, "_bounds"):
             lower, upper = np.minimum(lower, self._bounds[0]), np.maximum(upper, self._bounds[1])
         self._check_distances(lower, upper, "X passed to transform")
+        check_cosine_rows(X, self.metric, "X passed to transform")
         params = {"perplexity": min(5.0, self.perplexity_), **(self.transform_params or {})}
+        perplexity = params["perplexity"]
+        if not (isinstance(perplexity, Real) and perplexity >= SMALLEST_PERPLEXITY):
+            # openTSNE would search int(3 * perplexity) = 0 neighbours and fail inside.
+            raise ValueError(
+                "The 'perplexity' of transform_params must be a float in the range "
+                f"[{SMALLEST_PERPLEXITY}, inf). Got {perplexity!r} instead."
+            )
         placed = np.array(self.embedding_.transform(X, **params))
         _check_positions(placed, "transform")
         return placed
@@ -661,15 +704,16 @@ def make_tsne_pipeline(
         input as it is. An estimator is used as given.
 
     perplexity : float, default=None
-        t-SNE's perplexity. None means 30, or less for fewer than about 100 rows
-        (with ``parametric=True``, fewer than about 100 rows left for the map once
-        :class:`ParametricTSNE` holds out its ``validation_split``).
+        t-SNE's perplexity, at least 1/3. None means 30, or less for fewer than about
+        100 rows (with ``parametric=True``, fewer than about 100 rows left for the map
+        once :class:`ParametricTSNE` holds out its ``validation_split``).
 
     random_state : int, RandomState instance or None, default=None
         Passed to the reducer and to t-SNE.
 
     n_jobs : int, default=None
-        Threads for t-SNE (for :class:`ParametricTSNE`, its neighbour search).
+        Threads for t-SNE (for :class:`ParametricTSNE`, its neighbour search): None
+        (one thread) or a nonzero int, -1 meaning all processors.
 
     verbose : int, default=0
         Passed to the neural reducer (Keras's output) and to t-SNE.

@@ -233,6 +233,35 @@ def test_iteration_counts_must_be_whole_numbers(value, capsys):
     assert "expected a whole number of 0 or more" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("value", ["0.2", "1e-6", "0", "nan"])
+@pytest.mark.parametrize("parametric", [[], ["--parametric"]])
+def test_perplexity_below_one_third_is_refused_before_training(value, parametric, capsys):
+    # Regression: openTSNE failed inside the fit ("Expected n_neighbors > 0. Got 0").
+    with pytest.raises(SystemExit) as exit_info:
+        main(["embed", "x.csv", "-o", "z.npy", "-q", "--tsne", *parametric, "--perplexity", value])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert "argument --perplexity: expected a number of at least 1/3" in captured.err
+    assert captured.out == ""
+
+
+@pytest.mark.skipif(not HAS_OPENTSNE, reason="needs openTSNE")
+@pytest.mark.parametrize("parametric", [[], ["--parametric"]])
+def test_smallest_perplexity_maps_quietly(tmp_path, parametric, capsys):
+    # With -q nothing but the path written reaches standard output, and nothing at all
+    # standard error, whichever map draws it.
+    X, _ = load_digits(return_X_y=True)
+    np.save(tmp_path / "x.npy", X[:60])
+    output = tmp_path / "z.npy"
+    arguments = ["embed", str(tmp_path / "x.npy"), "-o", str(output), "-q", "--tsne"]
+    arguments += [*parametric, "--perplexity", "0.3333333333333333", *FEW_ITERATIONS, *FAST]
+    assert main(arguments) == 0
+    captured = capsys.readouterr()
+    assert [line.split(":")[0] for line in captured.out.splitlines()] == ["Embedding"]
+    assert captured.err == ""
+    assert np.isfinite(np.load(output)).all()
+
+
 class _Terminal(io.StringIO):
     """Standard error as a terminal: lines are redrawn in place."""
 

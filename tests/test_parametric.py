@@ -7,8 +7,9 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import cross_val_score, train_test_split
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
 from ae_reduce import ParametricTSNE
@@ -128,8 +129,6 @@ def test_early_stopping_ends_the_fit_and_keeps_the_best_weights(digits):
 
 
 def test_convergence_warning_when_iterations_run_out(digits):
-    from sklearn.exceptions import ConvergenceWarning
-
     with pytest.warns(ConvergenceWarning, match="n_iter=50 ran out"):
         ParametricTSNE(**{**QUICK, "early_exaggeration_iter": 0, "n_iter": 50}).fit(digits[0][:200])
 
@@ -241,3 +240,106 @@ def test_pca_start_does_not_depend_on_blas_threads():
             starts.append(ParametricTSNE(n_components=2)._start(X, None, 0, None)[0])
     for name in ("mean", "components"):
         np.testing.assert_array_equal(starts[0][name], starts[1][name])
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"perplexity": 1e-6}, r"'perplexity' parameter of ParametricTSNE .* range \[0\.333"),
+        ({"perplexity": 0.2}, r"'perplexity' parameter of ParametricTSNE .* range \[0\.333"),
+        ({"n_jobs": 0}, r"'n_jobs' parameter of ParametricTSNE .* \(-inf, -1\], an int in"),
+    ],
+)
+def test_parameters_that_fail_inside_opentsne_are_refused(digits, params, message):
+    # Regression: openTSNE searched no neighbours ("Expected n_neighbors > 0. Got 0"),
+    # and joblib refused n_jobs=0, both deep inside the fit.
+    with pytest.raises(ValueError, match=message):
+        ParametricTSNE(n_iter=10, early_exaggeration_iter=0, **params).fit(digits[0][:50])
+
+
+def test_cosine_metric_refuses_all_zero_rows_by_index(digits):
+    # Regression: reported as "Input X contains NaN".
+    X = digits[0][:60].copy()
+    X[[4, 17]] = 0
+    message = r"X has 2 all-zero rows \(rows 4, 17\): the cosine distance is undefined"
+    with pytest.raises(ValueError, match=message):
+        ParametricTSNE(metric="cosine", n_iter=10, early_exaggeration_iter=0).fit(X)
+
+
+def test_the_units_of_the_data_do_not_change_the_map(digits):
+    # Regression: at 1e-25 the PCA start underflowed in float32 and every row was mapped
+    # to one point; at 1e3 the fit diverged.
+    X_train, _, y_train, _ = digits
+    X_train, y_train = X_train[:300], y_train[:300]
+    params = {**QUICK, "early_exaggeration_iter": 50, "n_iter": 150, "patience": 1000}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference = ParametricTSNE(**params).fit(X_train)
+        positions = reference.transform(X_train)
+        # A power of two changes no digit: the very same map.
+        halved = ParametricTSNE(**params).fit(X_train * 2.0**-83)
+        np.testing.assert_array_equal(halved.transform(X_train * 2.0**-83), positions)
+        assert halved.noise_stddev_ == reference.noise_stddev_ * 2.0**-83
+        knn = KNeighborsClassifier(10)
+        expected = cross_val_score(knn, positions, y_train, cv=3).mean()
+        for scale in (1e-25, 1e3):
+            tsne = ParametricTSNE(**params)
+            mapped = tsne.fit_transform(X_train * scale)
+            np.testing.assert_array_equal(mapped, tsne.transform(X_train * scale))
+            assert len(np.unique(mapped, axis=0)) == len(X_train)
+            assert tsne.noise_stddev_ == pytest.approx(reference.noise_stddev_ * scale, rel=1e-3)
+            score = cross_val_score(knn, mapped, y_train, cv=3).mean()
+            assert score > expected - 0.05
+            # The same rows are neighbours on both maps.
+            neighbours = [
+                NearestNeighbors(n_neighbors=11).fit(Z).kneighbors(Z)[1][:, 1:]
+                for Z in (positions, mapped)
+            ]
+            pairs = zip(*neighbours, strict=True)
+            shared = np.mean([len(np.intersect1d(a, b)) for a, b in pairs]) / 10
+            assert shared > 0.7
+
+
+@pytest.mark.parametrize(
+    ("params", "cause"),
+    [
+        ({"learning_rate": 1e30}, r"likely cause is a learning rate that is too high "),
+        ({"learning_rate": 1e30, "noise": 0.0}, r"likely cause is a learning rate that is "),
+        ({"noise": 1e30}, r"likely cause is the input noise \(noise=1e\+30\)"),
+    ],
+)
+def test_divergence_counts_iterations_and_names_the_likely_cause(digits, params, cause):
+    # Regression: the message said "epoch" for iterations, and blamed the learning rate
+    # when the noise was at fault.
+    params = {"hidden_layer_sizes": (8,), "early_exaggeration_iter": 0, "n_iter": 50, **params}
+    tsne = ParametricTSNE(perplexity=10, **params)
+    with pytest.raises(ValueError, match=r"NaN or infinite by iteration 50\. The " + cause):
+        tsne.fit(digits[0][:100])
+
+
+def test_a_wide_map_keeps_a_finite_loss():
+    # Regression: on a map thousands of units wide, float32 computed each row's distance
+    # to itself as up to a few units, the diagonal of the kernel fell below 1, and the
+    # normalisation (the kernel's sum less one per row) became negative: the loss was
+    # NaN and the fit reported a divergence.
+    from ae_reduce._map_training import tsne_batch_loss
+
+    positions = np.random.default_rng(0).normal(size=(1024, 2)) * 3000
+    loss = float(tsne_batch_loss(positions.astype(np.float32), 512, 1.0))
+    first, second = positions[:512], positions[512:]
+    attraction = np.mean(np.log1p(np.sum((first - second) ** 2, axis=1)))
+    squared = np.sum((positions[:, None] - positions[None]) ** 2, axis=2)
+    kernel = 1 / (1 + squared[~np.eye(1024, dtype=bool)])
+    assert loss == pytest.approx(attraction + np.log(np.mean(kernel)), rel=1e-3)
+
+
+def test_an_integer_learning_rate_fits_again():
+    # Regression: Keras's optimizers refuse an int learning rate, on the first fit and
+    # on a later one that reuses the compiled training loops of the same network.
+    X = np.random.default_rng(0).normal(size=(40, 4))
+    params = {"hidden_layer_sizes": (3,), "early_exaggeration_iter": 0, "n_iter": 10}
+    params.update(learning_rate=1, perplexity=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(2):
+            assert np.isfinite(ParametricTSNE(**params).fit_transform(X)).all()

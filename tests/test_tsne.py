@@ -335,6 +335,62 @@ def test_invalid_parameters_raise_at_fit(raw_digits, params, match):
         tsne.fit(X[:100])
 
 
+@pytest.mark.parametrize("perplexity", [0.2, 1e-6, np.nextafter(1 / 3, 0)])
+def test_perplexity_below_one_third_is_refused(raw_digits, perplexity):
+    # Regression: openTSNE searched int(3 * perplexity) = 0 neighbours and failed with
+    # "Expected n_neighbors > 0. Got 0".
+    X, _ = raw_digits
+    message = r"The 'perplexity' parameter of TSNE must be a float in the range \[0\.333"
+    with pytest.raises(ValueError, match=message):
+        TSNE(perplexity=perplexity, **FAST).fit(X[:50])
+    assert np.isfinite(TSNE(perplexity=1 / 3, random_state=0, **FAST).fit_transform(X[:50])).all()
+
+
+def test_transform_perplexity_below_one_third_is_refused(raw_digits):
+    X, _ = raw_digits
+    tsne = TSNE(perplexity=5, random_state=0, transform_params={"perplexity": 0.2}, **FAST).fit(
+        X[:50]
+    )
+    with pytest.raises(ValueError, match=r"'perplexity' of transform_params .* \[0\.333"):
+        tsne.transform(X[50:52])
+    tsne.set_params(transform_params={"perplexity": 1 / 3})
+    assert np.isfinite(tsne.transform(X[50:52])).all()
+
+
+@pytest.mark.parametrize("neighbors", ["exact", "annoy"])
+def test_cosine_metric_refuses_all_zero_rows_by_index(raw_digits, neighbors):
+    # Regression: the exact search reported "Input X contains NaN", Annoy placed the
+    # rows arbitrarily.
+    X, _ = raw_digits
+    X = X[:60].copy()
+    X[[3, 10]] = 0
+    tsne = TSNE(perplexity=5, metric="cosine", neighbors=neighbors, random_state=0, **FAST)
+    message = r"X has 2 all-zero rows \(rows 3, 10\): the cosine distance is undefined"
+    with pytest.raises(ValueError, match=message):
+        tsne.fit(X)
+    X[:8] = 0
+    with pytest.raises(ValueError, match=r"9 all-zero rows \(rows 0, 1, 2, 3, 4, \.\.\.\)"):
+        tsne.fit(X)
+    tsne.fit(X[11:])
+    with pytest.raises(ValueError, match=r"X passed to transform has 1 all-zero row \(row 1\)"):
+        tsne.transform(X[9:11])
+    assert np.isfinite(tsne.transform(X[11:13])).all()
+
+
+def test_n_jobs_must_not_be_zero(raw_digits):
+    # Regression: n_jobs=0 passed validation and failed inside joblib.
+    X, _ = raw_digits
+    message = (
+        r"The 'n_jobs' parameter of TSNE must be an int in the range \(-inf, -1\], an int in "
+        r"the range \[1, inf\) or None\. Got 0 instead\."
+    )
+    with pytest.raises(ValueError, match=message):
+        TSNE(n_jobs=0, **FAST).fit(X[:50])
+    assert np.isfinite(
+        TSNE(perplexity=5, n_jobs=-1, random_state=0, **FAST).fit_transform(X[:50])
+    ).all()
+
+
 def test_transform_checks_fit_and_features(raw_digits):
     X, _ = raw_digits
     with pytest.raises(NotFittedError):

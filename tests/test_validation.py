@@ -171,3 +171,27 @@ def test_memmaps_whose_memory_differs_from_their_file_use_the_memory(tmp_path):
     np.save(tmp_path / "other.npy", np.full_like(X, 7.0))
     os.replace(tmp_path / "other.npy", path)
     np.testing.assert_array_equal(reference.transform(mapped), reference.transform(X))
+
+
+def test_find_label_issues_refuses_n_jobs_zero():
+    # Regression: n_jobs=0 passed validation and failed inside joblib.
+    from ae_reduce import find_label_issues
+
+    message = (
+        r"The 'n_jobs' parameter of find_label_issues must be an int in the range "
+        r"\(-inf, -1\], an int in the range \[1, inf\) or None\. Got 0 instead\."
+    )
+    with pytest.raises(ValueError, match=message):
+        find_label_issues(X, LABELS, n_jobs=0)
+
+
+@pytest.mark.parametrize("estimator", [KerasAutoencoderTransformer, SupervisedEmbeddingTransformer])
+def test_a_whole_number_learning_rate_is_a_learning_rate(estimator):
+    # Regression: learning_rate=1 passed validation (a Real) and Keras then refused the
+    # int on the first fit.
+    params = {**SMALL, "n_components": 2, "learning_rate": 1}
+    model = estimator(**params)
+    args = (X,) if estimator is KerasAutoencoderTransformer else (X, np.arange(50) % 2)
+    expected = model.fit(*args).transform(X)
+    params["learning_rate"] = 1.0
+    np.testing.assert_array_equal(estimator(**params).fit(*args).transform(X), expected)
