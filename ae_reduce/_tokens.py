@@ -65,8 +65,13 @@ def _first_position(where):
 
 
 def _holds_text(X):
-    values = np.asarray(X, dtype=object).ravel()
-    return values.size > 0 and isinstance(values[0], str | bytes)
+    """Whether `X` holds documents (a list, Series or array of text) rather than ids."""
+    try:
+        values = np.asarray(X, dtype=object).ravel()
+    except ValueError:  # ragged nested lists
+        return False
+    # The first values are enough: a column of documents may start with a missing one.
+    return any(isinstance(value, str | bytes) for value in values[:100])
 
 
 class TokenEmbeddingTransformer(SupervisedEmbeddingTransformer):
@@ -474,9 +479,7 @@ class TokenEmbeddingTransformer(SupervisedEmbeddingTransformer):
                     "of X have different lengths; pad them with 0 to one length "
                     f"(TokenSequencer does). {error}"
                 ) from error
-            if "strings" not in str(error) and not (
-                "Expected 2D array" in str(error) and _holds_text(X)
-            ):
+            if "strings" not in str(error) and not _holds_text(X):
                 raise
             raise ValueError(
                 f"{name} takes arrays of integer token ids, not text; put a "

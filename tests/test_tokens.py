@@ -260,6 +260,13 @@ def test_bad_ids_are_refused_in_fit(X, error, match):
 def test_bad_ids_are_refused_in_transform(fitted):
     with pytest.raises(ValueError, match=r"Negative values in data .* X\[1, 0\] is -3"):
         fitted.transform([[1, 2], [-3, 0]])
+    # Text in a pandas Series, or after a missing document, got numpy's or
+    # scikit-learn's words instead of the advice to tokenize first.
+    import pandas as pd
+
+    for text in (pd.Series(["a cat", "a dog"]), [None, "a dog"]):
+        with pytest.raises(ValueError, match="not text; put a TokenSequencer in front"):
+            fitted.transform(text)
     with pytest.raises(ValueError, match="whole-number token ids"):
         fitted.predict([[1.5, 2]])
 
