@@ -552,6 +552,7 @@ class SupervisedEmbeddingTransformer(
             source.n_samples,
             task=self.task,
             allow_missing=self.reconstruction_weight > 0,
+            can_reconstruct="reconstruction_weight" in self.get_params(deep=False),
         )
         self._check_loss(target)
         self._target_kind = target.kind

@@ -195,7 +195,7 @@ def _kind(values, task):
     return kind
 
 
-def check_target(y, n_samples, *, task, allow_missing):
+def check_target(y, n_samples, *, task, allow_missing, can_reconstruct=True):
     """Validate ``y``, infer its task and encode it for a network.
 
     Parameters
@@ -209,6 +209,9 @@ def check_target(y, n_samples, *, task, allow_missing):
     allow_missing : bool
         Whether rows without a label are allowed (semi-supervised training): NaN, None
         or pandas' NA, and -1 in an integer classification target.
+    can_reconstruct : bool, default=True
+        Whether the estimator has ``reconstruction_weight``, which messages then offer
+        as the way to train on unlabelled rows.
 
     Returns
     -------
@@ -220,8 +223,13 @@ def check_target(y, n_samples, *, task, allow_missing):
     if missing.any() and not allow_missing:
         raise ValueError(
             f"Input y contains NaN or missing labels ({int(missing.sum())} rows). Drop "
-            "those rows, or set reconstruction_weight > 0 to let unlabelled rows train "
-            "the embedding through the reconstruction loss."
+            "those rows"
+            + (
+                ", or set reconstruction_weight > 0 to let unlabelled rows train the "
+                "embedding through the reconstruction loss."
+                if can_reconstruct
+                else "; every row needs a label."
+            )
         )
     if y.ndim == 2 and y.shape[1] == 1 and task != "regression":
         kind = type_of_target(y[~missing], input_name="y") if (~missing).any() else "unknown"
@@ -246,7 +254,7 @@ def check_target(y, n_samples, *, task, allow_missing):
     kind = _kind(values, task)
     if kind in REGRESSION_KINDS:
         return _encode_regression(y, labelled, kind)
-    return _encode_classes(y, labelled, values, kind)
+    return _encode_classes(y, labelled, values, kind, can_reconstruct)
 
 
 #: Smallest standard deviation whose variance is a normal float64 (not underflowed).
@@ -302,7 +310,7 @@ def _encode_regression(y, labelled, kind):
     )
 
 
-def _encode_classes(y, labelled, values, kind):
+def _encode_classes(y, labelled, values, kind, can_reconstruct=True):
     if kind == "multilabel-indicator":
         values = values.astype(np.float64)
         encoded = np.zeros(y.shape, dtype=np.float32)
@@ -319,8 +327,12 @@ def _encode_classes(y, labelled, values, kind):
     if len(classes) < 2:
         raise ValueError(
             f"y contains only one class ({classes[0].tolist()!r}); a classifier needs at "
-            "least 2 classes to learn from. (With reconstruction_weight > 0, -1 in an integer y "
-            "marks an unlabelled row.)"
+            "least 2 classes to learn from."
+            + (
+                " (With reconstruction_weight > 0, -1 in an integer y marks an unlabelled row.)"
+                if can_reconstruct
+                else ""
+            )
         )
     codes = np.full(len(y), -1, dtype=np.int64)
     codes[labelled] = np.searchsorted(classes, values)

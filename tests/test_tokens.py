@@ -287,6 +287,12 @@ def test_parameters_of_the_supervised_network_that_ids_lack():
             TokenEmbeddingTransformer().set_params(**{absent: 1})
     with pytest.raises(ValueError, match="'pooling' parameter"):
         embedder(pooling="sum").fit([[1, 2]], [0])
+    # Messages about labels do not offer reconstruction_weight, which this estimator
+    # does not have.
+    for labels, message in (([None, 1, 0], "every row needs a label"), ([1, 1, 1], "one class")):
+        with pytest.raises(ValueError, match=message) as error:
+            embedder().fit([[1, 2], [2, 3], [3, 1]], labels)
+        assert "reconstruction_weight" not in str(error.value)
 
 
 # -- TokenSequencer ----------------------------------------------------------------------
