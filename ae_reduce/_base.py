@@ -151,6 +151,7 @@ class BaseNeuralEstimator(BaseEstimator):
         device = resolve_device(self.device)
         from ._training import make_optimizer, train
 
+        _check_callbacks(self.callbacks)
         config = tuple(sorted(self._network_config.items(), key=lambda item: item[0]))
         try:
             result = train(
@@ -271,3 +272,15 @@ class BaseNeuralEstimator(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _check_callbacks(callbacks):
+    """Refuse a callback that is not a Keras callback, before training starts."""
+    import keras
+
+    for position, callback in enumerate(callbacks or []):
+        if not isinstance(callback, keras.callbacks.Callback):
+            raise TypeError(
+                f"callbacks[{position}] is {callback!r} of type {type(callback).__name__}; "
+                "each callback must be a keras.callbacks.Callback"
+            )

@@ -195,3 +195,18 @@ def test_a_whole_number_learning_rate_is_a_learning_rate(estimator):
     expected = model.fit(*args).transform(X)
     params["learning_rate"] = 1.0
     np.testing.assert_array_equal(estimator(**params).fit(*args).transform(X), expected)
+
+
+def test_a_callback_that_is_not_a_keras_callback_is_named():
+    # Regression: callbacks=[1] failed with "'int' object has no attribute 'set_model'"
+    # from the clean-up after training.
+    with pytest.raises(TypeError, match=r"callbacks\[1\] is 'stop' of type str"):
+        SupervisedEmbeddingTransformer(callbacks=[_keras_callback(), "stop"], **SMALL).fit(
+            X, np.arange(50) % 2
+        )
+
+
+def _keras_callback():
+    import keras
+
+    return keras.callbacks.Callback()
