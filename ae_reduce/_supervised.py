@@ -1,11 +1,13 @@
 """SupervisedEmbeddingTransformer: a network trained on labels, used as a feature extractor."""
 
 import sys
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import expit, log_softmax, logit
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils import ClassifierTags, RegressorTags
@@ -18,6 +20,7 @@ from ._base import BaseNeuralEstimator, atomic_fit
 from ._data import RECONSTRUCT, check_input
 from ._folds import check_partition
 from ._targets import CLASSIFICATION_KINDS, check_target
+from ._warnings import caller_stacklevel
 
 _PROBABILITY_ACTIVATIONS = frozenset({"sigmoid", "softmax"})
 
@@ -533,14 +536,34 @@ class SupervisedEmbeddingTransformer(
             self._fit_all_rows(source, target, weights)
             return self._embed(source)
         embeddings = None
-        for train_rows, test_rows in self._folds(source.n_samples, target):
-            networks = self._train_rows(source, target, weights, train_rows)
+        folds = self._folds(source.n_samples, target)
+        unconverged = []
+        for number, (train_rows, test_rows) in enumerate(folds):
+            # One warning for all folds, not one per fold with different best epochs.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
+                networks = self._train_rows(source, target, weights, train_rows)
+            for warning in caught:
+                if issubclass(warning.category, ConvergenceWarning):
+                    unconverged.append(number)
+                else:
+                    warnings.warn_explicit(
+                        warning.message, warning.category, warning.filename, warning.lineno
+                    )
             fold = self._apply(
                 lambda rows, e=networks[2]: e(rows, training=False), source.subset(test_rows)
             )
             if embeddings is None:
                 embeddings = np.zeros((source.n_samples, fold.shape[1]), dtype=source.dtype)
             embeddings[test_rows] = fold
+        if unconverged:
+            warnings.warn(
+                f"{type(self).__name__}: epochs={self.epochs} ran out before the loss "
+                f"stopped improving in {len(set(unconverged))} of the {len(folds)} "
+                "cross-fitting folds. Increase epochs to let the networks converge.",
+                ConvergenceWarning,
+                stacklevel=caller_stacklevel(),
+            )
         # Last, so that history_ and friends describe the network that is kept.
         self._fit_all_rows(source, target, weights)
         return embeddings

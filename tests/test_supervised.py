@@ -576,3 +576,19 @@ def test_model_checkpoint_saves_classification_networks(y, tmp_path):
     checkpoint = keras.callbacks.ModelCheckpoint(tmp_path / "network.keras")
     SupervisedEmbeddingTransformer(callbacks=[checkpoint], **FAST).fit(X, y)
     assert (tmp_path / "network.keras").stat().st_size > 0
+
+
+def test_cross_fitting_warns_once_for_the_folds_that_ran_out_of_epochs(blobs):
+    # Each fold's network warned on its own, with its own best epoch: five warnings
+    # that differed and so were all shown, none saying which fold.
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = blobs
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        embedder(cv=3, epochs=2, early_stopping=True).fit_transform(X, y)
+    convergence = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    messages = [str(w.message) for w in convergence]
+    assert len(messages) == 2, messages
+    assert "in 3 of the 3 cross-fitting folds" in messages[0]
+    assert [w.filename for w in convergence] == [__file__] * 2
