@@ -166,11 +166,23 @@ class TokenSequencer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                     f"{row} is {type(document).__name__} {document!r}."
                 )
             tokens = analyze(document)
-            if isinstance(tokens, str):
+            if isinstance(tokens, str | bytes):
+                kind = "a str" if isinstance(tokens, str) else "bytes"
                 raise TypeError(
-                    "tokenizer must return a list of words, but it returned a str; "
-                    "iterating a str yields its characters, not its words."
+                    f"tokenizer must return a list of words, but it returned {kind}; "
+                    f"iterating {kind} yields its characters, not its words."
                 )
+            if self.tokenizer is None:
+                words.append(tokens)
+                continue
+            # A generator of words is a list of words read once.
+            tokens = list(tokens)
+            for token in tokens:
+                if not isinstance(token, str):
+                    raise TypeError(
+                        f"tokenizer must return words (str), but for document {row} it "
+                        f"returned {token!r} of type {type(token).__name__}."
+                    )
             words.append(tokens)
         return words
 

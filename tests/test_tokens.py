@@ -421,6 +421,21 @@ def test_sequencer_fit_transform_reads_a_generator_once():
 def test_sequencer_refuses_a_tokenizer_that_returns_a_str():
     with pytest.raises(TypeError, match=r"tokenizer must return a list of words.*a str"):
         TokenSequencer(tokenizer=str.lower).fit(TEXTS)
+    # Bytes were iterated as integers, which became the "words"; a token that is not
+    # a str failed when the words were sorted.
+    with pytest.raises(TypeError, match=r"list of words, but it returned bytes"):
+        TokenSequencer(tokenizer=str.encode).fit(TEXTS)
+    with pytest.raises(TypeError, match=r"document 0 it returned b'the' of type bytes"):
+        TokenSequencer(tokenizer=lambda text: text.encode().split()).fit(TEXTS)
+    with pytest.raises(TypeError, match=r"document 0 it returned 3 of type int"):
+        TokenSequencer(tokenizer=lambda text: [*text.split(), 3]).fit(TEXTS)
+
+
+def test_sequencer_takes_a_tokenizer_that_yields_words():
+    # Regression: "object of type 'generator' has no len()".
+    expected = TokenSequencer(tokenizer=str.split).fit_transform(TEXTS)
+    ids = TokenSequencer(tokenizer=lambda text: iter(text.split())).fit_transform(TEXTS)
+    np.testing.assert_array_equal(ids, expected)
 
 
 @pytest.mark.parametrize(
