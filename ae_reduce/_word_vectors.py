@@ -367,6 +367,9 @@ def _from_mapping(mapping):
             )
         if not (np.issubdtype(row.dtype, np.number) or row.dtype == bool):
             raise ValueError(f"vectors[{word!r}] is not numeric (dtype {row.dtype}).")
+        if np.iscomplexobj(row):
+            # float32 would keep the real part only, with no more than numpy's warning.
+            raise ValueError(f"vectors[{word!r}] is complex (dtype {row.dtype}); vectors are real.")
     with np.errstate(over="ignore"):
         matrix = np.array(rows, dtype=np.float32)
     _check_finite_rows(matrix, words, "vectors[{word!r}]")
@@ -384,9 +387,13 @@ def _from_pair(pair):
     words = list(words)
     _check_words(words, "The words of a (words, matrix) pair")
     matrix = np.asarray(matrix)
-    if matrix.ndim != 2 or not (np.issubdtype(matrix.dtype, np.number) or matrix.dtype == bool):
+    if (
+        matrix.ndim != 2
+        or not (np.issubdtype(matrix.dtype, np.number) or matrix.dtype == bool)
+        or np.iscomplexobj(matrix)
+    ):
         raise ValueError(
-            "The matrix of a (words, matrix) pair must be a 2-D numeric array; got "
+            "The matrix of a (words, matrix) pair must be a 2-D array of real numbers; got "
             f"{matrix.ndim} dimension(s) of dtype {matrix.dtype}."
         )
     if len(words) != matrix.shape[0]:
@@ -793,7 +800,16 @@ class MeanWordVectorVectorizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin
                     "tokenizer must return a list of words, but it returned a str; "
                     "iterating a str yields its characters, not its words."
                 )
-            return tokens if isinstance(tokens, list) else list(tokens)
+            tokens = tokens if isinstance(tokens, list) else list(tokens)
+            # Checked here, for every token: a token that is not a str would otherwise
+            # be caught only among the first unknown ones.
+            for token in tokens:
+                if not isinstance(token, str):
+                    raise TypeError(
+                        f"tokenizer must return str words; it returned {token!r} "
+                        f"({type(token).__name__})."
+                    )
+            return tokens
 
         return analyze_checked
 

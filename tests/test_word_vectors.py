@@ -168,12 +168,17 @@ def test_a_custom_tokenizer_replaces_the_token_pattern():
 
 @pytest.mark.parametrize(
     ("tokenizer", "message"),
-    [(str.lower, "returned a str.*characters"), (lambda doc: [1, 2], "str words.*1")],
-    ids=["returns a str", "returns numbers"],
+    [
+        (str.lower, "returned a str.*characters"),
+        (lambda doc: [1, 2], "str words.*1"),
+        # A number after 25 unknown words was not checked.
+        (lambda doc: ["zz"] * 25 + [5, "cat"], r"str words; it returned 5 \(int\)"),
+    ],
+    ids=["returns a str", "returns numbers", "a number after many unknown words"],
 )
 def test_a_tokenizer_that_does_not_return_words_is_refused(tokenizer, message):
     with pytest.raises(TypeError, match=message):
-        MeanWordVectorVectorizer(VECTORS, tokenizer=tokenizer).fit(["cat dog"])
+        MeanWordVectorVectorizer(VECTORS, tokenizer=tokenizer).fit_transform(["cat dog"])
 
 
 def test_lowercase_changes_the_documents_and_never_the_vectors():
@@ -366,12 +371,14 @@ def test_a_word2vec_header_and_tabs_and_trailing_spaces_are_read(tmp_path):
         ({"cat": [1, np.nan]}, ValueError, r"vectors\['cat'\] holds a value that is not finite"),
         ({"cat": ["a", "b"]}, ValueError, r"vectors\['cat'\] is not numeric"),
         ((["cat", "dog"], np.ones((3, 2))), ValueError, "2 words but 3 matrix rows"),
-        ((["cat"], np.ones(2)), ValueError, "must be a 2-D numeric array"),
+        ((["cat"], np.ones(2)), ValueError, "must be a 2-D array of real numbers"),
         ((["cat"], np.ones((1, 0))), ValueError, "it is empty"),
         (("cat", np.ones((3, 2))), TypeError, "sequence of str, not a str"),
         (([1], np.ones((1, 2))), TypeError, "must be str; found 1"),
         ((["cat"], [[np.inf, 1.0]]), ValueError, "vector of 'cat'.*not finite"),
         ((["cat"], [[1.0]], "extra"), ValueError, r"\(words, matrix\) pair; got 3 items"),
+        ({"cat": [1 + 1j, 2]}, ValueError, r"vectors\['cat'\] is complex"),
+        ((["cat"], [[1 + 1j]]), ValueError, "2-D array of real numbers.*complex128"),
     ],
     ids=[
         "ragged dict",
@@ -389,6 +396,8 @@ def test_a_word2vec_header_and_tabs_and_trailing_spaces_are_read(tmp_path):
         "non-str word",
         "inf in pair",
         "three items",
+        "complex in dict",
+        "complex pair",
     ],
 )
 def test_bad_vectors_in_memory_are_refused(vectors, error, message):
