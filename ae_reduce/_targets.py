@@ -279,9 +279,13 @@ def _encode_regression(y, labelled, kind):
     shape_2d = y.ndim == 2
     values = _to_float(y.reshape(len(y), -1).astype(object) if y.dtype.kind == "O" else y)
     values = values.reshape(len(y), -1)
+    # Computed on the values over each column's largest magnitude: the squares of
+    # values above about 1e154 overflow float64 although their spread may not.
+    size = np.abs(values[labelled]).max(axis=0, initial=0.0)
+    size = np.where(size > 0, size, 1.0)
     with np.errstate(over="ignore", invalid="ignore"):
-        mean = values[labelled].mean(axis=0)
-        scale = values[labelled].std(axis=0)
+        mean = (values[labelled] / size).mean(axis=0) * size
+        scale = (values[labelled] / size).std(axis=0) * size
     if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
         largest = float(np.abs(values[labelled]).max())
         raise ValueError(
@@ -298,7 +302,10 @@ def _encode_regression(y, labelled, kind):
             "example in other units, before fitting."
         )
     scale[constant] = 1.0
-    encoded = np.where(labelled[:, None], (values - mean) / scale, 0.0).astype(np.float32)
+    with np.errstate(over="ignore"):
+        # In units of the largest magnitude too: values minus the mean can overflow.
+        standardised = (values / size - mean / size) / (scale / size)
+    encoded = np.where(labelled[:, None], standardised, 0.0).astype(np.float32)
     return Target(
         kind=kind,
         encoded=encoded,
