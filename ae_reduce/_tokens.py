@@ -468,6 +468,12 @@ class TokenEmbeddingTransformer(SupervisedEmbeddingTransformer):
         """Validate token ids; in fit, fix ``vocabulary_size_``, afterwards map ids
         beyond it to the unknown row."""
         name = type(self).__name__
+        kind = getattr(getattr(X, "dtype", None), "kind", None)
+        if kind in ("M", "m"):
+            raise ValueError(
+                f"{name} takes integer token ids, but X holds "
+                f"{'dates' if kind == 'M' else 'durations'} (dtype {X.dtype})."
+            )
         try:
             ids = check_array(
                 X, accept_sparse=False, dtype="numeric", estimator=self, input_name="X"

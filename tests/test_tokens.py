@@ -250,6 +250,9 @@ def test_pickle_round_trip(fitted, documents):
             r"token id 9223372036854775813; ids must stay below 2\*\*24",
         ),
         (["a cat", "a dog"], ValueError, "not text; put a TokenSequencer in front"),
+        # A raw UFuncTypeError, and durations silently taken as ids.
+        (np.ones((1, 2), "datetime64[D]"), ValueError, r"X holds dates \(dtype datetime64"),
+        (np.ones((1, 2), "timedelta64[D]"), ValueError, r"X holds durations \(dtype timedelta"),
     ],
 )
 def test_bad_ids_are_refused_in_fit(X, error, match):
