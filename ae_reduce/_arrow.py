@@ -212,7 +212,7 @@ def _read_parquet(dataset, fragments, columns, batch_rows):
             )
 
 
-def blocks(dataset, dtype, *, columns=None, rows=CHUNK_ROWS, check_batch=None):
+def blocks(dataset, dtype, *, columns=None, rows=CHUNK_ROWS, check_batch=None, prepare=None):
     """Yield ``(first_row, array)``: `dataset` in order, in blocks of exactly `rows` rows.
 
     The last block may be shorter. Block boundaries do not depend on how the files are
@@ -232,10 +232,15 @@ def blocks(dataset, dtype, *, columns=None, rows=CHUNK_ROWS, check_batch=None):
     check_batch : callable, default=None
         Called as ``check_batch(batch, first_row)`` on every record batch before it is
         converted.
+    prepare : callable, default=None
+        Called as ``prepare(batch)`` on every record batch first; returns the batch to
+        use instead, whose columns are numeric (it may leave rows out).
     """
     pending, n_pending, first_row = [], 0, 0
     seen = 0
     for batch in scan(dataset, columns, rows):
+        if prepare is not None:
+            batch = prepare(batch)
         if not batch.num_rows:
             continue
         if check_batch is not None:

@@ -618,6 +618,7 @@ def _read_table(path, label_column, id_column=None, drop_columns=()):
     except Exception as error:
         raise InputError(f"could not read {path}: {error}") from error
     if suffix == ".csv":
+        _refuse_extra_fields(path, frame)
         _refuse_short_lines(path, frame)
     if (
         suffix == ".csv"
@@ -625,7 +626,29 @@ def _read_table(path, label_column, id_column=None, drop_columns=()):
         and frame[label_column].dtype.kind in "iu"
     ):
         _refuse_merged_spellings(path, label_column, frame[label_column])
-    return _split_frame(frame, path, label_column, id_column, drop_columns)
+    return _split_frame(frame, path, label_column, id_column, drop_columns, csv=suffix == ".csv")
+
+
+def _refuse_extra_fields(path, frame):
+    """Refuse data lines with more fields than the header, when every one has.
+
+    pandas then takes the first fields of each line as the row's index, which would
+    drop a column of features and shift the others under the wrong names; the batch
+    reader refuses such a line, as pandas does when only some lines have more fields.
+    """
+    import pandas as pd
+
+    from ._streaming import first_malformed_line, malformed_line_message
+
+    if isinstance(frame.index, pd.RangeIndex):
+        return
+    malformed = first_malformed_line(path)
+    if malformed is None:
+        raise InputError(
+            f"the data lines of {path} have more fields than its header: every row needs "
+            "one field per column"
+        )
+    raise InputError(malformed_line_message(path, *malformed))
 
 
 def _refuse_short_lines(path, frame):
@@ -707,7 +730,11 @@ def _listing(columns, limit=20):
     return ", ".join(columns[:limit]) + (" ..." if len(columns) > limit else "")
 
 
-def _split_frame(frame, path, label_column=None, id_column=None, drop_columns=()):
+def _split_frame(frame, path, label_column=None, id_column=None, drop_columns=(), csv=False):
+    """Split a data frame into features, labels, names and ids, refusing features that
+    are not numbers. `csv` says whether the frame was read from a CSV file, whose
+    columns of text may hold numbers that pandas left as text (see
+    :func:`_numbers_from_text`)."""
     import numpy as np
 
     frame.columns = [str(column) for column in frame.columns]
@@ -729,7 +756,7 @@ def _split_frame(frame, path, label_column=None, id_column=None, drop_columns=()
         )
     bad = [column for column in frame.columns if frame[column].dtype.kind not in "biuf"]
     if bad:
-        raise InputError(_not_numeric(frame, bad, path))
+        frame = _numbers_from_text(frame, bad, path, csv)
     if frame.shape[1] == 0:
         raise InputError(
             f"{path} has no feature columns left"
@@ -744,18 +771,26 @@ def _split_frame(frame, path, label_column=None, id_column=None, drop_columns=()
     )
 
 
-def _not_numeric(frame, bad, path):
-    """The message about the `bad` columns: the value that is not a number in the earliest
-    data row (in the leftmost such column of that row), which is where the batch reader,
-    reading row after row, stops."""
-    from ._streaming import first_non_number, not_numeric_message
+def _numbers_from_text(frame, bad, path, csv):
+    """`frame` with its `bad` columns (of types other than numbers) as float64 columns.
 
-    column, found = bad[0], None
-    for name in bad:
-        hit = first_non_number(frame[name])
-        if hit is not None and (found is None or hit[0] < found[0]):
-            column, found = name, hit
-    return not_numeric_message(column, path, found)
+    Columns that hold nothing but numbers and missing values, or booleans and missing
+    values, are numbers to both readers: pandas leaves as text a column of booleans
+    with a missing value, and a column with a number that Arrow reads and it does not
+    (see :class:`ae_reduce._streaming.ColumnCheck`). Otherwise the columns are refused
+    by the value in the earliest data row (in the leftmost such column of that row),
+    which is where the batch reader, reading row after row, stops.
+    """
+    from ._streaming import ColumnCheck, earliest_problem, not_numeric_message, to_numbers
+
+    checks = {column: ColumnCheck() for column in bad}
+    for column, check in checks.items():
+        check(frame[column])
+    problem = earliest_problem(checks, csv)
+    if problem is not None:
+        column, found = problem
+        raise InputError(not_numeric_message(column, path, found))
+    return frame.assign(**{column: to_numbers(frame[column]) for column in bad})
 
 
 def check_column_names(columns, path, label_column, id_column, drop_columns):
@@ -865,20 +900,34 @@ def _check_missing(X, names, path):
     # Checked in blocks of rows, read from the file when X maps one, so that a large
     # file is never held in memory (nor as a mask of its size) for this check.
     finite = np.ones(X.shape[1], dtype=bool)
+    first, n_rows = None, 0
     for block in Source(X, file=_file_backing(X)).chunks(dtype=X.dtype):
-        finite &= np.isfinite(block).all(axis=0)
+        missing = ~np.isfinite(block)
+        if first is None and missing.any():
+            row = int(np.argmax(missing.any(axis=1)))
+            first = n_rows + row, int(np.argmax(missing[row]))
+        finite &= ~missing.any(axis=0)
+        n_rows += len(block)
     if not finite.all():
-        raise InputError(_missing_message(names, finite, path))
+        raise InputError(_missing_message(names, finite, path, first))
 
 
-def _missing_message(names, finite, path):
-    """The message about the columns whose ``finite`` flag is false."""
+def _missing_message(names, finite, path, first=None):
+    """The message about the columns whose ``finite`` flag is false, the first missing
+    value being in row and column ``first`` (counting from 0; None when unknown)."""
     import numpy as np
 
     columns = [names[i] for i in np.flatnonzero(~finite)]
+    where = ""
+    if first is not None:
+        row, column = first
+        where = f", the first in data row {row + 1}"
+        if len(columns) > 1:
+            where += f" (column {names[column]!r})"
     return (
         f"{path} has missing or infinite values in {len(columns)} column(s): "
         + ", ".join(columns[:10])
+        + where
         + ". Impute or drop them first."
     )
 
@@ -1016,6 +1065,23 @@ def _same_file(first, second):
         return False
 
 
+def _check_writable(option, path, folder):
+    """Refuse an output whose folder cannot take a new file, before any training."""
+    import tempfile
+
+    try:
+        # The only sure test: permissions do not tell about read-only file systems, and
+        # root may write where the permissions say no.
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise InputError(
+            f"{option} {path} cannot be written: no file can be made in the folder {folder} "
+            f"({reason})"
+        ) from None
+
+
 def _check_distinct_files(args):
     """Refuse outputs that would overwrite the input, or each other."""
     if not Path(args.input).is_file():
@@ -1033,6 +1099,8 @@ def _check_distinct_files(args):
             folder = folder.parent
         if folder.exists() and not folder.is_dir():
             raise InputError(f"{option} {path} cannot be written: {folder} is a file, not a folder")
+        if folder.is_dir():
+            _check_writable(option, path, folder)
         if _same_file(path, args.input):
             raise InputError(
                 f"{option} {path} is the input file {args.input}; writing it would destroy "
@@ -1852,8 +1920,28 @@ def main(argv=None):
         progress.end_line()
         print(f"ae-reduce {args.command}: terminated", file=sys.stderr)
         # 128 + SIGTERM's number, as a shell reports a process that SIGTERM ended.
-        return 128 + int(signal.SIGTERM)
+        status = 128 + int(signal.SIGTERM)
+        if _exit_when_terminated:
+            # The clean-up has run. Releasing the interrupted training (TensorFlow's
+            # input pipeline, whose thread may wait for the interpreter lock that this
+            # thread holds) can hang; a process that is being terminated ends at once.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+        return status
+
+
+#: Whether SIGTERM ends the process as soon as its temporary files are removed: true
+#: for the ``ae-reduce`` program, false when :func:`main` is called from Python.
+_exit_when_terminated = False
+
+
+def run():
+    """The ``ae-reduce`` program: :func:`main` on the command's arguments, then exit."""
+    global _exit_when_terminated
+    _exit_when_terminated = True
+    sys.exit(main())
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -5,9 +5,10 @@ Two independent choices keep memory flat without changing the result:
 * **Reading.** A ``.csv`` or ``.parquet`` file of at least ``_cli.STREAM_BYTES`` is read
   batch by batch through ``pyarrow.dataset`` (when pyarrow is installed and no t-SNE map
   is asked for) instead of whole through pandas. Both readers give the same numbers,
-  apply the same checks in the same words, skip the same blank lines of a CSV file,
-  refuse the same lines with the wrong number of fields, and read the label and id
-  columns alike (through pandas, those columns only).
+  apply the same checks in the same words, count the same text as numbers (see
+  :class:`ColumnCheck`), skip the same blank lines of a CSV file, refuse the same lines
+  with the wrong number of fields, read lines of any length (see :class:`_CsvFile`),
+  and read the label and id columns alike (through pandas, those columns only).
 * **Training.** Features larger than ``_cli.IN_MEMORY_BYTES`` as float32, whichever
   reader read them, are scaled block by block into a temporary float32 file that
   the network trains from, and the embedding is written block by block. Smaller
@@ -19,6 +20,7 @@ So the embedding of a file depends on its numbers only, never on the reader.
 """
 
 import contextlib
+import functools
 import os
 import re
 import tempfile
@@ -55,10 +57,33 @@ _NA_VALUES = (
 )
 
 #: Text that pandas reads as booleans, which a feature column may hold as numbers.
-_BOOLEAN_TEXT = ("True", "TRUE", "true", "False", "FALSE", "false")
+_TRUE_TEXT = ("True", "TRUE", "true")
+_FALSE_TEXT = ("False", "FALSE", "false")
+_BOOLEAN_TEXT = _TRUE_TEXT + _FALSE_TEXT
+
+#: What both readers count as a number written as text: a decimal number, "inf",
+#: "infinity" or "nan" in any case, each with an optional sign and spaces or tabs
+#: around. It holds the numbers that pandas or Arrow read and the other one does not:
+#: pandas leaves "1e400" (which overflows to infinity), an integer beyond 64 bits and
+#: "NAN" as text, where Arrow reads numbers. Hexadecimal ("0x10") and digit groups
+#: ("1_000"), which Python's float() reads, are not numbers to either.
+_NUMBER_PATTERN = (
+    r"[ \t]*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)[ \t]*"
+)
+_NUMBER = re.compile(_NUMBER_PATTERN, re.IGNORECASE | re.ASCII)
 
 #: Arrow's words for a CSV value that does not convert to its column's type.
 _CSV_CONVERSION = re.compile(r"CSV conversion error")
+
+#: Arrow's words for a CSV line longer than its block: the header line, or any other.
+_LONG_LINE = re.compile(r"straddl|header is larger than block size")
+
+#: Arrow's CSV block size to begin with (Arrow's default). Arrow guesses a CSV file's
+#: column types from its first block, and no line may be longer than a block.
+_BLOCK_BYTES = 2**20
+
+#: The largest block the batch reader reads, and so its longest line.
+_MAX_BLOCK_BYTES = 2**28
 
 
 def streams(args, suffix):
@@ -97,15 +122,23 @@ class Columns:
         The feature columns, in order.
     lines : _LineCheck, default=None
         The handler of a CSV file's lines that have the wrong number of fields.
+    csv : _CsvFile, default=None
+        How a CSV file is read; None for a Parquet file.
+    prepare : callable, default=None
+        Makes, for each pass, what turns each record batch into numeric columns (see
+        :class:`_TextColumns` and :func:`_empty_as_numbers`); None when Arrow's types
+        are numeric already.
     """
 
     dtype = np.dtype(np.float64)
 
-    def __init__(self, dataset, path, names, lines=None):
+    def __init__(self, dataset, path, names, lines=None, csv=None, prepare=None):
         self.dataset = dataset
         self.path = path
         self.names = names
         self.lines = lines
+        self.csv = csv
+        self.prepare = prepare
         self.shape = (0, len(names))
         #: The scaling, fitted by the reading pass that counts the rows (None for none).
         self.scaler = None
@@ -115,20 +148,39 @@ class Columns:
         from . import _arrow
         from ._cli import InputError
 
+        prepare = None if self.prepare is None else self.prepare()
         done = 0
         try:
-            for _, block in _arrow.blocks(self.dataset, np.float64, columns=self.names):
+            for _, block in _arrow.blocks(
+                self.dataset, np.float64, columns=self.names, prepare=prepare
+            ):
                 yield block
                 done += len(block)
-        except ValueError as error:
-            if not _CSV_CONVERSION.search(str(error)):
+        except (_NotNumbers, ValueError) as error:
+            _refuse_long_line(error)
+            if not isinstance(error, _NotNumbers) and not _CSV_CONVERSION.search(str(error)):
                 raise InputError(_read_error(self.path, error, self.lines)) from error
             # Arrow guessed the column's type from the file's first block and names
-            # the value that did not convert; the message shows the first value that
-            # is not a number, found as the whole-file reader finds it. The rows read
-            # so far converted, so the search starts after them.
-            message = _not_numeric_in_csv(self.path, self.names, start=done)
+            # the value that did not convert (or a column read as text holds a value
+            # that is not a number); the message shows the first value that is not a
+            # number, found as the whole-file reader finds it. The rows read so far
+            # converted, so the search starts after them.
+            message = _not_numeric_in_csv(self.csv, self.names, start=done)
             raise InputError(message) from None
+
+
+class _NotNumbers(Exception):
+    """A CSV column read as text holds a value that is not a number."""
+
+
+class _LongLine(Exception):
+    """A CSV line is longer than Arrow's block: the file is read again in larger blocks."""
+
+
+def _refuse_long_line(error):
+    """Raise :class:`_LongLine` when `error` is Arrow's about a line longer than its block."""
+    if isinstance(error, ValueError) and _LONG_LINE.search(str(error)):
+        raise _LongLine(str(error)) from error
 
 
 def not_numeric_message(column, path, found):
@@ -140,96 +192,226 @@ def not_numeric_message(column, path, found):
         The column.
     path : str
         The file.
-    found : tuple of (int, object) or None
-        The position of the first value that is not a number among the data rows,
-        counting from 0, and that value, as :func:`first_non_number` finds them; None
-        when no value could be pointed at.
+    found : tuple of (int, object, str) or None
+        The position of the value to show among the data rows, counting from 0, the
+        value, and what it is not (see :class:`ColumnCheck`), as
+        :func:`earliest_problem` gives them; None when no value could be pointed at.
     """
     where = ""
     if found is not None:
-        row, value = found
+        row, value, problem = found
         # Text as itself; other values (dates, decimals) as both readers print them.
         text = value if isinstance(value, str) else str(value)
-        where = f": {text!r} in data row {row + 1} is not a number"
+        if problem == _STORED_AS_TEXT:
+            where = f": it stores numbers as text, such as {text!r} in data row {row + 1}"
+        else:
+            where = f": {text!r} in data row {row + 1} is not {problem}"
     return (
         f"column {column!r} of {path} is not numeric{where}. Encode it as numbers, leave "
         "it out with --drop-columns, or name it with --label-column or --id-column."
     )
 
 
-def first_non_number(values):
-    """The first of `values` that is neither missing nor a number, and its position.
+#: What :func:`not_numeric_message` says of a value in a column of numbers, of one in a
+#: column of booleans, and of a Parquet column that stores its numbers as text.
+_NOT_A_NUMBER = "a number"
+_NOT_A_BOOLEAN = "True or False, as the column's first value is"
+_STORED_AS_TEXT = "text"
 
-    Numbers, booleans and text that pandas would read as one of them count as numbers,
-    so that a column that both readers refuse as a whole is pointed at by the value
-    that made it fail.
+#: Kinds of values (see :class:`ColumnCheck`).
+_MISSING, _NUMBER_KIND, _BOOLEAN_KIND, _OTHER = range(4)
+
+
+def _kind(value):
+    """The kind of a value that is not missing: a number, a boolean or something else."""
+    if isinstance(value, str):
+        if value in _BOOLEAN_TEXT:
+            return _BOOLEAN_KIND
+        return _NUMBER_KIND if _NUMBER.fullmatch(value) else _OTHER
+    if isinstance(value, (bool, np.bool_)):
+        return _BOOLEAN_KIND
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return _NUMBER_KIND
+    return _OTHER  # a date, a decimal, a list
+
+
+def _is_text(value):
+    return isinstance(value, str)
+
+
+def _object_values(values):
+    """`values` (a pandas Series or an array) as an object array."""
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy(dtype=object)
+    return np.asarray(values, dtype=object)
+
+
+class ColumnCheck:
+    """Finds the first value of a feature column, read part after part, that makes the
+    column not numeric to both readers.
+
+    A feature column holds numbers or booleans, and missing values. Numbers may be
+    written as text (see :data:`_NUMBER`), booleans as True or False (see
+    :data:`_BOOLEAN_TEXT`). The column's first value that is not missing tells which of
+    the two it holds, and a value of the other kind is refused: pandas reads a column
+    that mixes them as text, and the batch reader has Arrow read 1 and 0 as numbers
+    only, so that it reads such a column as text too.
+
+    Attributes
+    ----------
+    found : tuple of (int, object, str) or None
+        The position of the first value refused (from 0, over every part checked),
+        the value, and what it is not (:data:`_NOT_A_NUMBER` or :data:`_NOT_A_BOOLEAN`).
+    text : tuple of (int, object) or None
+        The position and value of the first value that is text.
+    """
+
+    def __init__(self):
+        self.kind = None
+        self.seen = 0
+        self.found = None
+        self.text = None
+
+    def __call__(self, values):
+        """Check the next part of the column; return :attr:`found`.
+
+        Parameters
+        ----------
+        values : array-like of shape (n_values,)
+            The values, as pandas gives them (text as ``str``, missing values as None or
+            NaN). Parts after the one where a value was refused are not checked.
+        """
+        import pandas as pd
+
+        values = _object_values(values)
+        # Block by block: a typo is usually found in the first block.
+        for start in range(0, len(values), CHUNK_ROWS):
+            if self.found is not None:
+                break
+            part = values[start : start + CHUNK_ROWS]
+            kinds = np.fromiter(map(_kind, part), dtype=np.int8, count=len(part))
+            kinds[pd.isna(part)] = _MISSING
+            present = np.flatnonzero(kinds != _MISSING)
+            if self.kind is None and len(present) and kinds[present[0]] != _OTHER:
+                self.kind = kinds[present[0]]
+            if self.text is None:
+                text = np.fromiter(map(_is_text, part), dtype=bool, count=len(part))
+                text[kinds == _MISSING] = False
+                if text.any():
+                    position = int(np.argmax(text))
+                    self.text = self.seen + start + position, part[position]
+            bad = np.flatnonzero((kinds != _MISSING) & (kinds != self.kind))
+            if len(bad):
+                what = _NOT_A_BOOLEAN if self.kind == _BOOLEAN_KIND else _NOT_A_NUMBER
+                self.found = self.seen + start + int(bad[0]), part[bad[0]], what
+        self.seen += len(values)
+        return self.found
+
+    def pass_over(self, values):
+        """Count the next part of the column as checked, without checking it.
+
+        For values that converted to numbers already: only the first that is not
+        missing is looked at, as it tells the column's kind.
+        """
+        import pandas as pd
+
+        values = _object_values(values)
+        if self.kind is None:
+            present = np.flatnonzero(~pd.isna(values))
+            if len(present) and _kind(values[present[0]]) != _OTHER:
+                self.kind = _kind(values[present[0]])
+        self.seen += len(values)
+
+
+def earliest_problem(checks, csv=True):
+    """The column, and the value to show, that makes columns not numeric to both readers.
 
     Parameters
     ----------
-    values : array-like of shape (n_values,)
-        A column's values, as pandas gives them (text as ``str``, missing values as
-        None or NaN).
+    checks : dict of str to ColumnCheck
+        The checks of the columns, in the file's order, each having checked its column
+        up to the value it refused, if any (and through, when it refused none).
+    csv : bool, default=True
+        Whether the columns come from a CSV file, where text is how numbers are written.
+        A Parquet column that stores numbers as text is refused too (both readers read
+        it as text), pointing at its first value, when no value is refused.
 
     Returns
     -------
-    found : tuple of (int, object) or None
-        The position (from 0) and the value, or None when every value is a number or
-        missing.
+    problem : tuple of (str, tuple of (int, object, str)) or None
+        The column and the value, as :func:`not_numeric_message` takes them: the value
+        refused in the earliest row (in the leftmost column of that row); None when no
+        column is refused.
+    """
+    columns = list(checks.items())
+    found = [
+        (check.found[0], index, column, check.found)
+        for index, (column, check) in enumerate(columns)
+        if check.found is not None
+    ]
+    if not found and not csv:
+        found = [
+            (check.text[0], index, column, (*check.text, _STORED_AS_TEXT))
+            for index, (column, check) in enumerate(columns)
+            if check.text is not None
+        ]
+    if not found:
+        return None
+    _, _, column, problem = min(found, key=lambda item: item[:2])
+    return column, problem
+
+
+def to_numbers(values):
+    """A column that :class:`ColumnCheck` accepts, as float64 (booleans as 1 and 0, and
+    missing values as NaN).
+
+    Text is read by Python's float(), which reads whatever :data:`_NUMBER` matches as
+    Arrow reads it: to the nearest float64, a number too large for one as infinity.
     """
     import pandas as pd
 
-    if hasattr(values, "to_numpy"):
-        values = values.to_numpy(dtype=object)
-    values = np.asarray(values, dtype=object)
-    numbers = (bool, int, float, np.bool_, np.integer, np.floating)
-    # Block by block: a typo is usually found in the first block, and a block of text
-    # costs its own size in memory only.
-    for start in range(0, len(values), CHUNK_ROWS):
-        part = values[start : start + CHUNK_ROWS]
-        # 1 for text, 2 for a number, 0 for anything else (a date, a decimal, a list).
-        kind = np.fromiter(
-            (
-                1 if isinstance(value, str) else 2 if isinstance(value, numbers) else 0
-                for value in part
-            ),
-            dtype=np.int8,
-            count=len(part),
-        )
-        text = pd.Series(np.where(kind == 1, part, None), dtype=object)
-        reads = pd.to_numeric(text, errors="coerce").notna() | text.isin(_BOOLEAN_TEXT)
-        bad = ~pd.isna(part) & (kind != 2) & ~((kind == 1) & reads.to_numpy())
-        if bad.any():
-            position = int(np.argmax(bad))
-            return start + position, part[position]
-    return None
+    values = _object_values(values)
+    missing = pd.isna(values)
+
+    def number(value):
+        if isinstance(value, str):
+            return 1.0 if value in _TRUE_TEXT else 0.0 if value in _FALSE_TEXT else float(value)
+        return float(value)
+
+    return np.fromiter(
+        (np.nan if gone else number(value) for value, gone in zip(values, missing, strict=True)),
+        dtype=np.float64,
+        count=len(values),
+    )
 
 
-def _earliest_non_number(batches, columns, start=0):
-    """The column and :func:`first_non_number` of the earliest row, from row `start` on,
-    that holds a value that is not a number (the leftmost such column of that row).
+def _earliest_non_number(batches, columns, start=0, csv=True):
+    """:func:`earliest_problem` of `columns`, read from record `batches` in the file's
+    order.
 
-    `batches` are record batches of `columns`, in the file's order; each column is
-    converted as pandas converts it, so that both readers see the same values.
+    Each column is converted as pandas converts it, so that both readers see the same
+    values. The rows before `start` are numbers or missing values (they converted to
+    numbers already), and are passed over.
     """
+    checks = {column: ColumnCheck() for column in columns}
     offset = 0
     for batch in batches:
         skip = min(max(start - offset, 0), batch.num_rows)
-        found = None
-        for position, column in enumerate(columns):
-            values = batch.column(position).slice(skip).to_pandas()
-            hit = first_non_number(values)
-            if hit is not None and (found is None or hit[0] < found[1][0]):
-                found = column, hit
-        if found is not None:
-            column, (row, value) = found
-            return column, (offset + skip + row, value)
+        for position, check in enumerate(checks.values()):
+            values = batch.column(position)
+            if skip:
+                check.pass_over(values.slice(0, skip).to_pandas())
+            check(values.slice(skip).to_pandas())
         offset += batch.num_rows
-    return None
+        # The rows after the batch with the first value refused come after it.
+        if any(check.found is not None for check in checks.values()):
+            break
+    return earliest_problem(checks, csv)
 
 
-def _not_numeric_in_csv(path, columns, start=0):
-    """The message about the first value of `columns` of a CSV file, from data row
-    `start` (counting from 0) on, that is not a number.
+def _not_numeric_in_csv(csv, columns, start=0):
+    """The message about the first value of `columns` of a CSV file (a :class:`_CsvFile`),
+    from data row `start` (counting from 0) on, that is not a number.
 
     The columns are read as text, one batch at a time. A line with the wrong number of
     fields met on the way is the message instead, as the whole-file reader reports
@@ -239,7 +421,7 @@ def _not_numeric_in_csv(path, columns, start=0):
     import pyarrow.csv as pcsv
 
     lines = _LineCheck()
-    read_options, parse_options = _csv_options(path, lines)
+    read_options, parse_options = csv.options(lines)
     convert_options = pcsv.ConvertOptions(
         include_columns=columns,
         column_types={column: pa.string() for column in columns},
@@ -247,22 +429,120 @@ def _not_numeric_in_csv(path, columns, start=0):
         strings_can_be_null=True,
     )
     try:
-        with pcsv.open_csv(path, read_options, parse_options, convert_options) as reader:
-            found = _earliest_non_number(reader, columns, start)
+        with pcsv.open_csv(csv.path, read_options, parse_options, convert_options) as reader:
+            batches = reader
+            if csv.one_column:
+                batches = map(_without_blank_lines, reader)
+            found = _earliest_non_number(batches, columns, start)
     except (OSError, ValueError) as error:
+        _refuse_long_line(error)
         if lines.first is not None:
-            return _read_error(path, error, lines)
+            return _read_error(csv.path, error, lines)
         found = None
     column, found = found if found is not None else (columns[0], None)
-    return not_numeric_message(column, path, found)
+    return not_numeric_message(column, csv.path, found)
 
 
 def _not_numeric_in_parquet(dataset, path, columns):
-    """The message about the first value of `columns` of a Parquet dataset that is not a
-    number."""
-    found = _earliest_non_number(dataset.to_batches(columns=columns), columns)
-    column, found = found if found is not None else (columns[0], None)
+    """The message about the first value of `columns` of a Parquet dataset that makes them
+    not numeric, or None when they hold missing values only."""
+    problem = _earliest_non_number(dataset.to_batches(columns=columns), columns, csv=False)
+    if problem is None:
+        return None
+    column, found = problem
     return not_numeric_message(column, path, found)
+
+
+def _without_blank_lines(batch):
+    """The rows of a batch of a one-column CSV file, read as text, that are not lines of
+    whitespace.
+
+    pandas skips such a line, as both readers skip it in a file of several columns
+    (see :class:`_LineCheck`), but in a file of one column Arrow reads it as a value.
+    """
+    import pyarrow.compute as pc
+
+    blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(batch.column(0)), ""), False)
+    return batch.filter(pc.invert(blank)) if pc.any(blank).as_py() else batch
+
+
+class _TextColumns:
+    """Converts the feature columns of record batches of a CSV file that are read as
+    text to numbers, as :class:`ColumnCheck` reads them: numbers or booleans, as the
+    column's first value that is not missing says.
+
+    Two kinds of columns are read so: the column of a file of one column, so that its
+    lines of whitespace can be skipped (see :func:`_without_blank_lines`), and columns
+    whose values in Arrow's first block are all missing, which Arrow cannot tell
+    numbers from booleans in. One is made for each pass over the file.
+
+    Parameters
+    ----------
+    names : set of str
+        The columns read as text.
+    one_column : bool
+        Whether the file has one column.
+    """
+
+    def __init__(self, names, one_column):
+        self.names = names
+        self.one_column = one_column
+        self.kinds = {}
+
+    def __call__(self, batch):
+        import pyarrow as pa
+
+        if self.one_column:
+            batch = _without_blank_lines(batch)
+        if not batch.num_rows:
+            return batch
+        arrays = [
+            self._numbers(name, column) if name in self.names else column
+            for name, column in zip(batch.schema.names, batch.columns, strict=True)
+        ]
+        return pa.record_batch(arrays, names=batch.schema.names)
+
+    def _numbers(self, name, column):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        present = pc.is_valid(column)
+        booleans = pc.is_in(column, value_set=pa.array(_BOOLEAN_TEXT))
+        numbers = pc.match_substring_regex(column, f"^(?:{_NUMBER_PATTERN})$", ignore_case=True)
+        if name not in self.kinds and pc.any(present).as_py():
+            first = pc.index(present, True).as_py()
+            if booleans[first].as_py():
+                self.kinds[name] = _BOOLEAN_KIND
+            elif numbers[first].as_py():
+                self.kinds[name] = _NUMBER_KIND
+        kind = self.kinds.get(name)
+        accepted = booleans if kind == _BOOLEAN_KIND else numbers
+        if not pc.all(pc.or_(pc.invert(present), pc.fill_null(accepted, False))).as_py():
+            raise _NotNumbers()
+        if kind == _BOOLEAN_KIND:
+            values = pc.is_in(column, value_set=pa.array(_TRUE_TEXT))
+            return pc.if_else(present, values, None).cast(pa.float64())
+        return pc.cast(pc.utf8_trim_whitespace(column), pa.float64())
+
+
+def _empty_as_numbers(empty):
+    """What makes, for each pass, the converter of record batches whose columns `empty`
+    hold no value but are not of a numeric type: they become missing values, as
+    pandas reads them."""
+
+    def prepare():
+        import pyarrow as pa
+
+        def convert(batch):
+            arrays = [
+                pa.nulls(batch.num_rows, pa.float64()) if name in empty else column
+                for name, column in zip(batch.schema.names, batch.columns, strict=True)
+            ]
+            return pa.record_batch(arrays, names=batch.schema.names)
+
+        return convert
+
+    return prepare
 
 
 class _LineCheck:
@@ -376,67 +656,176 @@ def _array_blocks(X):
         yield np.ascontiguousarray(block)
 
 
-def _csv_options(path, lines):
-    """Arrow's read and parse options for a CSV file.
+class _CsvFile:
+    """How the batch reader reads a CSV file.
 
-    The columns are named as pandas names them, so that --drop-columns "Unnamed: 0"
-    (the index column that DataFrame.to_csv writes) and a repeated name ("a.1") mean
-    what they mean to the whole-file reader; Arrow refuses repeated names. Lines with
-    the wrong number of fields go to `lines`, a :class:`_LineCheck`.
+    Parameters
+    ----------
+    path : str
+        The file.
+
+    Attributes
+    ----------
+    names : list of str
+        Its columns, named as pandas names them (see :func:`_csv_header`).
+    block_size : int
+        The bytes that Arrow reads at a time, each a whole number of lines: at least 8
+        times the header line (the lines of a wide file are about as long), so that a
+        batch holds several rows, and grown by :meth:`grow` when a longer line is met.
+    one_column : bool
+        Whether the file has one column, which is read as text (see
+        :class:`_TextColumns`).
+    """
+
+    def __init__(self, path):
+        from ._cli import InputError
+
+        self.path = path
+        self.names = _csv_header(path)
+        length, closed = _header_line(path)
+        if not closed:
+            # A header line without a line end is the whole file, and Arrow, which
+            # skips the header line to name the columns as pandas does, cannot skip it.
+            raise InputError(
+                f"{path} has no data rows (only a header: {', '.join(self.names[:10])})"
+            )
+        self.block_size = _BLOCK_BYTES
+        while self.block_size < 8 * length and self.block_size < _MAX_BLOCK_BYTES:
+            self.block_size *= 2
+        self.one_column = len(self.names) == 1
+
+    def grow(self):
+        """Double the block size, as Arrow met a line longer than a block."""
+        from ._cli import InputError
+
+        if self.block_size >= _MAX_BLOCK_BYTES:
+            raise InputError(
+                f"{self.path} has a line longer than {_MAX_BLOCK_BYTES >> 20} MiB, more than "
+                "the batch reader of large files reads at a time"
+            )
+        self.block_size *= 2
+
+    def options(self, lines):
+        """Arrow's read and parse options.
+
+        The columns are named as pandas names them, so that --drop-columns "Unnamed: 0"
+        (the index column that DataFrame.to_csv writes) and a repeated name ("a.1") mean
+        what they mean to the whole-file reader; Arrow refuses repeated names. Lines
+        with the wrong number of fields go to `lines`, a :class:`_LineCheck`.
+        """
+        import pyarrow.csv as pcsv
+
+        read_options = pcsv.ReadOptions(
+            column_names=self.names, skip_rows=1, block_size=self.block_size
+        )
+        return read_options, pcsv.ParseOptions(invalid_row_handler=lines)
+
+
+def _header_line(path):
+    """The length in bytes of a CSV file's header line, its line end included, and
+    whether a line end closes it (a line end between quotes is part of a name)."""
+    length, quoted = 0, False
+    with open(path, "rb") as handle:
+        while chunk := handle.read(2**16):
+            for match in re.finditer(rb'["\r\n]', chunk):
+                if match.group() == b'"':
+                    quoted = not quoted
+                elif not quoted:
+                    return length + match.end(), True
+            length += len(chunk)
+    return length, False
+
+
+def _convert_options(**options):
+    """Arrow's conversion options that read missing values and booleans as pandas reads
+    them.
+
+    Arrow also reads 1 and 0 as booleans, and so a column of 1 and 0 with one "True" as
+    a column of booleans, which pandas reads as text: here 1 and 0 are numbers only.
     """
     import pyarrow.csv as pcsv
 
-    read_options = pcsv.ReadOptions(column_names=_csv_header(path), skip_rows=1)
-    return read_options, pcsv.ParseOptions(invalid_row_handler=lines)
+    return pcsv.ConvertOptions(
+        null_values=list(_NA_VALUES),
+        true_values=list(_TRUE_TEXT),
+        false_values=list(_FALSE_TEXT),
+        strings_can_be_null=True,
+        **options,
+    )
 
 
-def _open_dataset(path, suffix, label_column, id_column, lines=None):
+def _open_dataset(path, suffix, text_columns=(), lines=None, csv=None):
     """A dataset over the file whose feature columns convert as pandas converts them.
 
     CSV types are guessed by Arrow from the file's first block: numeric columns are read
     as float64, so that a decimal point further down is not a conversion error; the
-    label and id columns are read as text (the features are all that this reads).
-    `lines` (a :class:`_LineCheck`) handles a CSV file's lines whose number of fields
-    is not the header's.
+    `text_columns` (the label, id and dropped columns) are read as text (the features
+    are all that this reads). `lines` (a :class:`_LineCheck`) handles a CSV file's lines
+    whose number of fields is not the header's; `csv` is the :class:`_CsvFile`.
+
+    Returns
+    -------
+    dataset : pyarrow.dataset.Dataset
+        The file.
+    converted : set of str
+        The other columns read as text, that :class:`_TextColumns` converts: the column
+        of a file of one column, and those that are all missing in the first block.
     """
     import pyarrow as pa
-    import pyarrow.csv as pcsv
     import pyarrow.dataset as ds
 
     if suffix == ".parquet":
-        return ds.dataset(path, format="parquet")
-    read_options, parse_options = _csv_options(path, _LineCheck() if lines is None else lines)
+        return ds.dataset(path, format="parquet"), set()
+    read_options, parse_options = csv.options(_LineCheck() if lines is None else lines)
     guessed = ds.dataset(
-        path, format=ds.CsvFileFormat(read_options=read_options, parse_options=parse_options)
-    )
-    types = {}
-    for field in guessed.schema:
-        kind = field.type
-        if field.name in (label_column, id_column):
-            types[field.name] = pa.string()
-        elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind):
-            types[field.name] = pa.float64()
-    options = pcsv.ConvertOptions(
-        column_types=types, null_values=list(_NA_VALUES), strings_can_be_null=True
-    )
-    return ds.dataset(
         path,
         format=ds.CsvFileFormat(
-            read_options=read_options, parse_options=parse_options, convert_options=options
+            read_options=read_options,
+            parse_options=parse_options,
+            convert_options=_convert_options(),
         ),
     )
+    types, converted = {}, set()
+    for field in guessed.schema:
+        kind = field.type
+        if field.name in text_columns:
+            types[field.name] = pa.string()
+        elif csv.one_column or pa.types.is_null(kind):
+            types[field.name] = pa.string()
+            converted.add(field.name)
+        elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
+            types[field.name] = pa.float64()
+    dataset = ds.dataset(
+        path,
+        format=ds.CsvFileFormat(
+            read_options=read_options,
+            parse_options=parse_options,
+            convert_options=_convert_options(column_types=types),
+        ),
+    )
+    return dataset, converted
 
 
 def _csv_header(path):
     """The column names of a CSV file as ``pandas.read_csv`` gives them."""
+    import warnings
+
     import pandas as pd
 
     from ._cli import InputError
 
     try:
-        columns = pd.read_csv(path, nrows=0).columns
+        # With a data row: pandas takes a time that grows as the square of the number
+        # of columns to read a header alone (two minutes for 150,000 columns).
+        # index_col=False names the columns after the header even when the data lines
+        # are longer (which is refused later, in Arrow's words, not pandas' warning).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            columns = pd.read_csv(path, nrows=1, index_col=False).columns
     except pd.errors.EmptyDataError:
         raise InputError(f"{path} holds no table: not even a header line") from None
+    except pd.errors.ParserError:
+        columns = pd.read_csv(path, nrows=0).columns
     return [str(column) for column in columns]
 
 
@@ -478,39 +867,17 @@ def read(path, suffix, label_column, id_column, drop_columns, scaler="auto"):
         ``_cli.IN_MEMORY_BYTES`` as float32, else the features in memory, laid out as
         pandas lays them out (column-major) so that the two readers compute the same.
     """
-    import pyarrow as pa
-
     from . import _cli
-    from ._cli import InputError
 
-    lines = _LineCheck() if suffix == ".csv" else None
-    try:
-        dataset = _open_dataset(path, suffix, label_column, id_column, lines)
-    except (OSError, ValueError) as error:
-        raise InputError(_read_error(path, error, lines)) from error
-    index = _index_columns(dataset.schema)
-    columns = [name for name in dataset.schema.names if name not in index]
-    _cli.check_column_names(columns, path, label_column, id_column, drop_columns)
-    taken = {label_column, id_column, *drop_columns}
-    names = [name for name in columns if name not in taken]
-
-    def numeric(name):
-        kind = dataset.schema.field(name).type
-        return any(
-            test(kind) for test in (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean)
-        ) or pa.types.is_null(kind)
-
-    bad = [name for name in names if not numeric(name)]
-    if bad:
-        if suffix == ".csv":
-            raise InputError(_not_numeric_in_csv(path, bad))
-        raise InputError(_not_numeric_in_parquet(dataset, path, bad))
-    if not names:
-        raise InputError(
-            f"{path} has no feature columns left"
-            + (" once --drop-columns are dropped" if drop_columns else "")
-        )
-    X = _first_pass(Columns(dataset, path, names, lines), path, scaler)
+    csv = _CsvFile(path) if suffix == ".csv" else None
+    while True:
+        try:
+            X, names = _read_features(path, csv, label_column, id_column, drop_columns, scaler)
+            break
+        except _LongLine:
+            # Arrow reads no line longer than its block, and says so only on meeting
+            # one, which may be far into the file: the file is read again.
+            csv.grow()
     labels = ids = None
     wanted = [column for column in (label_column, id_column) if column is not None]
     if wanted:
@@ -525,6 +892,72 @@ def read(path, suffix, label_column, id_column, drop_columns, scaler="auto"):
     return _cli._Data(X, labels, names, ids)
 
 
+def _read_features(path, csv, label_column, id_column, drop_columns, scaler):
+    """Check the columns of a CSV (`csv`, a :class:`_CsvFile`) or Parquet (`csv` None)
+    file and make the first pass (see :func:`_first_pass`) over its features.
+
+    Returns
+    -------
+    X : Columns or ndarray
+        See :func:`read`.
+    names : list of str
+        The feature columns.
+    """
+    import pyarrow as pa
+
+    from . import _cli
+    from ._cli import InputError
+
+    lines = None if csv is None else _LineCheck()
+    taken = {label_column, id_column, *drop_columns}
+    suffix = ".parquet" if csv is None else ".csv"
+    try:
+        dataset, converted = _open_dataset(path, suffix, taken - {None}, lines, csv)
+    except (OSError, ValueError) as error:
+        _refuse_long_line(error)
+        if csv is None or not _CSV_CONVERSION.search(str(error)):
+            raise InputError(_read_error(path, error, lines)) from error
+        # A value of the first block that Arrow read as a number (such as "0x10" in a
+        # column of integers) but that does not convert to float64.
+        dataset = None
+    if dataset is None:
+        columns = csv.names
+    else:
+        index = _index_columns(dataset.schema)
+        columns = [name for name in dataset.schema.names if name not in index]
+    _cli.check_column_names(columns, path, label_column, id_column, drop_columns)
+    names = [name for name in columns if name not in taken]
+    if dataset is None:
+        raise InputError(_not_numeric_in_csv(csv, names))
+
+    def numeric(name):
+        kind = dataset.schema.field(name).type
+        return any(
+            test(kind) for test in (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean)
+        ) or pa.types.is_null(kind)
+
+    prepare = None
+    bad = [name for name in names if name not in converted and not numeric(name)]
+    if bad and csv is not None:
+        raise InputError(_not_numeric_in_csv(csv, bad))
+    if bad:
+        message = _not_numeric_in_parquet(dataset, path, bad)
+        if message is not None:
+            raise InputError(message)
+        # Columns without a value, which pandas reads as missing values.
+        prepare = _empty_as_numbers(set(bad))
+    converted &= set(names)
+    if converted:
+        prepare = functools.partial(_TextColumns, converted, csv.one_column)
+    if not names:
+        raise InputError(
+            f"{path} has no feature columns left"
+            + (" once --drop-columns are dropped" if drop_columns else "")
+        )
+    X = _first_pass(Columns(dataset, path, names, lines, csv, prepare), path, scaler)
+    return X, names
+
+
 def _first_pass(columns, path, scaler):
     """Count the rows and refuse missing values; keep the rows if they are few enough.
 
@@ -537,9 +970,14 @@ def _first_pass(columns, path, scaler):
     n_features = len(columns.names)
     finite = np.ones(n_features, dtype=bool)
     kept, n_rows = [], 0
+    first = None  # the row and column of the first missing value
     scaler = make_scaler(scaler)
     for block in columns.blocks():
-        finite &= np.isfinite(block).all(axis=0)
+        missing = ~np.isfinite(block)
+        if first is None and missing.any():
+            row = int(np.argmax(missing.any(axis=1)))
+            first = n_rows + row, int(np.argmax(missing[row]))
+        finite &= ~missing.any(axis=0)
         # A pass that finds missing values ends in an error.
         if finite.all() and scaler is not None:
             scaler.partial_fit(block)
@@ -552,7 +990,7 @@ def _first_pass(columns, path, scaler):
         header = ", ".join(columns.dataset.schema.names[:10])
         raise InputError(f"{path} has no data rows (only a header: {header})")
     if not finite.all():
-        raise InputError(_missing_message(columns.names, finite, path))
+        raise InputError(_missing_message(columns.names, finite, path, first))
     if kept is None:
         columns.shape = (n_rows, n_features)
         columns.scaler = scaler

@@ -999,6 +999,9 @@ def test_blank_lines_are_skipped_by_both_readers(tmp_path, digits_frame, monkeyp
         (lambda lines: lines.__setitem__(11, lines[11] + ",7"), 12, 66),
         # Lines are counted as a text editor counts them, blank ones included.
         (lambda lines: lines.__setitem__(3, lines[3] + "\n\n" + lines[3][:7]), 6, 2),
+        # One field too many on every line, which pandas would read as the row's index,
+        # dropping the first column and shifting the others.
+        (lambda lines: lines.__setitem__(slice(1, None), [f"7,{x}" for x in lines[1:]]), 2, 66),
     ],
 )
 def test_a_line_with_the_wrong_number_of_fields_is_refused_by_both_readers(
@@ -1017,6 +1020,163 @@ def test_a_line_with_the_wrong_number_of_fields_is_refused_by_both_readers(
     expected = f"line {line} of {data} has {found} field(s) where the header has 65"
     assert expected in batches_error, batches_error
     assert "missing" not in batches_error
+
+
+def _with_value(path, fill, value, n_rows):
+    """Write a CSV file of a column of numbers, "a", and a column "b" that holds
+    ``fill(row)`` in each row (counting from 0) but `value` in its tenth row from the
+    end; return that row's number among the data rows, counting from 1."""
+    row = n_rows - 10
+    column = [value if i == row else fill(i) for i in range(n_rows)]
+    lines = ["a,b"] + [f"{0.25 * i},{text}" for i, text in enumerate(column)]
+    path.write_text("\n".join(lines) + "\n")
+    return row + 1
+
+
+def _booleans(row):
+    return str(row % 3 == 0)
+
+
+_MISSING_IN_B = "missing or infinite values in 1 column(s): b, the first in data row {row}."
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="the batch reader needs pyarrow")
+@pytest.mark.parametrize(
+    "fill, value, message",
+    [
+        # Arrow reads 1 and 0 as booleans too, pandas as numbers only: a "True" among
+        # them is refused by both, by its value.
+        (lambda row: str(row % 2), "True", "'True' in data row {row} is not a number"),
+        # Arrow reads "0x10" as 16 in a column of integers; it is no float to either.
+        (str, "0x10", "'0x10' in data row {row} is not a number"),
+        # A column of booleans holds booleans only.
+        (_booleans, "7", "'7' in data row {row} is not True or False, as the column's first"),
+        # A number too large for a float is infinite: Arrow reads it so, pandas leaves
+        # it as text.
+        (str, "1e400", _MISSING_IN_B),
+        # pandas reads a column of booleans with a missing value as text.
+        (_booleans, "", _MISSING_IN_B),
+    ],
+)
+@pytest.mark.parametrize("n_rows", [30, 40_000])
+def test_numbers_are_told_from_other_values_alike_by_both_readers(
+    tmp_path, monkeypatch, capsys, fill, value, message, n_rows
+):
+    # With 40,000 rows the value is far past the first megabyte of text, from which
+    # Arrow guesses the column types: the batch reader meets it while converting.
+    data = tmp_path / "values.csv"
+    row = _with_value(data, fill, value, n_rows)
+    arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), *FAST, "-q"]
+    (whole, whole_error), (batches, batches_error) = _both_readers(
+        monkeypatch, arguments, False, capsys
+    )
+    assert whole == batches == 2
+    assert whole_error == batches_error
+    assert message.format(row=row) in batches_error, batches_error
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="the batch reader needs pyarrow")
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("True", _MISSING_IN_B.format(row=1)),
+        ("3", "'3' in data row 200002 is not True or False, as the column's first value is"),
+    ],
+)
+def test_a_column_missing_from_arrows_first_block_is_read_alike_by_both_readers(
+    tmp_path, monkeypatch, capsys, value, message
+):
+    # The first megabyte of text, from which Arrow guesses the column types, has no
+    # value in column "b": Arrow cannot tell whether it holds numbers or booleans.
+    lines = ["a,b"] + [f"{i}," for i in range(200_000)] + ["1,False", f"2,{value}", "3,True"]
+    data = tmp_path / "late.csv"
+    data.write_text("\n".join(lines) + "\n")
+    arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), *FAST, "-q"]
+    (whole, whole_error), (batches, batches_error) = _both_readers(
+        monkeypatch, arguments, False, capsys
+    )
+    assert whole == batches == 2
+    assert whole_error == batches_error
+    assert message in batches_error, batches_error
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="the batch reader needs pyarrow")
+@pytest.mark.parametrize(
+    "write",
+    [
+        # An integer beyond 64 bits, which pandas leaves as text and Arrow reads.
+        lambda path, n: _with_value(path, str, "12345678901234567890123", n),
+        # Lines of whitespace in a file of one column, which Arrow reads as values.
+        lambda path, n: path.write_text(
+            "a\n" + "".join(f"{i / 7}\n" if i % 1000 != 7 else " \t \n" for i in range(n))
+        ),
+    ],
+)
+@pytest.mark.parametrize("n_rows, from_file", [(30, False), (40_000, True)])
+def test_numbers_that_one_library_leaves_as_text_are_read_by_both_readers(
+    tmp_path, monkeypatch, write, n_rows, from_file
+):
+    data = tmp_path / "numbers.csv"
+    write(data, n_rows)
+    arguments = ["embed", str(data), "-o", str(tmp_path / "{reader}.npy"), *FAST, "-q"]
+    arguments += ["--n-components", "1"]
+    assert _both_readers(monkeypatch, arguments, from_file) == [(0, None), (0, None)]
+    assert (tmp_path / "whole.npy").read_bytes() == (tmp_path / "batches.npy").read_bytes()
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="the batch reader needs pyarrow")
+def test_a_header_without_a_line_end_has_no_data_rows_to_both_readers(
+    tmp_path, monkeypatch, capsys
+):
+    data = tmp_path / "header.csv"
+    data.write_text("a,b")
+    arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), *FAST, "-q"]
+    (whole, whole_error), (batches, batches_error) = _both_readers(
+        monkeypatch, arguments, False, capsys
+    )
+    assert whole == batches == 2
+    assert whole_error == batches_error
+    assert f"{data} has no data rows (only a header: a, b)" in batches_error
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="the batch reader needs pyarrow")
+def test_a_parquet_column_of_numbers_as_text_is_shown_by_both_readers(
+    tmp_path, monkeypatch, capsys
+):
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(30, 3)), columns=list("abc"))
+    frame["b"] = frame["b"].round(3).astype(str)
+    data = tmp_path / "text.parquet"
+    frame.to_parquet(data)
+    arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), *FAST, "-q"]
+    (whole, whole_error), (batches, batches_error) = _both_readers(
+        monkeypatch, arguments, False, capsys
+    )
+    assert whole == batches == 2
+    assert whole_error == batches_error
+    expected = f"column 'b' of {data} is not numeric: it stores numbers as text, such as "
+    assert expected + repr(frame["b"][0]) + " in data row 1" in batches_error, batches_error
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="the batch reader needs pyarrow")
+@pytest.mark.parametrize("long_line", ["header", "label"])
+def test_lines_longer_than_arrows_block_are_read_by_both_readers(tmp_path, monkeypatch, long_line):
+    # Arrow reads a CSV file a megabyte at a time by default, and no line may be longer:
+    # the header of a wide table (here 20,000 long names), or a long text anywhere.
+    n_columns = 20_000 if long_line == "header" else 2
+    names = [f"a_gene_of_a_wide_table_with_a_long_name_number_{i:06d}" for i in range(n_columns)]
+    rows = [",".join(str((i * j) % 7) for j in range(n_columns)) for i in range(12)]
+    lines = [",".join([*names, "label"])] + [f"{row},c{i % 2}" for i, row in enumerate(rows)]
+    if long_line == "label":
+        # Past the first megabyte, where the batch reader meets it only while reading.
+        lines += [f"{i % 5},{i % 3},{'c' * 100}" for i in range(12_000)]
+        lines[-100] = f"1,2,{'x' * 2_000_000}"
+    data = tmp_path / "long.csv"
+    data.write_text("\n".join(lines) + "\n")
+    assert len(max(lines, key=len)) > 2**20
+    arguments = ["embed", str(data), "-o", str(tmp_path / "{reader}.npy")]
+    arguments += ["--label-column", "label", *FAST, "-q"]
+    assert _both_readers(monkeypatch, arguments, from_file=False) == [(0, None), (0, None)]
+    assert (tmp_path / "whole.npy").read_bytes() == (tmp_path / "batches.npy").read_bytes()
 
 
 _TERMINATED_SCRIPT = """
@@ -1043,7 +1203,8 @@ def report_progress(pipeline, progress, quiet):
 _cli._report_progress = report_progress
 # The batch reader, and training from a temporary file, whatever the file's size.
 _cli.STREAM_BYTES = _cli.IN_MEMORY_BYTES = 0
-sys.exit(_cli.main(sys.argv[1:]))
+# As the ae-reduce program runs it, which ends at once when terminated.
+_cli.run()
 """
 
 
