@@ -595,7 +595,7 @@ def _read_table(path, label_column, id_column=None, drop_columns=()):
         import pandas as pd
     except ImportError as error:
         raise InputError(f"reading {suffix} files needs pandas: pip install pandas") from error
-    from ._streaming import first_malformed_line, malformed_line_message
+    from ._table_text import first_malformed_line, malformed_line_message
 
     try:
         if suffix == ".csv":
@@ -638,7 +638,7 @@ def _refuse_extra_fields(path, frame):
     """
     import pandas as pd
 
-    from ._streaming import first_malformed_line, malformed_line_message
+    from ._table_text import first_malformed_line, malformed_line_message
 
     if isinstance(frame.index, pd.RangeIndex):
         return
@@ -661,7 +661,7 @@ def _refuse_short_lines(path, frame):
     """
     import numpy as np
 
-    from ._streaming import first_malformed_line, malformed_line_message
+    from ._table_text import first_malformed_line, malformed_line_message
 
     if not frame.shape[1]:
         return
@@ -777,11 +777,11 @@ def _numbers_from_text(frame, bad, path, csv):
     Columns that hold nothing but numbers and missing values, or booleans and missing
     values, are numbers to both readers: pandas leaves as text a column of booleans
     with a missing value, and a column with a number that Arrow reads and it does not
-    (see :class:`ae_reduce._streaming.ColumnCheck`). Otherwise the columns are refused
+    (see :class:`ae_reduce._table_text.ColumnCheck`). Otherwise the columns are refused
     by the value in the earliest data row (in the leftmost such column of that row),
     which is where the batch reader, reading row after row, stops.
     """
-    from ._streaming import ColumnCheck, earliest_problem, not_numeric_message, to_numbers
+    from ._table_text import ColumnCheck, earliest_problem, not_numeric_message, to_numbers
 
     checks = {column: ColumnCheck() for column in bad}
     for column, check in checks.items():
