@@ -1,7 +1,6 @@
 """ParametricTSNE: a network trained with t-SNE's objective, mapping rows to a map."""
 
 import functools
-import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,11 +14,13 @@ from ._blas import single_blas_thread
 from ._data import check_input, split_indices
 from ._tsne import (
     N_JOBS_CONSTRAINT,
+    SCALE_FREE_METRICS,
     SMALLEST_PERPLEXITY,
     _import_opentsne,
     check_cosine_rows,
     check_distances,
     effective_perplexity,
+    input_scale,
 )
 
 #: Fewest rows t-SNE can map: openTSNE needs three neighbours per unit of perplexity.
@@ -27,33 +28,6 @@ _MIN_ROWS = 4
 
 #: Rows whose nearest-neighbour distances set the scale of the input noise.
 _NOISE_ROWS = 2000
-
-#: Largest power of two (either way) by which the network's input is rescaled: the
-#: rescaled first-layer weights of the fitted network stay far within float32's range.
-_LARGEST_SCALE_EXPONENT = 100
-
-#: Metrics whose affinities do not change when every row is multiplied by one positive
-#: factor: openTSNE's neighbour search gets the rescaled rows for these (its approximate
-#: searches compute in float32, where tiny distances underflow), the rows as given for
-#: any other metric.
-_SCALE_FREE_METRICS = frozenset(
-    {
-        "euclidean",
-        "l2",
-        "sqeuclidean",
-        "manhattan",
-        "cityblock",
-        "l1",
-        "taxicab",
-        "chebyshev",
-        "infinity",
-        "minkowski",
-        "cosine",
-        "correlation",
-        "canberra",
-        "braycurtis",
-    }
-)
 
 
 class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeuralEstimator):
@@ -403,12 +377,12 @@ default="auto"
         check_distances(rows.min(axis=0), rows.max(axis=0), self.metric, None, "X")
         check_cosine_rows(rows, self.metric, "X")
         # The network trains on rows of a typical size near 1, whatever the data's units;
-        # the factor is folded into its first layers afterwards (see _input_scale).
-        scale = _input_scale(rows)
+        # the factor is folded into its first layers afterwards (see input_scale).
+        scale = input_scale(rows)
         given = rows
         if scale != 1:
             rows = rows * np.float32(scale)
-        if self.metric in _SCALE_FREE_METRICS:
+        if self.metric in SCALE_FREE_METRICS:
             given = rows
         random_state = check_random_state(self.random_state)
         train, held_out = split_indices(source.n_samples, self.validation_split, random_state)
@@ -557,30 +531,6 @@ default="auto"
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def _input_scale(rows):
-    """Power of two that brings the root mean square of ``rows`` to within [0.7, 1.4].
-
-    The network's training depends on the size of its input (its weights start at a
-    fixed size and the optimizer takes steps of a fixed size): tiny rows leave it where
-    it starts, and their PCA start underflows in float32; large rows make it diverge.
-    Training on the rows times this factor, then multiplying the kernels of the layers
-    that read the input by it (:func:`_fold_input_scale`), draws the same map whatever
-    the data's units. A power of two changes no digit of float32 values, so
-    standardised data (factor 1) train exactly as given. Accumulated in float64, where
-    the squares of tiny float32 values do not underflow.
-    """
-    total = 0.0
-    for start in range(0, len(rows), 4096):
-        block = rows[start : start + 4096].astype(np.float64)
-        total += float(np.einsum("ij,ij->", block, block))
-    mean_square = total / rows.size if rows.size else 0.0
-    if not (0 < mean_square < math.inf):
-        return 1.0
-    exponent = -round(math.log2(mean_square) / 2)
-    exponent = max(-_LARGEST_SCALE_EXPONENT, min(_LARGEST_SCALE_EXPONENT, exponent))
-    return 2.0**exponent
 
 
 def _fold_input_scale(network, scale):

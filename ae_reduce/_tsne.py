@@ -10,6 +10,7 @@ parameters stored as given, validation in ``fit``, ``n_features_in_``, a
 openTSNE is an optional dependency (the ``tsne`` extra); it is imported inside ``fit``.
 """
 
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -112,6 +113,62 @@ def check_distances(lower, upper, metric, metric_params, name):
         f"{_MAX_DISTANCE:.0e} up to which openTSNE's affinities are accurate. Scale "
         "the data first, for example with StandardScaler."
     )
+
+
+#: Largest power of two (either way) by which rows are rescaled: the rescaled
+#: first-layer weights of a fitted ParametricTSNE network stay far within float32's range.
+_LARGEST_SCALE_EXPONENT = 100
+
+#: Metrics whose affinities do not change when every row is multiplied by one positive
+#: factor: openTSNE's neighbour search gets the rescaled rows for these (its approximate
+#: searches compute in float32, where tiny distances underflow), the rows as given for
+#: any other metric.
+SCALE_FREE_METRICS = frozenset(
+    {
+        "euclidean",
+        "l2",
+        "sqeuclidean",
+        "manhattan",
+        "cityblock",
+        "l1",
+        "taxicab",
+        "chebyshev",
+        "infinity",
+        "minkowski",
+        "cosine",
+        "correlation",
+        "canberra",
+        "braycurtis",
+    }
+)
+
+#: TSNE rescales rows whose typical size is outside these powers of two; rows of
+#: ordinary size are given to openTSNE as they are, so their maps do not change.
+_ORDINARY_SCALES = (2.0**-30, 2.0**30)
+
+
+def input_scale(rows):
+    """Power of two that brings the root mean square of ``rows`` to within [0.7, 1.4].
+
+    Rows times this factor are of a typical size near 1, whatever the data's units, and
+    a power of two changes no digit of their float32 or float64 values. ParametricTSNE
+    trains its network on them (its weights start at a fixed size and its optimizer
+    takes steps of a fixed size: tiny rows leave it where it starts, large rows make it
+    diverge) and folds the factor into its first layers afterwards; TSNE gives them to
+    openTSNE's neighbour search, which computes in float32, where the distances of tiny
+    rows underflow. Accumulated in float64, where the squares of tiny float32 values do
+    not underflow.
+    """
+    total = 0.0
+    for start in range(0, len(rows), 4096):
+        block = rows[start : start + 4096].astype(np.float64)
+        total += float(np.einsum("ij,ij->", block, block))
+    mean_square = total / rows.size if rows.size else 0.0
+    if not (0 < mean_square < math.inf):
+        return 1.0
+    exponent = -round(math.log2(mean_square) / 2)
+    exponent = max(-_LARGEST_SCALE_EXPONENT, min(_LARGEST_SCALE_EXPONENT, exponent))
+    return 2.0**exponent
 
 
 def check_cosine_rows(X, metric, name):
@@ -491,7 +548,13 @@ default="auto"
             random_state=int(check_random_state(self.random_state).randint(2**31 - 1)),
             verbose=bool(self.verbose),
         )
-        embedding = tsne.fit(X)
+        # openTSNE's approximate neighbour searches compute in float32, where the
+        # distances of rows near 1e-30 underflow; such rows are mapped times a power of
+        # two, which the affinities of a scale-free metric do not see.
+        scale = input_scale(X) if self.metric in SCALE_FREE_METRICS else 1.0
+        if _ORDINARY_SCALES[0] <= scale <= _ORDINARY_SCALES[1]:
+            scale = 1.0
+        embedding = tsne.fit(X * scale if scale != 1 else X)
         _check_positions(embedding, "fit")
         # openTSNE's transform re-centres the map in place before placing new points.
         # Centring once here makes that a no-op, so the training positions returned by
@@ -511,6 +574,7 @@ default="auto"
         self.kl_divergence_ = float(kl_divergence)
         self.n_iter_ = int(n_iter)
         self._bounds = bounds
+        self._input_scale = scale
         return embedding
 
     def _effective_perplexity(self, n_samples):
@@ -564,7 +628,8 @@ default="auto"
                 "The 'perplexity' of transform_params must be a float in the range "
                 f"[{SMALLEST_PERPLEXITY}, inf). Got {perplexity!r} instead."
             )
-        placed = np.array(self.embedding_.transform(X, **params))
+        scale = getattr(self, "_input_scale", 1.0)
+        placed = np.array(self.embedding_.transform(X * scale if scale != 1 else X, **params))
         _check_positions(placed, "transform")
         return placed
 
