@@ -845,6 +845,17 @@ def _both_readers(monkeypatch, arguments, from_file, capsys=None):
     return results
 
 
+def _refused_alike(monkeypatch, arguments, from_file, capsys):
+    """Run ``arguments`` with both readers, check that both refuse the input (exit
+    status 2) in the same words, and return those words."""
+    (whole, whole_error), (batches, batches_error) = _both_readers(
+        monkeypatch, arguments, from_file, capsys
+    )
+    assert whole == batches == 2
+    assert whole_error == batches_error
+    return batches_error
+
+
 def _write_frame(frame, path):
     if path.suffix == ".csv":
         frame.to_csv(path, index=False)
@@ -938,11 +949,7 @@ def test_both_readers_refuse_the_same_input(
     data = tmp_path / f"bad{suffix}"
     _write_frame(change(digits_frame), data)
     arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), *options, *FAST]
-    (whole, whole_error), (batches, batches_error) = _both_readers(
-        monkeypatch, arguments, True, capsys
-    )
-    assert whole == batches == 2
-    assert whole_error == batches_error
+    batches_error = _refused_alike(monkeypatch, arguments, True, capsys)
     assert re.search(message, batches_error), batches_error
 
 
@@ -968,11 +975,7 @@ def test_a_non_numeric_value_is_shown_with_its_row_by_both_readers(
     data = tmp_path / f"typo{suffix}"
     _write_frame(frame, data)
     arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), *FAST, "-q"]
-    (whole, whole_error), (batches, batches_error) = _both_readers(
-        monkeypatch, arguments, False, capsys
-    )
-    assert whole == batches == 2
-    assert whole_error == batches_error
+    batches_error = _refused_alike(monkeypatch, arguments, False, capsys)
     expected = f"column 'b' of {data} is not numeric: 'oops' in data row {row} is not a number"
     assert expected in batches_error, batches_error
 
@@ -1012,11 +1015,7 @@ def test_a_line_with_the_wrong_number_of_fields_is_refused_by_both_readers(
     data = tmp_path / "ragged.csv"
     data.write_text("\n".join(lines) + "\n")
     arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), *FAST, "-q"]
-    (whole, whole_error), (batches, batches_error) = _both_readers(
-        monkeypatch, arguments, False, capsys
-    )
-    assert whole == batches == 2
-    assert whole_error == batches_error
+    batches_error = _refused_alike(monkeypatch, arguments, False, capsys)
     expected = f"line {line} of {data} has {found} field(s) where the header has 65"
     assert expected in batches_error, batches_error
     assert "missing" not in batches_error
@@ -1067,11 +1066,7 @@ def test_numbers_are_told_from_other_values_alike_by_both_readers(
     data = tmp_path / "values.csv"
     row = _with_value(data, fill, value, n_rows)
     arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), *FAST, "-q"]
-    (whole, whole_error), (batches, batches_error) = _both_readers(
-        monkeypatch, arguments, False, capsys
-    )
-    assert whole == batches == 2
-    assert whole_error == batches_error
+    batches_error = _refused_alike(monkeypatch, arguments, False, capsys)
     assert message.format(row=row) in batches_error, batches_error
 
 
@@ -1092,11 +1087,7 @@ def test_a_column_missing_from_arrows_first_block_is_read_alike_by_both_readers(
     data = tmp_path / "late.csv"
     data.write_text("\n".join(lines) + "\n")
     arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), *FAST, "-q"]
-    (whole, whole_error), (batches, batches_error) = _both_readers(
-        monkeypatch, arguments, False, capsys
-    )
-    assert whole == batches == 2
-    assert whole_error == batches_error
+    batches_error = _refused_alike(monkeypatch, arguments, False, capsys)
     assert message in batches_error, batches_error
 
 
@@ -1131,11 +1122,7 @@ def test_a_header_without_a_line_end_has_no_data_rows_to_both_readers(
     data = tmp_path / "header.csv"
     data.write_text("a,b")
     arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), *FAST, "-q"]
-    (whole, whole_error), (batches, batches_error) = _both_readers(
-        monkeypatch, arguments, False, capsys
-    )
-    assert whole == batches == 2
-    assert whole_error == batches_error
+    batches_error = _refused_alike(monkeypatch, arguments, False, capsys)
     assert f"{data} has no data rows (only a header: a, b)" in batches_error
 
 
@@ -1148,11 +1135,7 @@ def test_a_parquet_column_of_numbers_as_text_is_shown_by_both_readers(
     data = tmp_path / "text.parquet"
     frame.to_parquet(data)
     arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), *FAST, "-q"]
-    (whole, whole_error), (batches, batches_error) = _both_readers(
-        monkeypatch, arguments, False, capsys
-    )
-    assert whole == batches == 2
-    assert whole_error == batches_error
+    batches_error = _refused_alike(monkeypatch, arguments, False, capsys)
     expected = f"column 'b' of {data} is not numeric: it stores numbers as text, such as "
     assert expected + repr(frame["b"][0]) + " in data row 1" in batches_error, batches_error
 

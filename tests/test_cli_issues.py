@@ -443,6 +443,17 @@ def _formula_frame(n_rows=60):
     return frame
 
 
+def _embed_formula_frame(tmp_path, suffix):
+    """Embed a CSV file of formula-like ids and labels to an output of `suffix`."""
+    frame = _formula_frame()
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    output = tmp_path / f"codes{suffix}"
+    arguments = ["embed", str(data), "-o", str(output), "--id-column", "=id"]
+    assert main([*arguments, "--label-column", "=label", *FAST, "-q"]) == 0
+    return frame, output
+
+
 @pytest.mark.parametrize("stream", [False, pytest.param(True, marks=pytest.mark.skipif(
     not HAS_PYARROW, reason="the batch reader needs pyarrow"))])  # fmt: skip
 def test_embed_writes_formula_ids_and_labels_as_text(tmp_path, monkeypatch, stream):
@@ -451,12 +462,7 @@ def test_embed_writes_formula_ids_and_labels_as_text(tmp_path, monkeypatch, stre
     if stream:
         monkeypatch.setattr(_cli, "STREAM_BYTES", 0)
         monkeypatch.setattr(_cli, "IN_MEMORY_BYTES", 0)
-    frame = _formula_frame()
-    data = tmp_path / "data.csv"
-    frame.to_csv(data, index=False)
-    output = tmp_path / "codes.csv"
-    arguments = ["embed", str(data), "-o", str(output), "--id-column", "=id"]
-    assert main([*arguments, "--label-column", "=label", *FAST, "-q"]) == 0
+    frame, output = _embed_formula_frame(tmp_path, ".csv")
     table = pd.read_csv(output, dtype=str, keep_default_na=False)
     assert table.columns.tolist() == ["'=id", "ae1", "ae2", "'=label"]
     assert table["'=id"].tolist() == _formula_ids(len(frame))[1]
@@ -468,12 +474,7 @@ def test_embed_writes_formula_ids_and_labels_as_text(tmp_path, monkeypatch, stre
 
 @pytest.mark.skipif(not HAS_PYARROW, reason="needs pyarrow")
 def test_parquet_keeps_ids_and_labels_as_they_are(tmp_path):
-    frame = _formula_frame()
-    data = tmp_path / "data.csv"
-    frame.to_csv(data, index=False)
-    output = tmp_path / "codes.parquet"
-    arguments = ["embed", str(data), "-o", str(output), "--id-column", "=id"]
-    assert main([*arguments, "--label-column", "=label", *FAST, "-q"]) == 0
+    frame, output = _embed_formula_frame(tmp_path, ".parquet")
     table = pd.read_parquet(output)
     assert table["=id"].tolist() == frame["=id"].tolist()
 
