@@ -26,7 +26,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ._folds import check_partition
 from ._scaling import SCALER_NAMES, make_scaler
-from ._targets import _check_label_types, _from_pandas, _missing_rows
+from ._targets import _check_label_types, _missing_rows, user_labels
 from ._warnings import caller_stacklevel
 
 
@@ -329,12 +329,7 @@ def _shown(label):
 
 def _check_labels(y):
     """`y` as a numpy array of one label type, refusing missing labels by name."""
-    y = _from_pandas(y)
-    if isinstance(y, list | tuple):
-        # numpy would turn [1, "1"] into strings and [True, 1] into numbers, merging
-        # classes, before the types could be checked.
-        _check_label_types(np.asarray(y, dtype=object))
-    y = np.asarray(y)
+    y = np.asarray(user_labels(y))
     if y.ndim == 2 and y.shape[1] == 1:
         y = column_or_1d(y, warn=True)
     if y.ndim in (1, 2):

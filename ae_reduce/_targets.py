@@ -85,11 +85,7 @@ def _as_array(y, n_samples):
             "This estimator requires y to be passed, but the target y is None. Pass the "
             "labels or values the embedding should be trained to predict."
         )
-    y = _from_pandas(y)
-    if isinstance(y, list | tuple):
-        # numpy would turn [1, "a"] into strings and [True, 2] into numbers before the
-        # types could be checked.
-        _check_label_types(np.asarray(y, dtype=object))
+    y = user_labels(y)
     y = check_array(
         y,
         ensure_2d=False,
@@ -106,6 +102,19 @@ def _as_array(y, n_samples):
         )
     if y.dtype.kind == "f" and np.isinf(y).any():
         raise ValueError("Input y contains infinity; targets must be finite.")
+    return y
+
+
+def user_labels(y):
+    """`y` as given, with pandas' dtypes turned into numpy's, and mixed label types in a
+    list or tuple refused.
+
+    numpy would turn ``[1, "a"]`` into strings and ``[True, 2]`` into numbers, merging
+    classes, before the types could be checked.
+    """
+    y = _from_pandas(y)
+    if isinstance(y, list | tuple):
+        _check_label_types(np.asarray(y, dtype=object))
     return y
 
 
