@@ -216,6 +216,8 @@ def _count_fits(reducer):
 REDRAW_INTERVAL = 0.1
 #: Seconds between two lines about one fit when standard error is not a terminal.
 LOG_INTERVAL = 30.0
+#: Fewest seconds between two progress lines of a parametric map's training.
+PARAMETRIC_INTERVAL = 5.0
 #: Characters of the bar itself.
 BAR_WIDTH = 20
 
@@ -397,8 +399,16 @@ def _report_progress(pipeline, progress, quiet):
         callback = _fit_progress(name, progress, _count_fits(reducer), start=start)
         reducer.set_params(callbacks=[callback])
     tsne = steps.get("tsne")
-    # ParametricTSNE takes no callbacks; _embed reports its fit when it ends.
-    if tsne is not None and "callbacks" in tsne.get_params():
+    if tsne is None:
+        return
+    if type(tsne).__name__ == "ParametricTSNE":
+        from ._parametric import IterationProgress
+
+        printer = IterationProgress(
+            "parametric t-SNE", write=progress, interval=PARAMETRIC_INTERVAL
+        )
+        tsne.set_params(callbacks=[printer])
+    else:
         iterations = (tsne.early_exaggeration_iter, tsne.n_iter)
         tsne.set_params(callbacks=[_TSNEPrinter(progress, iterations)])
 

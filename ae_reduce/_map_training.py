@@ -5,11 +5,10 @@ Imported only from ``fit``: it loads Keras and TensorFlow at import time.
 t-SNE's loss for a map ``y`` and symmetric affinities ``P`` (summing to 1) is, up to a
 constant, ``sum_ij p_ij log(1 + |y_i - y_j|^2) + log sum_{k != l} 1 / (1 + |y_k - y_l|^2)``.
 Each step estimates both terms from one mini-batch: the first from ``batch_size`` pairs
-drawn with probability ``p_ij`` (so it is a plain mean over them), the second from
-every pair among the rows of those pairs. The normalisation is therefore estimated
-from about four times ``batch_size`` squared pairs per step, and each step costs the
-same whatever the number of rows: the loss scales linearly, runs on a GPU, and needs
-only openTSNE's sparse ``P``.
+drawn with probability ``p_ij`` (so it is a plain mean over them), the second from the
+pairs of a first row and a second row of different pairs, about ``batch_size`` squared
+pairs of rows drawn independently. Each step costs the same whatever the number of
+rows: the loss scales linearly, runs on a GPU, and needs only openTSNE's sparse ``P``.
 
 The network is fed the pairs' rows with Gaussian noise added (scaled to the data's
 nearest-neighbour distances by the estimator), which is what makes it place rows it has
@@ -112,21 +111,22 @@ def tsne_batch_loss(positions, n_pairs, exaggeration):
     """
     first, second = positions[:n_pairs], positions[n_pairs:]
     attraction = tf.reduce_mean(tf.math.log1p(tf.reduce_sum((first - second) ** 2, axis=1)))
-    squared = tf.reduce_sum(positions**2, axis=1)
+    # The normalisation is the mean kernel over the pairs of a first row and a second
+    # row of different pairs: rows drawn independently of each other, about n_pairs**2
+    # of them, at a quarter of the cost of every pair among all the batch's rows (the
+    # dominant cost of a step for a small network).
     distances = (
-        squared[:, None]
-        + squared[None, :]
-        - 2.0 * tf.matmul(positions, positions, transpose_b=True)
+        tf.reduce_sum(first**2, axis=1)[:, None]
+        + tf.reduce_sum(second**2, axis=1)[None, :]
+        - 2.0 * tf.matmul(first, second, transpose_b=True)
     )
     kernel = 1.0 / (1.0 + tf.maximum(distances, 0.0))
-    # The diagonal (a row with itself) is not a pair. It is set to zero rather than
-    # subtracted as the kernel's exact value 1: the expansion above computes a row's
-    # distance to itself only to float32's precision of its squared length, so on a map
-    # thousands of units wide the diagonal fell well below 1, the sum minus the number
-    # of rows became zero or negative, and the loss NaN.
+    # The diagonal holds the pairs themselves, neighbours rather than a sample of all
+    # pairs; it is set to zero. (Subtracting it instead loses every digit of the sum on
+    # a map thousands of units wide, where the expansion above is imprecise.)
     kernel = tf.linalg.set_diag(kernel, tf.zeros(tf.shape(kernel)[:1], kernel.dtype))
-    n_rows = tf.cast(2 * n_pairs, positions.dtype)
-    normalisation = tf.reduce_sum(kernel) / (n_rows * (n_rows - 1.0))
+    n_pairs = tf.cast(tf.shape(first)[0], positions.dtype)
+    normalisation = tf.reduce_sum(kernel) / tf.maximum(n_pairs * (n_pairs - 1.0), 1.0)
     return exaggeration * attraction + tf.math.log(normalisation)
 
 
@@ -316,7 +316,7 @@ def train_map(
     patience,
     seed,
     device,
-    verbose,
+    callbacks=(),
     cache_key,
     estimator_name="ParametricTSNE",
     noise_parameter=None,
@@ -342,8 +342,13 @@ def train_map(
         Positions to regress onto during the first phase instead of exaggerating (the
         ``init="tsne"`` start).
     early_exaggeration, early_exaggeration_iter, n_iter, batch_size, optimizer, \
-learning_rate, reconstruction_weight, early_stopping, patience, verbose :
+learning_rate, reconstruction_weight, early_stopping, patience :
         As the estimator's parameters.
+    callbacks : sequence of callable, default=()
+        Called as ``callback(iteration, n_iterations, logs)`` every
+        :data:`CHECK_EVERY` iterations, ``logs`` holding ``"loss"`` and, with
+        validation rows, ``"val_loss"``; one that returns True ends training (with
+        ``early_stopping``, the best weights so far are kept).
     noise : float
         Standard deviation of the Gaussian noise added to every input feature.
     seed : int
@@ -447,11 +452,13 @@ learning_rate, reconstruction_weight, early_stopping, patience, verbose :
                     history["val_loss"].append(monitored_value)
                 if not math.isfinite(loss) or not math.isfinite(monitored_value):
                     raise ValueError(_diverged(iteration, learning_rate, noise, noise_parameter, X))
-                if verbose:
-                    held = "" if validation is None else f", held-out {monitored_value:.4f}"
-                    print(f"[{estimator_name}] iteration {iteration}: {loss:.4f}{held}", flush=True)
                 # Exaggerated (or regression) iterations optimise another objective.
                 stopped = monitor.check(iteration, monitored_value, monitored=not first)
+                logs = {"loss": loss}
+                if validation is not None:
+                    logs["val_loss"] = monitored_value
+                # Like openTSNE's: the first callback that returns True ends training.
+                stopped = any(callback(iteration, total, logs) for callback in callbacks) or stopped
             monitor.restore()
             for source, target in zip(trainer.models, models, strict=True):
                 _copy_variables(source, target)
@@ -484,6 +491,4 @@ def _diverged(iteration, learning_rate, noise, noise_parameter, X):
 
 def _positions(network, rows, device):
     """The network's positions of ``rows`` as float64, in fixed-size blocks."""
-    return map_chunks(
-        lambda block: network(block, training=False), Source(rows), device, np.float64
-    )
+    return map_chunks(network, Source(rows), device, np.float64)

@@ -1,6 +1,7 @@
 """ParametricTSNE: a network trained with t-SNE's objective, mapping rows to a map."""
 
 import functools
+import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -26,6 +27,8 @@ from ._tsne import (
 #: Fewest rows t-SNE can map: openTSNE needs three neighbours per unit of perplexity.
 _MIN_ROWS = 4
 
+_AUTO = StrOptions({"auto"})
+
 #: Rows whose nearest-neighbour distances set the scale of the input noise.
 _NOISE_ROWS = 2000
 
@@ -42,13 +45,17 @@ class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeur
 
     The loss is estimated on mini-batches: each step draws ``batch_size`` neighbour
     pairs with probability ``p_ij`` for the attraction and estimates t-SNE's
-    normalisation from every pair among their rows, so a step costs the same however
-    many rows there are, and training runs on a GPU when one is visible. Gaussian
-    noise on the inputs, scaled to the typical distance between neighbours, teaches
-    the network to place a row near the rows it resembles rather than only the rows it
-    has seen. A fraction of the rows (``validation_split``) is held out of the map:
-    early stopping watches t-SNE's loss for those rows placed against the others, the
-    measure of how well new rows will be placed.
+    normalisation from the pairs of a first row and a second row of different pairs,
+    so a step costs the same however many rows there are, and training runs on a GPU
+    when one is visible. The number of steps and the batch size follow the number of
+    rows (``n_iter="auto"``, ``batch_size="auto"``). The network trains on the rows'
+    leading principal components (``pca_components``), a projection folded into its
+    first layers afterwards. Gaussian noise on its inputs, scaled to the typical
+    distance between neighbours, teaches the network to place a row near the rows it
+    resembles rather than only the rows it has seen. A fraction of the rows
+    (``validation_split``) is held out of the map: early stopping watches t-SNE's loss
+    for those rows placed against the others, the measure of how well new rows will be
+    placed.
 
     Scale the input first (for example with
     :class:`~sklearn.preprocessing.StandardScaler`): the neighbours are found by
@@ -66,8 +73,17 @@ class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeur
         rows; a larger value is lowered to that bound with a warning and the value used
         is kept as ``perplexity_``.
 
-    hidden_layer_sizes : tuple of int, default=(256, 256)
+    hidden_layer_sizes : tuple of int, default=(256, 256, 256)
         Widths of the network's hidden layers.
+
+    pca_components : int or None, default=50
+        Number of principal components of the training rows that the network is
+        trained on. The projection is then folded into the network's first layers,
+        so that :meth:`transform` takes the columns as given and the fitted network
+        has the usual width. Training on the leading components is cheaper per step
+        than training on many columns, and it keeps the network from fitting the
+        directions in which the rows hardly vary. None, or a number at least the
+        number of columns (or of training rows), trains on the columns themselves.
 
     activation : str or callable, default="relu"
         Activation of the hidden layers, a Keras activation name.
@@ -78,10 +94,11 @@ class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeur
     l2 : float, default=0.0
         L2 penalty on every kernel (weight decay).
 
-    noise : float, default=1.0
-        Gaussian noise added to the inputs during training, as a fraction of the
-        median distance from a training row to its nearest neighbour: the noise added
-        to a row has about that length. 0 adds none. The noise makes the network
+    noise : float, default=0.3
+        Gaussian noise added to the inputs during training (the principal components
+        with ``pca_components``), as a fraction of the median distance from a
+        training row to its nearest neighbour: the noise added to a row has about
+        that length. 0 adds none. The noise makes the network
         smooth between neighbouring rows, which is what places new rows well.
 
     init : {"pca", "tsne", "random"}, default="pca"
@@ -103,17 +120,22 @@ class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeur
         Factor on the attractive forces during the first ``early_exaggeration_iter``
         iterations, which lets clusters form before they spread.
 
-    early_exaggeration_iter : int, default=250
+    early_exaggeration_iter : int or "auto", default="auto"
         Iterations (mini-batch steps) of the exaggerated phase, or of the regression
-        onto openTSNE's map with ``init="tsne"``.
+        onto openTSNE's map with ``init="tsne"``. ``"auto"``: a quarter of the
+        normal phase's ``n_iter`` (see ``n_iter``).
 
-    n_iter : int, default=1250
+    n_iter : int or "auto", default="auto"
         Largest number of iterations of the normal phase. With ``early_stopping`` the
-        fit may end sooner.
+        fit may end sooner. ``"auto"`` follows the number of training rows ``n``:
+        ``min(max(3 * n // 4, 500), 5000)``, so that each row takes part in about as
+        many steps whatever the size of the data, up to a bound that keeps large fits
+        within minutes on a CPU.
 
-    batch_size : int, default=512
-        Neighbour pairs per iteration; the normalisation is estimated from the pairs
-        among their ``2 * batch_size`` rows.
+    batch_size : int or "auto", default="auto"
+        Neighbour pairs per iteration, at least 2; the normalisation is estimated from
+        the pairs of a first row and a second row of different pairs.
+        ``"auto"``: ``n // 4`` for ``n`` training rows, within [128, 1024].
 
     optimizer : str, default="adam"
         Name of a Keras optimizer, as for :class:`KerasAutoencoderTransformer`.
@@ -132,8 +154,9 @@ class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeur
         for ``patience`` iterations, and keep the weights with the lowest monitored
         loss. The exaggerated phase is not monitored.
 
-    patience : int, default=300
-        Iterations without improvement before early stopping.
+    patience : int or "auto", default="auto"
+        Iterations without improvement before early stopping. ``"auto"``: a quarter
+        of the normal phase's ``n_iter``, at least 50.
 
     metric : str, default="euclidean"
         Distance between input rows used for the neighbour search (a metric openTSNE
@@ -156,8 +179,20 @@ default="auto"
         pairs drawn. An int makes :meth:`fit` reproducible on the CPU, whatever ran
         before in the process; no global generator is seeded or changed.
 
+    callbacks : callable or list of callable, default=None
+        Functions called as ``callback(iteration, n_iterations, logs)`` every 50
+        iterations during :meth:`fit`, where ``iteration`` counts the iterations of
+        both phases run so far, ``n_iterations`` is the most that can run
+        (``early_exaggeration_iter + n_iter``) and ``logs`` is a dict with the mean
+        training ``"loss"`` since the previous call and, with held-out rows, the
+        monitored ``"val_loss"``. One that returns True ends training there; with
+        ``early_stopping``, the weights with the lowest monitored loss so far are
+        kept.
+
     verbose : int, default=0
-        Whether to print the losses every 50 iterations.
+        Whether to print progress every 50 iterations: the iteration, the losses and
+        an estimate of the time left (an upper bound, as early stopping may end the
+        fit sooner).
 
     Attributes
     ----------
@@ -244,7 +279,6 @@ default="auto"
                 "learning_rate",
                 "validation_split",
                 "early_stopping",
-                "patience",
                 "random_state",
                 "verbose",
             )
@@ -252,16 +286,19 @@ default="auto"
         # The map's own training loop runs on one device.
         "device": [StrOptions({"auto", "cpu", "gpu"})],
         "perplexity": [Interval(Real, SMALLEST_PERPLEXITY, None, closed="left")],
+        "pca_components": [Interval(Integral, 1, None, closed="left"), None],
         "noise": [Interval(Real, 0, None, closed="left")],
         "init": [StrOptions({"pca", "tsne", "random"})],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "early_exaggeration": [Interval(Real, 0, None, closed="neither")],
-        "early_exaggeration_iter": [Interval(Integral, 0, None, closed="left")],
-        "n_iter": [Interval(Integral, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "early_exaggeration_iter": [Interval(Integral, 0, None, closed="left"), _AUTO],
+        "n_iter": [Interval(Integral, 0, None, closed="left"), _AUTO],
+        "batch_size": [Interval(Integral, 2, None, closed="left"), _AUTO],
+        "patience": [Interval(Integral, 1, None, closed="left"), _AUTO],
         "metric": [str],
         "neighbors": [StrOptions({"auto", "exact", "annoy", "approx", "pynndescent", "hnsw"})],
         "n_jobs": N_JOBS_CONSTRAINT,
+        "callbacks": [callable, list, None],
     }
 
     def __init__(
@@ -269,32 +306,35 @@ default="auto"
         n_components=2,
         *,
         perplexity=30.0,
-        hidden_layer_sizes=(256, 256),
+        hidden_layer_sizes=(256, 256, 256),
+        pca_components=50,
         activation="relu",
         dropout=0.0,
         l2=0.0,
-        noise=1.0,
+        noise=0.3,
         init="pca",
         reconstruction_weight=0.0,
         early_exaggeration=4.0,
-        early_exaggeration_iter=250,
-        n_iter=1250,
-        batch_size=512,
+        early_exaggeration_iter="auto",
+        n_iter="auto",
+        batch_size="auto",
         optimizer="adam",
         learning_rate=2e-3,
         validation_split=0.1,
         early_stopping=True,
-        patience=300,
+        patience="auto",
         metric="euclidean",
         neighbors="auto",
         n_jobs=None,
         device="auto",
+        callbacks=None,
         random_state=None,
         verbose=0,
     ):
         self.n_components = n_components
         self.perplexity = perplexity
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.pca_components = pca_components
         self.activation = activation
         self.dropout = dropout
         self.l2 = l2
@@ -314,6 +354,7 @@ default="auto"
         self.neighbors = neighbors
         self.n_jobs = n_jobs
         self.device = device
+        self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
 
@@ -362,7 +403,7 @@ default="auto"
             Positions of the rows on the map, the same as ``transform(X)`` gives.
         """
         source = self._fit(X)
-        return self._apply(lambda rows: self.network_(rows, training=False), source)
+        return self._apply(self.network_, source)
 
     def _fit(self, X):
         source = check_input(self, X, reset=True)
@@ -372,6 +413,9 @@ default="auto"
                 f"{(source.n_samples, source.n_features)}) while a minimum of {_MIN_ROWS} "
                 f"is required by {type(self).__name__}."
             )
+        callbacks = _check_callbacks(self.callbacks)
+        if self.verbose:
+            callbacks.append(IterationProgress(type(self).__name__))
         openTSNE = _import_opentsne()
         rows = source.rows(0, source.n_samples)
         check_distances(rows.min(axis=0), rows.max(axis=0), self.metric, None, "X")
@@ -406,8 +450,14 @@ default="auto"
         if len(held_out):
             to_train = affinities.to_new(given[held_out], perplexity=perplexity)
             validation = (rows[held_out], normalize(to_train.tocsr(), norm="l1"))
+        budget = self._budget(len(train))
+        projection = self._projection(X_train, seed)
+        if projection is not None:
+            X_train = _project(X_train, *projection)
+            if validation is not None:
+                validation = (_project(validation[0], *projection), validation[1])
         noise_stddev = self.noise * _neighbour_distance(X_train, affinities.P, random_state)
-        noise_stddev /= np.sqrt(source.n_features)
+        noise_stddev /= np.sqrt(X_train.shape[1])
         initial, targets = self._start(X_train, affinities, seed, openTSNE)
 
         from ._backend import import_keras, resolve_device
@@ -418,7 +468,7 @@ default="auto"
 
         reconstruction = self.reconstruction_weight > 0
         self._network_config = {
-            "n_features": source.n_features,
+            "n_features": X_train.shape[1],
             "n_components": self.n_components,
             "hidden_layer_sizes": self._hidden_layer_sizes(),
             "activation": self.activation,
@@ -438,33 +488,67 @@ default="auto"
             validation=validation,
             targets=targets,
             early_exaggeration=self.early_exaggeration,
-            early_exaggeration_iter=self.early_exaggeration_iter,
-            n_iter=self.n_iter,
-            batch_size=self.batch_size,
+            **budget,
             optimizer=self.optimizer,
             learning_rate=self.learning_rate,
             noise=noise_stddev,
             reconstruction_weight=self.reconstruction_weight,
             early_stopping=self.early_stopping,
-            patience=self.patience,
             seed=seed,
             device=device,
-            verbose=self.verbose,
+            callbacks=callbacks,
             cache_key=(device, type(self).__name__, repr(config), self.optimizer),
             estimator_name=type(self).__name__,
             noise_parameter=self.noise,
         )
-        if scale != 1:
-            _fold_input_scale(models[1], scale)
         # The decoder only regularised training; unpickling rebuilds the network alone.
-        self._network_config = {**self._network_config, "reconstruction": False}
-        self.network_ = models[1]
+        self._network_config = {
+            **self._network_config,
+            "n_features": source.n_features,
+            "reconstruction": False,
+        }
+        network = models[1]
+        if projection is not None:
+            network = self._build_networks(seed=seed)[1]
+            _copy_projected(models[1], network, *projection)
+        if scale != 1:
+            _fold_input_scale(network, scale)
+        self.network_ = network
         self.perplexity_ = perplexity
         self.noise_stddev_ = float(noise_stddev / scale)
         self.history_ = result["history"]
         self.n_iter_ = result["n_iter"]
+        self.batch_size_ = budget["batch_size"]
+        self.max_iter_ = budget["early_exaggeration_iter"] + budget["n_iter"]
         self.best_iteration_ = result["best_iteration"]
         return source
+
+    def _budget(self, n_train):
+        """The iterations, batch size and patience used for ``n_train`` training rows."""
+        budget = default_budget(n_train)
+        given = {
+            "batch_size": self.batch_size,
+            "n_iter": self.n_iter,
+            "early_exaggeration_iter": self.early_exaggeration_iter,
+            "patience": self.patience,
+        }
+        if self.n_iter != "auto":
+            budget["early_exaggeration_iter"] = self.n_iter // 4
+            budget["patience"] = max(self.n_iter // 4, 50)
+        budget.update({name: value for name, value in given.items() if value != "auto"})
+        return budget
+
+    def _projection(self, X_train, seed):
+        """``(mean, components)`` of the principal components to train on, or None."""
+        n_rows, n_features = X_train.shape
+        if self.pca_components is None or self.pca_components >= min(n_rows, n_features):
+            return None
+        from sklearn.decomposition import PCA
+
+        # One BLAS thread: the same projection in a Dask or joblib worker.
+        with single_blas_thread():
+            pca = PCA(self.pca_components, random_state=seed).fit(X_train)
+        return pca.mean_, pca.components_
 
     def _start(self, X_train, affinities, seed, openTSNE):
         """The network's starting projection and, for ``init="tsne"``, openTSNE's map."""
@@ -520,7 +604,7 @@ default="auto"
         """
         self._check_fitted()
         source = check_input(self, X, reset=False)
-        return self._apply(lambda rows: self.network_(rows, training=False), source)
+        return self._apply(self.network_, source)
 
     @property
     def _n_features_out(self):
@@ -533,20 +617,148 @@ default="auto"
         return tags
 
 
+def default_budget(n_train):
+    """``ParametricTSNE``'s ``"auto"`` settings for ``n_train`` training rows.
+
+    Parameters
+    ----------
+    n_train : int
+        Rows the map is drawn from.
+
+    Returns
+    -------
+    budget : dict
+        ``n_iter``, ``early_exaggeration_iter``, ``batch_size`` and ``patience``.
+    """
+    n_iter = min(max(3 * n_train // 4, 500), 5000)
+    return {
+        "n_iter": n_iter,
+        "early_exaggeration_iter": n_iter // 4,
+        "batch_size": min(max(n_train // 4, 128), 1024),
+        "patience": max(n_iter // 4, 50),
+    }
+
+
+class IterationProgress:
+    """A callback of :class:`ParametricTSNE` that reports its progress in one line.
+
+    Each line gives the iteration out of the most that can run, the losses and an
+    estimate of the time left, an upper bound as early stopping may end the fit sooner.
+    The pace is measured from the first call on, since the first iterations also pay
+    for building the graph.
+
+    Parameters
+    ----------
+    name : str
+        What is trained, first on each line.
+    write : callable, default=None
+        Takes each line; None prints it, prefixed with ``[name]``.
+    interval : float, default=0.0
+        Fewest seconds between two lines; the first and the last line are always
+        shown.
+    clock : callable, default=time.perf_counter
+        Seconds, for the estimate.
+    """
+
+    def __init__(self, name, write=None, interval=0.0, clock=time.perf_counter):
+        self.name = name
+        self.write = write
+        self.interval = interval
+        self.clock = clock
+        self.first = None
+        self.shown = None
+
+    def __call__(self, iteration, n_iterations, logs):
+        now = self.clock()
+        if self.first is None:
+            self.first = (iteration, now)
+        elif now - self.shown < self.interval and iteration < n_iterations:
+            return False
+        self.shown = now
+        parts = [f"iteration {iteration}/{n_iterations}", f"loss {logs['loss']:.4f}"]
+        if "val_loss" in logs:
+            parts.append(f"held-out loss {logs['val_loss']:.4f}")
+        done, then = self.first
+        if iteration > done and n_iterations > iteration:
+            left = (n_iterations - iteration) * (now - then) / (iteration - done)
+            parts.append(f"up to {_duration(left)} left")
+        line = ", ".join(parts)
+        if self.write is None:
+            print(f"[{self.name}] {line}", flush=True)
+        else:
+            self.write(f"{self.name}: {line}")
+        return False
+
+
+def _duration(seconds):
+    """``"42 s"`` or ``"3 min 5 s"``."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    return f"{seconds // 60} min {seconds % 60} s"
+
+
+def _check_callbacks(callbacks):
+    """``callbacks`` as a new list of callables, or a TypeError naming the odd item."""
+    if callbacks is None:
+        return []
+    callbacks = [callbacks] if callable(callbacks) else list(callbacks)
+    for callback in callbacks:
+        if not callable(callback):
+            raise TypeError(
+                "callbacks must be a callable or a list of callables, got an item of "
+                f"type {type(callback).__name__}: {callback!r}."
+            )
+    return callbacks
+
+
+def _input_layers(network):
+    """The layers of ``network`` that read its input: Dense layers, or a TypeError."""
+    from ._backend import import_keras
+
+    keras = import_keras()
+    layers = []
+    for layer in network.layers:
+        if isinstance(layer, keras.layers.InputLayer) or layer.input is not network.inputs[0]:
+            continue
+        if not isinstance(layer, keras.layers.Dense):
+            raise TypeError(f"cannot rescale the input of layer {layer.name!r}")
+        layers.append(layer)
+    return layers
+
+
+def _project(X, mean, components):
+    """Rows ``X`` on the principal ``components``, float32."""
+    return ((X - mean) @ components.T).astype(np.float32)
+
+
+def _copy_projected(trained, network, mean, components):
+    """Give ``network`` the weights of ``trained``, which read the rows' projections.
+
+    ``network`` reads the rows themselves: each layer reading the input gets the kernel
+    ``components.T @ kernel`` and the bias that subtracts ``mean`` first (computed in
+    float64); every other layer is copied as it is.
+    """
+    reading = {layer.name for layer in _input_layers(trained)}
+    for source, target in zip(trained.layers, network.layers, strict=True):
+        weights = source.get_weights()
+        if source.name in reading:
+            kernel, *bias = weights
+            folded = components.T.astype(np.float64) @ kernel.astype(np.float64)
+            weights = [folded.astype(kernel.dtype)]
+            if bias:
+                shift = bias[0].astype(np.float64) - mean.astype(np.float64) @ folded
+                weights.append(shift.astype(bias[0].dtype))
+        target.set_weights(weights)
+
+
 def _fold_input_scale(network, scale):
     """Make ``network`` take rows as given after training on rows times ``scale``.
 
     Every layer reading the input is a Dense layer; multiplying its kernel by a power of
     two gives, bit for bit, the outputs it gave for the rescaled rows.
     """
-    from ._backend import import_keras
-
-    keras = import_keras()
-    for layer in network.layers:
-        if isinstance(layer, keras.layers.InputLayer) or layer.input is not network.inputs[0]:
-            continue
-        if not isinstance(layer, keras.layers.Dense):
-            raise TypeError(f"cannot rescale the input of layer {layer.name!r}")
+    for layer in _input_layers(network):
         kernel, *others = layer.get_weights()
         layer.set_weights([kernel * np.asarray(scale, dtype=kernel.dtype), *others])
 

@@ -328,8 +328,9 @@ def test_a_wide_map_keeps_a_finite_loss():
     loss = float(tsne_batch_loss(positions.astype(np.float32), 512, 1.0))
     first, second = positions[:512], positions[512:]
     attraction = np.mean(np.log1p(np.sum((first - second) ** 2, axis=1)))
-    squared = np.sum((positions[:, None] - positions[None]) ** 2, axis=2)
-    kernel = 1 / (1 + squared[~np.eye(1024, dtype=bool)])
+    # The normalisation: a first row against the second rows of the other pairs.
+    squared = np.sum((first[:, None] - second[None]) ** 2, axis=2)
+    kernel = 1 / (1 + squared[~np.eye(512, dtype=bool)])
     assert loss == pytest.approx(attraction + np.log(np.mean(kernel)), rel=1e-3)
 
 
@@ -343,3 +344,94 @@ def test_an_integer_learning_rate_fits_again():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for _ in range(2):
             assert np.isfinite(ParametricTSNE(**params).fit_transform(X)).all()
+
+
+def test_the_default_budget_grows_with_the_rows():
+    from ae_reduce._parametric import default_budget
+
+    sizes = [10, 500, 1_000, 4_000, 20_000, 100_000, 1_000_000]
+    budgets = [default_budget(n) for n in sizes]
+    for key in ("n_iter", "early_exaggeration_iter", "batch_size", "patience"):
+        values = [budget[key] for budget in budgets]
+        assert values == sorted(values), key
+    assert budgets[1]["n_iter"] < budgets[3]["n_iter"] < budgets[4]["n_iter"]
+    # Bounded: a million rows trains in as many steps as the cap allows, not more.
+    assert budgets[-1] == budgets[-2]
+    # "auto" settings are what the fit uses; given ones win.
+    tsne = ParametricTSNE(n_iter=200, batch_size=64)
+    assert tsne._budget(4_000) == {
+        "n_iter": 200,
+        "early_exaggeration_iter": 50,
+        "batch_size": 64,
+        "patience": 50,
+    }
+
+
+def test_a_default_fit_uses_and_reports_its_budget(digits):
+    X_train = digits[0][:120]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        tsne = ParametricTSNE(hidden_layer_sizes=(32,), random_state=0).fit(X_train)
+    from ae_reduce._parametric import default_budget
+
+    budget = default_budget(len(X_train) - round(0.1 * len(X_train)))
+    assert tsne.batch_size_ == budget["batch_size"]
+    assert tsne.max_iter_ == budget["n_iter"] + budget["early_exaggeration_iter"]
+    assert budget["early_exaggeration_iter"] < tsne.n_iter_ <= tsne.max_iter_
+
+
+def test_the_principal_components_are_folded_into_the_network(digits):
+    X_train, X_test, _, _ = digits
+    params = {**QUICK, "n_iter": 30, "early_exaggeration_iter": 10}
+    projected = ParametricTSNE(pca_components=10, **params).fit(X_train)
+    # The network takes the columns as given.
+    assert projected.network_.input_shape == (None, X_train.shape[1])
+    columns = ParametricTSNE(pca_components=None, **params).fit(X_train)
+    assert not np.allclose(projected.transform(X_test), columns.transform(X_test))
+    # As many components as columns trains on the columns, bit for bit.
+    same = ParametricTSNE(pca_components=X_train.shape[1], **params).fit(X_train)
+    np.testing.assert_array_equal(same.transform(X_test), columns.transform(X_test))
+
+
+def test_folding_a_projection_keeps_the_outputs():
+    from ae_reduce._networks import build_map_network
+    from ae_reduce._parametric import _copy_projected, _project
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 12)) * 3 + 1
+    mean = X.mean(axis=0)
+    components = np.linalg.qr(rng.normal(size=(12, 5)))[0].T
+    config = {"n_components": 2, "hidden_layer_sizes": (8, 8), "init": "pca", "seed": 0}
+    trained = build_map_network(5, **config)[0]
+    for layer in trained.layers:
+        layer.set_weights([rng.normal(size=w.shape) * 0.3 for w in layer.get_weights()])
+    folded = build_map_network(12, **config)[0]
+    _copy_projected(trained, folded, mean, components)
+    expected = np.asarray(trained(_project(X, mean, components)))
+    np.testing.assert_allclose(np.asarray(folded(X.astype(np.float32))), expected, atol=1e-4)
+
+
+def test_verbose_prints_the_iteration_losses_and_time_left(digits, capsys):
+    params = {**QUICK, "n_iter": 150, "early_exaggeration_iter": 50, "verbose": 1}
+    ParametricTSNE(**params).fit(digits[0][:200])
+    lines = [line for line in capsys.readouterr().out.splitlines() if "[ParametricTSNE]" in line]
+    assert [line.split(",")[0] for line in lines] == [
+        f"[ParametricTSNE] iteration {k}/200" for k in (50, 100, 150, 200)
+    ]
+    assert all("held-out loss" in line for line in lines)
+    assert "left" in lines[1] and "left" not in lines[-1]
+
+
+def test_a_callback_sees_each_check_and_can_end_training(digits):
+    seen = []
+
+    def stop_at_100(iteration, n_iterations, logs):
+        seen.append((iteration, n_iterations, sorted(logs)))
+        return iteration >= 100
+
+    params = {**QUICK, "n_iter": 300, "early_exaggeration_iter": 50}
+    tsne = ParametricTSNE(callbacks=stop_at_100, **params).fit(digits[0][:200])
+    assert seen == [(50, 350, ["loss", "val_loss"]), (100, 350, ["loss", "val_loss"])]
+    assert tsne.n_iter_ == 100
+    with pytest.raises(TypeError, match="callbacks must be a callable or a list"):
+        ParametricTSNE(callbacks=[stop_at_100, "print"], **params).fit(digits[0][:200])
