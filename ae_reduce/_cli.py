@@ -1792,13 +1792,15 @@ def build_parser():
         type=_count,
         metavar="N",
         help="iterations of t-SNE after its early exaggeration (default: 500; with "
-        "--parametric at most 1250, as early stopping usually ends sooner)",
+        "--parametric at most three quarters of the rows, within 500 to 5000, as early "
+        "stopping may end sooner)",
     )
     embed.add_argument(
         "--exaggeration-iter",
         type=_count,
         metavar="N",
-        help="iterations of t-SNE's early exaggeration (default: 250)",
+        help="iterations of t-SNE's early exaggeration (default: 250; with --parametric "
+        "a quarter of --tsne-iter)",
     )
     embed.add_argument(
         "--hidden-layer-sizes",

@@ -6,8 +6,8 @@ t-SNE's loss for a map ``y`` and symmetric affinities ``P`` (summing to 1) is, u
 constant, ``sum_ij p_ij log(1 + |y_i - y_j|^2) + log sum_{k != l} 1 / (1 + |y_k - y_l|^2)``.
 Each step estimates both terms from one mini-batch: the first from ``batch_size`` pairs
 drawn with probability ``p_ij`` (so it is a plain mean over them), the second from the
-pairs of a first row and a second row of different pairs, about ``batch_size`` squared
-pairs of rows drawn independently. Each step costs the same whatever the number of
+pairs of a first row (one of the first 256) and the second row of another pair, rows
+drawn independently of each other. Each step costs the same whatever the number of
 rows: the loss scales linearly, runs on a GPU, and needs only openTSNE's sparse ``P``.
 
 The network is fed the pairs' rows with Gaussian noise added (scaled to the data's
@@ -40,6 +40,9 @@ import tensorflow as tf  # noqa: E402  (after the package's loader has configure
 
 #: Iterations between two evaluations of the monitored loss.
 CHECK_EVERY = 50
+
+#: First rows of a batch's pairs against which t-SNE's normalisation is estimated.
+NORMALISATION_ROWS = 256
 
 #: Held-out rows, and training rows for the normalisation, used to evaluate the
 #: monitored loss: enough for a stable estimate at a small fraction of a step's cost.
@@ -111,22 +114,25 @@ def tsne_batch_loss(positions, n_pairs, exaggeration):
     """
     first, second = positions[:n_pairs], positions[n_pairs:]
     attraction = tf.reduce_mean(tf.math.log1p(tf.reduce_sum((first - second) ** 2, axis=1)))
-    # The normalisation is the mean kernel over the pairs of a first row and a second
-    # row of different pairs: rows drawn independently of each other, about n_pairs**2
-    # of them, at a quarter of the cost of every pair among all the batch's rows (the
-    # dominant cost of a step for a small network).
+    # The normalisation is the mean kernel over the pairs of one of the first
+    # NORMALISATION_ROWS first rows and the second row of another pair: rows drawn
+    # independently of each other, up to a quarter of a million pairs of them. That is
+    # plenty for a mean, and far cheaper than every pair among the batch's rows, whose
+    # kernel cost more than the network's step at a batch of 1,024 pairs.
+    anchors = first[:NORMALISATION_ROWS]
     distances = (
-        tf.reduce_sum(first**2, axis=1)[:, None]
+        tf.reduce_sum(anchors**2, axis=1)[:, None]
         + tf.reduce_sum(second**2, axis=1)[None, :]
-        - 2.0 * tf.matmul(first, second, transpose_b=True)
+        - 2.0 * tf.matmul(anchors, second, transpose_b=True)
     )
     kernel = 1.0 / (1.0 + tf.maximum(distances, 0.0))
     # The diagonal holds the pairs themselves, neighbours rather than a sample of all
     # pairs; it is set to zero. (Subtracting it instead loses every digit of the sum on
     # a map thousands of units wide, where the expansion above is imprecise.)
     kernel = tf.linalg.set_diag(kernel, tf.zeros(tf.shape(kernel)[:1], kernel.dtype))
-    n_pairs = tf.cast(tf.shape(first)[0], positions.dtype)
-    normalisation = tf.reduce_sum(kernel) / tf.maximum(n_pairs * (n_pairs - 1.0), 1.0)
+    n_anchors = tf.cast(tf.shape(anchors)[0], positions.dtype)
+    n_second = tf.cast(tf.shape(second)[0], positions.dtype)
+    normalisation = tf.reduce_sum(kernel) / tf.maximum(n_anchors * (n_second - 1.0), 1.0)
     return exaggeration * attraction + tf.math.log(normalisation)
 
 

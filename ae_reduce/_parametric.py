@@ -45,17 +45,17 @@ class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeur
 
     The loss is estimated on mini-batches: each step draws ``batch_size`` neighbour
     pairs with probability ``p_ij`` for the attraction and estimates t-SNE's
-    normalisation from the pairs of a first row and a second row of different pairs,
-    so a step costs the same however many rows there are, and training runs on a GPU
-    when one is visible. The number of steps and the batch size follow the number of
-    rows (``n_iter="auto"``, ``batch_size="auto"``). The network trains on the rows'
-    leading principal components (``pca_components``), a projection folded into its
-    first layers afterwards. Gaussian noise on its inputs, scaled to the typical
-    distance between neighbours, teaches the network to place a row near the rows it
-    resembles rather than only the rows it has seen. A fraction of the rows
-    (``validation_split``) is held out of the map: early stopping watches t-SNE's loss
-    for those rows placed against the others, the measure of how well new rows will be
-    placed.
+    normalisation from the pairs of a first row (one of the first 256) and the second
+    row of another pair, so a step costs the same however many rows there are, and
+    training runs on a GPU when one is visible. The number of steps and the batch size
+    follow the number of rows (``n_iter="auto"``, ``batch_size="auto"``). The network
+    trains on the rows' leading principal components (``pca_components``), a
+    projection folded into its first layers afterwards. Gaussian noise on its inputs,
+    scaled to the typical distance between neighbours, teaches the network to place a
+    row near the rows it resembles rather than only the rows it has seen. A fraction
+    of the rows (``validation_split``) is held out of the map: early stopping watches
+    t-SNE's loss for those rows placed against the others, the measure of how well new
+    rows will be placed.
 
     Scale the input first (for example with
     :class:`~sklearn.preprocessing.StandardScaler`): the neighbours are found by
@@ -134,7 +134,8 @@ class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeur
 
     batch_size : int or "auto", default="auto"
         Neighbour pairs per iteration, at least 2; the normalisation is estimated from
-        the pairs of a first row and a second row of different pairs.
+        the pairs of a first row (one of the first 256) and the second row of another
+        pair.
         ``"auto"``: ``n // 4`` for ``n`` training rows, within [128, 1024].
 
     optimizer : str, default="adam"
@@ -143,16 +144,21 @@ class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeur
     learning_rate : float, default=2e-3
         Learning rate of the optimizer.
 
-    validation_split : float, default=0.1
+    validation_split : float, default=0.0
         Fraction of the rows, drawn at random, held out of the map to monitor how well
         the network places rows it has not seen. With 0, or too few rows, the training
         loss is monitored instead. Held-out rows are positioned by the network like
-        any row, so :meth:`fit_transform` returns positions for every row.
+        any row, so :meth:`fit_transform` returns positions for every row, but they do
+        not shape the map: on 1,257 digits, holding out 10 % lowered the map's
+        10-neighbour accuracy by about 0.01.
 
-    early_stopping : bool, default=True
+    early_stopping : bool, default=False
         Stop when the monitored loss (evaluated every 50 iterations) has not improved
         for ``patience`` iterations, and keep the weights with the lowest monitored
-        loss. The exaggerated phase is not monitored.
+        loss. The exaggerated phase is not monitored. By default every iteration of
+        the budget runs, as openTSNE runs all of its iterations: the ``"auto"`` budget
+        is sized for the map to settle, and stopping on a noisy loss ended fits that
+        were still improving.
 
     patience : int or "auto", default="auto"
         Iterations without improvement before early stopping. ``"auto"``: a quarter
@@ -320,8 +326,8 @@ default="auto"
         batch_size="auto",
         optimizer="adam",
         learning_rate=2e-3,
-        validation_split=0.1,
-        early_stopping=True,
+        validation_split=0.0,
+        early_stopping=False,
         patience="auto",
         metric="euclidean",
         neighbors="auto",
