@@ -465,7 +465,7 @@ class KerasAutoencoderTransformer(
         """
         self._check_fitted()
         source = check_input(self, X, reset=False)
-        return self._apply(lambda rows: self.encoder_(rows, training=False), source)
+        return self._apply(self.encoder_, source)
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.
@@ -494,7 +494,7 @@ class KerasAutoencoderTransformer(
                 f"inverse_transform is expecting {self._n_features_out} features "
                 "(n_components) as input."
             )
-        return self._apply(lambda rows: self.decoder_(rows, training=False), source)
+        return self._apply(self.decoder_, source)
 
     def score_samples(self, X):
         """Negative mean squared reconstruction error of each row.
@@ -514,13 +514,9 @@ class KerasAutoencoderTransformer(
         """
         self._check_fitted()
         source = check_input(self, X, reset=False)
-
-        def reconstruct(rows):
-            return self.decoder_(self.encoder_(rows, training=False), training=False)
-
         scores = []
         for chunk in source.chunks(dtype=np.float64):
-            reconstruction = self._apply(reconstruct, Source(chunk), np.float64)
+            reconstruction = self._apply((self.encoder_, self.decoder_), Source(chunk), np.float64)
             scores.append(-np.mean((chunk - reconstruction) ** 2, axis=1))
         return np.concatenate(scores).astype(source.dtype, copy=False)
 

@@ -194,12 +194,15 @@ class BaseNeuralEstimator(BaseEstimator):
 
     # -- inference --------------------------------------------------------------------
 
-    def _apply(self, function, source, dtype=None):
-        """Run ``function`` over ``source`` in chunks; return ``dtype`` (``source.dtype``)."""
+    def _apply(self, models, source, dtype=None):
+        """Run ``models`` (one, or several in turn) over ``source``; return ``dtype``.
+
+        ``dtype`` defaults to ``source.dtype``.
+        """
         from ._training import map_chunks
 
         dtype = source.dtype if dtype is None else dtype
-        outputs = map_chunks(function, source, inference_device(self.device), dtype)
+        outputs = map_chunks(models, source, inference_device(self.device), dtype)
         if not np.isfinite(outputs).all():
             # Rows that float32 holds can still overflow inside the network's sums.
             largest = max(float(np.abs(chunk).max(initial=0.0)) for chunk in source.chunks())

@@ -550,9 +550,7 @@ class SupervisedEmbeddingTransformer(
                     warnings.warn_explicit(
                         warning.message, warning.category, warning.filename, warning.lineno
                     )
-            fold = self._apply(
-                lambda rows, e=networks[2]: e(rows, training=False), source.subset(test_rows)
-            )
+            fold = self._apply(networks[2], source.subset(test_rows))
             if embeddings is None:
                 embeddings = np.zeros((source.n_samples, fold.shape[1]), dtype=source.dtype)
             embeddings[test_rows] = fold
@@ -853,13 +851,13 @@ class SupervisedEmbeddingTransformer(
     # -- inference --------------------------------------------------------------------
 
     def _embed(self, source):
-        return self._apply(lambda rows: self.encoder_(rows, training=False), source)
+        return self._apply(self.encoder_, source)
 
     def _outputs(self, X):
         """The network's task outputs for `X`, in float64."""
         self._check_fitted()
         source = self._check_input(X, reset=False)
-        return self._apply(lambda rows: self.model_(rows, training=False), source, np.float64)
+        return self._apply(self.model_, source, np.float64)
 
     def transform(self, X):
         """Embed `X` with the network fitted on all training rows.

@@ -8,7 +8,8 @@ the twin, and copies the result back. Reusing the compiled twin skips the tracin
 and keeps repeated fits of one architecture flat in memory. A search over more
 architectures than the cache holds evicts the least recently used model, and
 :func:`_free` returns what TensorFlow kept for it (see there), so memory stays bounded
-however many architectures are fitted.
+however many architectures are fitted. Inference functions are compiled and cached
+the same way, once per architecture (see :func:`map_chunks`).
 
 Dense data in memory trains in whole-epoch graphs (:mod:`ae_reduce._epochs`); sparse
 matrices, memory maps and callbacks that act on every batch go through
@@ -20,10 +21,12 @@ import contextlib
 import ctypes
 import functools
 import gc
+import json
 import math
 import sys
 import threading
 import warnings
+import weakref
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -38,10 +41,16 @@ _CACHE_SIZE = 8
 _cache = collections.OrderedDict()
 _cache_lock = threading.Lock()
 
-#: Rows per inference call. Every call gets exactly this many rows (the last chunk is
-#: padded), so a row's output never depends on how many rows came with it: float32
-#: matrix kernels pick their blocking, and so their rounding, from the shape.
+#: Rows per block at inference. Every matrix product gets exactly this many rows (the
+#: last block is padded), so a row's output never depends on how many rows came with
+#: it: float32 matrix kernels pick their blocking, and so their rounding, from the shape.
 INFERENCE_ROWS = 1024
+
+#: Compiled inference functions, one per architecture, device and input width, the most
+#: recently used last; bounded like the cache of training models.
+_inference_cache = collections.OrderedDict()
+#: The architecture key of each model seen at inference, computed once per model.
+_architectures = weakref.WeakKeyDictionary()
 
 
 def _checkout(key):
@@ -60,17 +69,21 @@ def _checkin(key, trainer):
 def clear_cache():
     """Drop every cached compiled model and free the memory TensorFlow kept for them.
 
+    The compiled inference functions go too; they are not counted.
+
     Returns
     -------
     n_released : int
         The number of compiled models dropped.
     """
     with _cache_lock:
-        trainers = list(_cache.values())
+        released = list(_cache.values())
+        n_released = len(released)
         _cache.clear()
-    n_released = len(trainers)
-    if trainers:
-        _free(trainers)
+        released += _inference_cache.values()
+        _inference_cache.clear()
+    if released:
+        _free(released)  # empties the list, so nothing here keeps what it frees
     return n_released
 
 
@@ -534,17 +547,20 @@ learning_rate_schedule, callbacks, verbose :
     }
 
 
-def map_chunks(function, source, device, dtype):
-    """Apply ``function`` to float32 chunks of ``source`` and stack the results.
+def map_chunks(models, source, device, dtype):
+    """Apply ``models`` to float32 blocks of ``source`` and stack the results.
 
-    Every call gets exactly :data:`INFERENCE_ROWS` rows, the last chunk padded with
-    zeros, so a row's result is the same bit for bit whichever rows it arrives with.
-    Eager calls trace no new TensorFlow graph per fitted model.
+    The rows go through a compiled function, traced once per architecture, that loops
+    over blocks of exactly :data:`INFERENCE_ROWS` rows, the last one padded with zeros.
+    Every matrix product therefore has the same shape, and a row's result is the same
+    bit for bit whichever rows it arrives with. The weights are arguments of the
+    function, so fitted models of one architecture share it and no graph is traced per
+    fitted model.
 
     Parameters
     ----------
-    function : callable
-        Maps a float32 array of rows to an array (or tensor) with one entry per row.
+    models : keras.Model or sequence of keras.Model
+        The networks, applied one after the other in inference mode.
     source : Source
         The inputs.
     device : str
@@ -557,17 +573,116 @@ def map_chunks(function, source, device, dtype):
     outputs : ndarray
         The stacked results, one row per input row.
     """
+    if source.n_samples == 0:
+        return np.zeros((0,), dtype=dtype)
+    models = tuple(models) if isinstance(models, (list, tuple)) else (models,)
+    weights = _weights(models)
     pieces = []
     with device_scope(device):
+        run = _inference_function(models, source.n_features, device)
         for chunk in source.chunks(CHUNK_ROWS):
-            for start in range(0, len(chunk), INFERENCE_ROWS):
-                block = chunk[start : start + INFERENCE_ROWS]
-                n_rows = len(block)
-                if n_rows < INFERENCE_ROWS:
-                    block = np.concatenate(
-                        [block, np.zeros((INFERENCE_ROWS - n_rows, block.shape[1]), block.dtype)]
-                    )
-                pieces.append(keras.ops.convert_to_numpy(function(block))[:n_rows])
-    if not pieces:
-        return np.zeros((0,), dtype=dtype)
-    return np.concatenate(pieces).astype(dtype, copy=False)
+            for rows, n_rows in _whole_blocks(chunk):
+                pieces.append(run(rows, weights).numpy()[:n_rows])
+    return np.concatenate(pieces, dtype=dtype)
+
+
+def _whole_blocks(chunk):
+    """Split ``chunk`` into a view of its whole blocks and a zero-padded last block.
+
+    Yields ``(rows, n_rows)``: ``rows`` holds a multiple of :data:`INFERENCE_ROWS` rows,
+    of which the first ``n_rows`` are from ``chunk``.
+    """
+    n_whole = len(chunk) - len(chunk) % INFERENCE_ROWS
+    if n_whole:
+        yield chunk[:n_whole], n_whole
+    if n_whole < len(chunk):
+        padded = np.zeros((INFERENCE_ROWS, chunk.shape[1]), dtype=chunk.dtype)
+        padded[: len(chunk) - n_whole] = chunk[n_whole:]
+        yield padded, len(chunk) - n_whole
+
+
+def _inference_function(models, n_features, device):
+    """The cached compiled function that applies ``models`` to whole blocks of rows."""
+    key = (device, n_features, *(_architecture(model) for model in models))
+    with _cache_lock:
+        function = _inference_cache.pop(key, None)
+    if function is None:
+        function = _trace_inference(models, n_features)
+    with _cache_lock:
+        _inference_cache[key] = function
+        evicted = [
+            _inference_cache.popitem(last=False)[1]
+            for _ in range(len(_inference_cache) - _CACHE_SIZE)
+        ]
+    if evicted:
+        _free(evicted)
+    return function
+
+
+def _architecture(model):
+    """A key equal for models that compute the same function of their inputs and weights.
+
+    Initializers and seeds are left out: they only choose starting weights, and random
+    layers are the identity at inference, so fits with different seeds share a key.
+    """
+    key = _architectures.get(model)
+    if key is None:
+        variables = [
+            [(v.path, tuple(v.shape), str(v.dtype)) for v in group]
+            for group in (model.trainable_variables, model.non_trainable_variables)
+        ]
+        config = json.dumps(_without_seeds(model.get_config()), sort_keys=True, default=repr)
+        key = _architectures[model] = (type(model).__qualname__, config, repr(variables))
+    return key
+
+
+def _without_seeds(config):
+    """``config`` without its initializers and seeds, at any depth."""
+    if isinstance(config, dict):
+        return {
+            name: _without_seeds(value)
+            for name, value in config.items()
+            if name != "seed" and not name.endswith("_initializer")
+        }
+    if isinstance(config, (list, tuple)):
+        return [_without_seeds(value) for value in config]
+    return config
+
+
+def _trace_inference(models, n_features):
+    """Trace a function of ``(rows, weights)`` that applies ``models`` block by block.
+
+    The weights are ``(trainable, non-trainable)`` variable lists, one pair per model, so
+    that any model of the same architecture can be run through the traced graph.
+    """
+    import tensorflow as tf
+
+    spec = keras.KerasTensor((INFERENCE_ROWS, n_features), "float32")
+    for model in models:
+        spec = model.compute_output_spec(spec)
+
+    def apply(block, weights):
+        for model, (trainable, non_trainable) in zip(models, weights, strict=True):
+            block, _ = model.stateless_call(trainable, non_trainable, block, training=False)
+        return block
+
+    def run(rows, weights):
+        blocks = tf.reshape(rows, (-1, INFERENCE_ROWS, n_features))
+        outputs = tf.map_fn(
+            lambda block: apply(block, weights),
+            blocks,
+            fn_output_signature=tf.TensorSpec(spec.shape, spec.dtype),
+            parallel_iterations=1,
+        )
+        return tf.reshape(outputs, (-1, *spec.shape[1:]))
+
+    weight_specs = tf.nest.map_structure(
+        lambda variable: tf.TensorSpec(variable.shape, variable.dtype), _weights(models)
+    )
+    signature = [tf.TensorSpec((None, n_features), tf.float32), weight_specs]
+    return tf.function(run, input_signature=signature, autograph=False).get_concrete_function()
+
+
+def _weights(models):
+    """The ``(trainable, non-trainable)`` variable lists of each model."""
+    return [(model.trainable_variables, model.non_trainable_variables) for model in models]
