@@ -1260,10 +1260,10 @@ def _parametric_summary(tsne):
     losses = ", ".join(
         f"{key} {history[key][-1]:.4g}" for key in ("loss", "val_loss") if history.get(key)
     )
-    return (
-        f"parametric t-SNE: {tsne.n_iter_} iterations, weights of iteration "
-        f"{tsne.best_iteration_} kept" + (f", {losses}" if losses else "")
-    )
+    line = f"parametric t-SNE: {tsne.n_iter_} iterations"
+    if tsne.early_stopping:
+        line += f", weights of iteration {tsne.best_iteration_} kept"
+    return line + (f", {losses}" if losses else "")
 
 
 def _display_name(path):

@@ -78,7 +78,8 @@ class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeur
 
     pca_components : int or None, default=50
         Number of principal components of the training rows that the network is
-        trained on. The projection is then folded into the network's first layers,
+        trained on, scaled together to a variance of 1 per component on average. The
+        projection is then folded into the network's first layers,
         so that :meth:`transform` takes the columns as given and the fitted network
         has the usual width. Training on the leading components is cheaper per step
         than training on many columns, and it keeps the network from fitting the
@@ -94,7 +95,7 @@ class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeur
     l2 : float, default=0.0
         L2 penalty on every kernel (weight decay).
 
-    noise : float, default=0.3
+    noise : float, default=0.8
         Gaussian noise added to the inputs during training (the principal components
         with ``pca_components``), as a fraction of the median distance from a
         training row to its nearest neighbour: the noise added to a row has about
@@ -317,7 +318,7 @@ default="auto"
         activation="relu",
         dropout=0.0,
         l2=0.0,
-        noise=0.3,
+        noise=0.8,
         init="pca",
         reconstruction_weight=0.0,
         early_exaggeration=4.0,
@@ -545,7 +546,11 @@ default="auto"
         return budget
 
     def _projection(self, X_train, seed):
-        """``(mean, components)`` of the principal components to train on, or None."""
+        """``(mean, components)`` of the principal components to train on, or None.
+
+        The components are scaled so that the projected rows have a variance of 1 per
+        component on average.
+        """
         n_rows, n_features = X_train.shape
         if self.pca_components is None or self.pca_components >= min(n_rows, n_features):
             return None
@@ -554,7 +559,10 @@ default="auto"
         # One BLAS thread: the same projection in a Dask or joblib worker.
         with single_blas_thread():
             pca = PCA(self.pca_components, random_state=seed).fit(X_train)
-        return pca.mean_, pca.components_
+        # Components of unit variance on average: inputs of the same typical size
+        # whatever the data, for which the learning rate and initialisation are set.
+        spread = np.sqrt(np.mean(pca.explained_variance_))
+        return pca.mean_, pca.components_ / (spread if spread > 0 else 1.0)
 
     def _start(self, X_train, affinities, seed, openTSNE):
         """The network's starting projection and, for ``init="tsne"``, openTSNE's map."""

@@ -192,7 +192,9 @@ def test_embed_with_parametric_tsne(digits_csv, tmp_path, capsys):
     assert np.isfinite(table[["tsne1", "tsne2"]].to_numpy()).all()
     assert (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
     assert "then parametric t-SNE" in captured.err
-    assert "parametric t-SNE: 50 iterations, weights of iteration " in captured.err
+    assert "parametric t-SNE: 50 iterations, loss " in captured.err
+    # Progress while it trains: the first check's line, and the last one's.
+    assert "parametric t-SNE: iteration 50/50, loss " in captured.err
     # openTSNE's phases are not run, and nothing but the results reaches standard output.
     assert "early exaggeration" not in captured.err
     assert [line.split(":")[0] for line in captured.out.splitlines()] == [
