@@ -210,7 +210,9 @@ default="auto"
         Perplexity used: ``perplexity``, lowered for small data.
 
     noise_stddev_ : float
-        Standard deviation of the noise added to each input feature in training.
+        Standard deviation of the noise added to each input of the network in
+        training (each principal component, with ``pca_components``), in the units of
+        the data.
 
     history_ : dict of str to list of float
         ``"iteration"``, ``"loss"`` (mean t-SNE loss of the training batches since the
@@ -522,7 +524,9 @@ default="auto"
             _fold_input_scale(network, scale)
         self.network_ = network
         self.perplexity_ = perplexity
-        self.noise_stddev_ = float(noise_stddev / scale)
+        # In the data's units: the projection divided the components by their spread.
+        unit = 1.0 if projection is None else 1.0 / np.linalg.norm(projection[1][0])
+        self.noise_stddev_ = float(noise_stddev * unit / scale)
         self.history_ = result["history"]
         self.n_iter_ = result["n_iter"]
         self.batch_size_ = budget["batch_size"]
