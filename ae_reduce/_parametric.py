@@ -222,6 +222,13 @@ default="auto"
     n_iter_ : int
         Number of iterations run in both phases.
 
+    max_iter_ : int
+        Iterations of both phases that the budget allowed:
+        ``early_exaggeration_iter + n_iter``, after resolving ``"auto"``.
+
+    batch_size_ : int
+        Neighbour pairs per iteration, after resolving ``"auto"``.
+
     best_iteration_ : int
         Iteration with the lowest monitored loss; with ``early_stopping``, the weights
         are those of this iteration. 0 when no normal-phase iteration ran.
