@@ -18,6 +18,7 @@ from numbers import Integral
 from pathlib import Path
 from typing import NamedTuple
 
+from ._progress import IterationProgress, format_duration
 from ._scaling import SCALER_NAMES
 
 #: Extensions that ``embed`` reads and writes.
@@ -180,17 +181,6 @@ def _escaped(text):
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _duration(seconds):
-    if seconds < 9.95:
-        return f"{seconds:.1f}s"
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-
-
 def _count_fits(reducer):
     """Networks that ``fit_transform`` trains: one per cross-fitting fold, then the kept one.
 
@@ -342,11 +332,11 @@ def _fit_progress(name, progress, n_fits=1, clock=time.perf_counter, start="the 
             parts = [counter]
             parts.extend(f"{key} {value:.4g}" for key, value in self.logs.items() if "loss" in key)
             if finished:
-                parts.append(f"took {_duration(now - self.started)}")
+                parts.append(f"took {format_duration(now - self.started)}")
             else:
                 left = self._time_left(now)
                 if left is not None:
-                    parts.append(f"up to {_duration(left)} left")
+                    parts.append(f"up to {format_duration(left)} left")
             return ", ".join(parts)
 
         def _bar(self, now, finished=False):
@@ -402,8 +392,6 @@ def _report_progress(pipeline, progress, quiet):
     if tsne is None:
         return
     if type(tsne).__name__ == "ParametricTSNE":
-        from ._parametric import IterationProgress
-
         printer = IterationProgress(
             "parametric t-SNE", write=progress, interval=PARAMETRIC_INTERVAL
         )

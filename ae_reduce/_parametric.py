@@ -1,7 +1,6 @@
 """ParametricTSNE: a network trained with t-SNE's objective, mapping rows to a map."""
 
 import functools
-import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,11 +12,13 @@ from sklearn.utils.validation import check_random_state
 from ._base import BaseNeuralEstimator, atomic_fit
 from ._blas import single_blas_thread
 from ._data import check_input, split_indices
+from ._progress import IterationProgress
 from ._tsne import (
     N_JOBS_CONSTRAINT,
     SCALE_FREE_METRICS,
     SMALLEST_PERPLEXITY,
     _import_opentsne,
+    check_callbacks,
     check_cosine_rows,
     check_distances,
     effective_perplexity,
@@ -429,7 +430,7 @@ default="auto"
                 f"{(source.n_samples, source.n_features)}) while a minimum of {_MIN_ROWS} "
                 f"is required by {type(self).__name__}."
             )
-        callbacks = _check_callbacks(self.callbacks)
+        callbacks = check_callbacks(self.callbacks)
         if self.verbose:
             callbacks.append(IterationProgress(type(self).__name__))
         openTSNE = _import_opentsne()
@@ -662,79 +663,6 @@ def default_budget(n_train):
         "batch_size": min(max(n_train // 4, 128), 1024),
         "patience": max(n_iter // 4, 50),
     }
-
-
-class IterationProgress:
-    """A callback of :class:`ParametricTSNE` that reports its progress in one line.
-
-    Each line gives the iteration out of the most that can run, the losses and an
-    estimate of the time left, an upper bound as early stopping may end the fit sooner.
-    The pace is measured from the first call on, since the first iterations also pay
-    for building the graph.
-
-    Parameters
-    ----------
-    name : str
-        What is trained, first on each line.
-    write : callable, default=None
-        Takes each line; None prints it, prefixed with ``[name]``.
-    interval : float, default=0.0
-        Fewest seconds between two lines; the first and the last line are always
-        shown.
-    clock : callable, default=time.perf_counter
-        Seconds, for the estimate.
-    """
-
-    def __init__(self, name, write=None, interval=0.0, clock=time.perf_counter):
-        self.name = name
-        self.write = write
-        self.interval = interval
-        self.clock = clock
-        self.first = None
-        self.shown = None
-
-    def __call__(self, iteration, n_iterations, logs):
-        now = self.clock()
-        if self.first is None:
-            self.first = (iteration, now)
-        elif now - self.shown < self.interval and iteration < n_iterations:
-            return False
-        self.shown = now
-        parts = [f"iteration {iteration}/{n_iterations}", f"loss {logs['loss']:.4f}"]
-        if "val_loss" in logs:
-            parts.append(f"held-out loss {logs['val_loss']:.4f}")
-        done, then = self.first
-        if iteration > done and n_iterations > iteration:
-            left = (n_iterations - iteration) * (now - then) / (iteration - done)
-            parts.append(f"up to {_duration(left)} left")
-        line = ", ".join(parts)
-        if self.write is None:
-            print(f"[{self.name}] {line}", flush=True)
-        else:
-            self.write(f"{self.name}: {line}")
-        return False
-
-
-def _duration(seconds):
-    """``"42 s"`` or ``"3 min 5 s"``."""
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    return f"{seconds // 60} min {seconds % 60} s"
-
-
-def _check_callbacks(callbacks):
-    """``callbacks`` as a new list of callables, or a TypeError naming the odd item."""
-    if callbacks is None:
-        return []
-    callbacks = [callbacks] if callable(callbacks) else list(callbacks)
-    for callback in callbacks:
-        if not callable(callback):
-            raise TypeError(
-                "callbacks must be a callable or a list of callables, got an item of "
-                f"type {type(callback).__name__}: {callback!r}."
-            )
-    return callbacks
 
 
 def _input_layers(network):

@@ -210,6 +210,31 @@ def _check_positions(positions, method):
         )
 
 
+def check_callbacks(callbacks):
+    """``callbacks`` as a new list of callables, or a TypeError naming the odd item.
+
+    Parameters
+    ----------
+    callbacks : callable, list of callable or None
+        An estimator's ``callbacks`` parameter.
+
+    Returns
+    -------
+    callbacks : list of callable
+        Empty for None.
+    """
+    if callbacks is None:
+        return []
+    callbacks = [callbacks] if callable(callbacks) else list(callbacks)
+    for callback in callbacks:
+        if not callable(callback):
+            raise TypeError(
+                "callbacks must be a callable or a list of callables, got an item of "
+                f"type {type(callback).__name__}: {callback!r}."
+            )
+    return callbacks
+
+
 class _CallbackRunner:
     """The user's callbacks as one openTSNE callback that notes where they stopped.
 
@@ -219,13 +244,7 @@ class _CallbackRunner:
     """
 
     def __init__(self, callbacks):
-        self.callbacks = [callbacks] if callable(callbacks) else list(callbacks)
-        for callback in self.callbacks:
-            if not callable(callback):
-                raise TypeError(
-                    "callbacks must be a callable or a list of callables, got an item "
-                    f"of type {type(callback).__name__}: {callback!r}."
-                )
+        self.callbacks = check_callbacks(callbacks)
         self.phase = 0
         self.stopped_at = None
 

@@ -445,3 +445,19 @@ def test_a_callback_sees_each_check_and_can_end_training(digits):
     assert tsne.n_iter_ == 100
     with pytest.raises(TypeError, match="callbacks must be a callable or a list"):
         ParametricTSNE(callbacks=[stop_at_100, "print"], **params).fit(digits[0][:200])
+
+
+def test_a_callback_that_raises_keeps_the_earlier_map_and_the_next_fit_works(digits, fitted):
+    tsne, positions = fitted
+    X_train = digits[0]
+
+    def broken(iteration, n_iterations, logs):
+        raise RuntimeError("callback failed")
+
+    with pytest.raises(RuntimeError, match="callback failed"):
+        tsne.set_params(callbacks=broken).fit(X_train[:200])
+    tsne.set_params(callbacks=None)
+    np.testing.assert_array_equal(tsne.transform(X_train), positions)
+    # The architecture's cached trainer was handed back: the same fit gives the same map.
+    again = ParametricTSNE(**QUICK).fit_transform(X_train)
+    np.testing.assert_array_equal(again, positions)
