@@ -228,3 +228,59 @@ def test_token_network_round_trip_in_a_fresh_process(tmp_path):
     # Wider than in fit and with ids beyond the vocabulary: the restored network takes both.
     wide = np.hstack([ids, np.full((60, 3), 1000)])
     np.testing.assert_array_equal(_fresh_transform(load, wide, tmp_path), model.transform(wide))
+
+
+FIXTURES_0_2_0 = os.path.join(os.path.dirname(__file__), "data", "v0_2_0")
+SAVED_0_2_0 = ["autoencoder", "supervised", "pipeline", "tokens", "parametric", "tsne", "index"]
+
+#: The class names that skops files of 0.2.0 record, which users list as trusted.
+TRUSTED_0_2_0 = [
+    "ae_reduce._autoencoder.KerasAutoencoderTransformer",
+    "ae_reduce._supervised.SupervisedEmbeddingTransformer",
+    "ae_reduce._scaling.AutoScaler",
+    "ae_reduce._sequencer.TokenSequencer",
+    "ae_reduce._tokens.TokenEmbeddingTransformer",
+    "ae_reduce._parametric.ParametricTSNE",
+    "ae_reduce._tsne.TSNE",
+    "ae_reduce._index.EmbeddingIndex",
+]
+
+
+def _outputs_0_2_0(name, model, expected):
+    X = expected["X"]
+    if name == "index":
+        return model.kneighbors(X)[1]
+    if name == "tokens":
+        texts = np.array(["the red fox", "a blue bird", "the red bird", "a blue fox"] * 5)
+        return model.transform(texts)
+    return model.transform(X)
+
+
+@pytest.mark.parametrize("name", SAVED_0_2_0)
+def test_pickles_of_0_2_0_load_and_transform_alike(name):
+    expected = np.load(os.path.join(FIXTURES_0_2_0, "expected.npz"))
+    with open(os.path.join(FIXTURES_0_2_0, f"{name}.pkl"), "rb") as file:
+        model = pickle.load(file)
+    np.testing.assert_allclose(
+        _outputs_0_2_0(name, model, expected), expected[name], rtol=1e-5, atol=1e-5
+    )
+
+
+# TSNE keeps openTSNE's embedding, an ndarray subclass that skops cannot rebuild.
+@pytest.mark.parametrize("name", [name for name in SAVED_0_2_0 if name != "tsne"])
+def test_skops_files_of_0_2_0_load_with_their_trusted_names(name):
+    sio = pytest.importorskip("skops.io")
+    expected = np.load(os.path.join(FIXTURES_0_2_0, "expected.npz"))
+    path = os.path.join(FIXTURES_0_2_0, f"{name}.skops")
+    assert set(sio.get_untrusted_types(file=path)) <= set(TRUSTED_0_2_0)
+    model = sio.load(path, trusted=TRUSTED_0_2_0)
+    np.testing.assert_allclose(
+        _outputs_0_2_0(name, model, expected), expected[name], rtol=1e-5, atol=1e-5
+    )
+
+
+def test_new_skops_files_name_classes_as_0_2_0_did(skops_models, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    path = tmp_path / "model.skops"
+    sio.dump(skops_models["pipeline"], path)
+    assert set(sio.get_untrusted_types(file=path)) <= set(TRUSTED_0_2_0)
