@@ -224,7 +224,7 @@ def plain_keras_fit_seconds(X, seed):
     """The default network of the autoencoder, compiled and fitted by plain Keras."""
     import keras
 
-    from ae_reduce._networks import build_autoencoder
+    from ae_reduce._keras.networks import build_autoencoder
 
     pca = PCA(16).fit(X)
     # The estimator's defaults: (128, 64) ReLU branches, nothing else switched on.

@@ -77,7 +77,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import ae_reduce
 from ae_reduce import KerasAutoencoderTransformer
-from ae_reduce._backend import resolve_device
+from ae_reduce._keras.backend import resolve_device
 
 # A few fixed epochs are the point here, not convergence.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)

@@ -37,7 +37,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from ae_reduce import EmbeddingIndex
-from ae_reduce import _index as index_module
+from ae_reduce._neighbors import index as index_module
 
 GOAL_RECALL = 0.95
 GOAL_SPEEDUP = 5.0

@@ -74,7 +74,7 @@ def child(mode, path, output, quick):
     import pyarrow.dataset as ds
 
     from ae_reduce import KerasAutoencoderTransformer
-    from ae_reduce._backend import import_keras
+    from ae_reduce._keras.backend import import_keras
 
     import_keras()  # TensorFlow's own footprint, before the data is touched
     baseline = peak_rss_mb()

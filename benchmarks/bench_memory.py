@@ -98,7 +98,7 @@ def write_data(path, n_samples, seed):
 def child(mode, path, n_samples, args):
     """Fit in this (fresh) process and print the figures as one JSON line."""
     from ae_reduce import KerasAutoencoderTransformer
-    from ae_reduce._backend import import_keras
+    from ae_reduce._keras.backend import import_keras
 
     keras = import_keras()  # TensorFlow's own footprint, before the data is touched
     baseline = peak_rss_mb()
@@ -163,7 +163,7 @@ def architectures_child(mode, n_fits):
     from sklearn.preprocessing import StandardScaler
 
     from ae_reduce import KerasAutoencoderTransformer
-    from ae_reduce._backend import import_keras
+    from ae_reduce._keras.backend import import_keras
 
     keras = import_keras()
     warnings.simplefilter("ignore")  # ConvergenceWarning: two epochs are meant to be short

@@ -153,7 +153,7 @@ def compare(name, X, validation_split, args):
         # The rows the estimator holds out with this seed, given to plain Keras too.
         from sklearn.utils import check_random_state
 
-        from ae_reduce._data import split_indices
+        from ae_reduce._io.validation import split_indices
 
         random_state = check_random_state(args.seed)
         random_state.randint(np.iinfo(np.int32).max)  # the estimator draws its seed first

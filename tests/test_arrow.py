@@ -138,7 +138,7 @@ def test_the_supervised_embedding_cross_fits_a_dataset_as_a_memmap(numbers, memm
 def test_parquet_files_read_one_by_one_or_through_arrows_scanner_give_the_same_rows(
     numbers, parquet, folder
 ):
-    from ae_reduce import _arrow
+    from ae_reduce._io import arrow as _arrow
 
     # Columns the dataset types otherwise than the files store them go through the scanner.
     widened = ds.dataset(folder / "parquet", schema=pa.schema([(n, pa.float64()) for n in NAMES]))
@@ -160,7 +160,7 @@ def test_codes_in_a_dataset_are_decoded(fitted, parquet, tmp_path):
 
 
 def test_a_cross_fitting_fold_of_a_memmap_is_read_from_the_file(memmap, monkeypatch):
-    from ae_reduce import _data
+    from ae_reduce._io import source as _data
 
     source = _data.check_input(KerasAutoencoderTransformer(), memmap, reset=True)
     # A small fold is read into memory, where it trains in whole-epoch graphs.
@@ -312,7 +312,7 @@ def test_importing_the_package_does_not_import_pyarrow():
     code = (
         "import sys\n"
         "sys.modules['pandas'] = None\n"
-        "import ae_reduce, ae_reduce._arrow, ae_reduce._cli\n"
+        "import ae_reduce, ae_reduce._io.arrow, ae_reduce._cli\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pyarrow'))"
     )
     result = subprocess.run(

@@ -148,7 +148,7 @@ def test_empty_hidden_layers_gives_a_linear_autoencoder(digits):
 
 
 def test_he_initialisation_for_relu_and_glorot_for_tanh(digits):
-    from ae_reduce._networks import build_autoencoder
+    from ae_reduce._keras.networks import build_autoencoder
 
     config = {"hidden_layer_sizes": (8,), "output_activation": "linear", "dropout": 0.0}
     config.update(batch_normalization=False, l1=0.0, l2=0.0, noise_stddev=0.0, seed=0)
@@ -266,7 +266,7 @@ def test_pipeline_swaps_in_for_pca(digits):
 
 
 def test_device_cpu_trains_and_gpu_without_a_gpu_fails_clearly(digits):
-    from ae_reduce._backend import gpu_available
+    from ae_reduce._keras.backend import gpu_available
 
     X, _ = digits
     KerasAutoencoderTransformer(device="cpu", **SMALL).fit(X[:100])

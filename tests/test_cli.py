@@ -20,7 +20,7 @@ from ae_reduce._cli import _count_fits, _fit_progress, _Progress, main
 
 pd = pytest.importorskip("pandas")
 
-HAS_SUPERVISED = importlib.util.find_spec("ae_reduce._supervised") is not None
+HAS_SUPERVISED = importlib.util.find_spec("ae_reduce._neural.supervised") is not None
 HAS_OPENTSNE = importlib.util.find_spec("openTSNE") is not None
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 HAS_PYARROW = importlib.util.find_spec("pyarrow") is not None
@@ -411,7 +411,7 @@ def test_embed_says_when_the_autoencoder_kept_the_pca_start(tmp_path, capsys):
 
 
 def test_progress_names_a_kept_start_only_when_the_weights_are_the_start():
-    from ae_reduce._backend import import_keras
+    from ae_reduce._keras.backend import import_keras
 
     keras = import_keras()
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
@@ -883,7 +883,7 @@ def test_the_embedding_does_not_depend_on_the_reader(
     data = tmp_path / f"digits{suffix}"
     _write_frame(frame, data)
     # Training from a file writes the output in pieces: several of them here.
-    from ae_reduce import _streaming
+    from ae_reduce._cli import streaming as _streaming
 
     monkeypatch.setattr(_streaming, "OUTPUT_ROWS", 70)
     temporary = tmp_path / "temporary"
@@ -1169,7 +1169,7 @@ import sys
 import time
 
 from ae_reduce import _cli
-from ae_reduce._backend import import_keras
+from ae_reduce._keras.backend import import_keras
 
 keras = import_keras()
 

@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from ae_reduce._files import replacing, write_text
+from ae_reduce._utils.files import replacing, write_text
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):

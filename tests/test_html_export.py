@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 
 from ae_reduce import export_html
-from ae_reduce._html import FLAGGED_COLOR as FLAGGED
-from ae_reduce._html import MATCH_COLOR as MATCH
-from ae_reduce._html import MISSING_COLOR as MISSING
-from ae_reduce._html import SELECTED_COLOR as SELECTED
-from ae_reduce._html import VIRIDIS
 from ae_reduce.plotting import _point_alpha
+from ae_reduce.plotting.html import FLAGGED_COLOR as FLAGGED
+from ae_reduce.plotting.html import MATCH_COLOR as MATCH
+from ae_reduce.plotting.html import MISSING_COLOR as MISSING
+from ae_reduce.plotting.html import SELECTED_COLOR as SELECTED
+from ae_reduce.plotting.html import VIRIDIS
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -346,7 +346,7 @@ def test_a_few_extreme_values_do_not_squeeze_the_ramp(tmp_path):
 
 def test_ramp_is_viridis():
     matplotlib = pytest.importorskip("matplotlib")
-    from ae_reduce._html import VIRIDIS
+    from ae_reduce.plotting.html import VIRIDIS
 
     expected = matplotlib.colormaps["viridis"](np.linspace(0, 1, len(VIRIDIS)))[:, :3] * 255
     stops = np.array([[int(color[i : i + 2], 16) for i in (1, 3, 5)] for color in VIRIDIS])

@@ -15,7 +15,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
-import ae_reduce._index
+import ae_reduce._neighbors.index
 from ae_reduce import EmbeddingIndex, KerasAutoencoderTransformer, SupervisedEmbeddingTransformer
 
 faiss = pytest.importorskip("faiss")
@@ -116,7 +116,7 @@ def test_fits_and_queries_are_deterministic(backend, clustered):
 def test_auto_backend_chooses_by_size_faiss_and_sparsity(monkeypatch):
     X = _random(120)
     assert EmbeddingIndex().fit(X).backend_ == "exact"
-    monkeypatch.setattr(ae_reduce._index, "APPROXIMATE_FROM", 100)
+    monkeypatch.setattr(ae_reduce._neighbors.index, "APPROXIMATE_FROM", 100)
     assert EmbeddingIndex().fit(X).backend_ == "approximate"
     assert EmbeddingIndex().fit(sp.csr_matrix(X)).backend_ == "exact"
     assert EmbeddingIndex(backend="exact").fit(X).backend_ == "exact"
@@ -162,7 +162,7 @@ def test_skops_round_trip(backend):
     index = EmbeddingIndex(backend=backend).fit(X)
     payload = sio.dumps(index)
     untrusted = sio.get_untrusted_types(data=payload)
-    assert untrusted == ["ae_reduce._index.EmbeddingIndex"]
+    assert untrusted == ["ae_reduce._neighbors.index.EmbeddingIndex"]
     restored = sio.loads(payload, trusted=untrusted)
     np.testing.assert_array_equal(restored.kneighbors()[1], index.kneighbors()[1])
 

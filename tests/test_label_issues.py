@@ -10,7 +10,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ae_reduce import find_label_issues
-from ae_reduce._label_issues import estimate_issue_count, rank_label_issues
+from ae_reduce._inspection.label_issues import estimate_issue_count, rank_label_issues
 
 
 def _logistic():
@@ -181,7 +181,7 @@ def test_a_model_without_signal_flags_nothing_and_says_so(noise):
     # half the rows flagged (565 of 1,000) without a word.
     from sklearn.dummy import DummyClassifier
 
-    from ae_reduce._label_issues import NoSignalWarning
+    from ae_reduce._inspection.label_issues import NoSignalWarning
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(1000, 5))
@@ -198,7 +198,7 @@ def test_a_model_without_signal_flags_nothing_and_says_so(noise):
 def test_a_model_with_signal_does_not_warn(flipped_digits):
     import warnings
 
-    from ae_reduce._label_issues import NoSignalWarning
+    from ae_reduce._inspection.label_issues import NoSignalWarning
 
     X, y, _ = flipped_digits
     with warnings.catch_warnings():

@@ -109,7 +109,7 @@ def test_fitting_many_architectures_keeps_memory_bounded():
 
 
 def test_evicted_compiled_models_are_freed(digits):
-    from ae_reduce import _training
+    from ae_reduce._keras import training as _training
 
     X = digits[0][:200]
     release_cached_models()
@@ -125,7 +125,7 @@ def test_evicted_compiled_models_are_freed(digits):
 
 
 def test_release_cached_models_frees_them_and_later_fits_are_identical(digits):
-    from ae_reduce import _training
+    from ae_reduce._keras import training as _training
 
     X = digits[0][:300]
     # Dropout and input noise draw random numbers while training: their streams must not

@@ -330,7 +330,7 @@ def test_a_wide_map_keeps_a_finite_loss():
     # to itself as up to a few units, the diagonal of the kernel fell below 1, and the
     # normalisation (the kernel's sum less one per row) became negative: the loss was
     # NaN and the fit reported a divergence.
-    from ae_reduce._map_training import tsne_batch_loss
+    from ae_reduce._keras.map_training import tsne_batch_loss
 
     positions = np.random.default_rng(0).normal(size=(1024, 2)) * 3000
     loss = float(tsne_batch_loss(positions.astype(np.float32), 512, 1.0))
@@ -356,7 +356,7 @@ def test_an_integer_learning_rate_fits_again():
 
 
 def test_the_default_budget_grows_with_the_rows():
-    from ae_reduce._parametric import default_budget
+    from ae_reduce._manifold.parametric import default_budget
 
     sizes = [10, 500, 1_000, 4_000, 20_000, 100_000, 1_000_000]
     budgets = [default_budget(n) for n in sizes]
@@ -381,7 +381,7 @@ def test_a_default_fit_uses_and_reports_its_budget(digits):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         tsne = ParametricTSNE(hidden_layer_sizes=(32,), random_state=0).fit(X_train)
-    from ae_reduce._parametric import default_budget
+    from ae_reduce._manifold.parametric import default_budget
 
     budget = default_budget(len(X_train))
     assert tsne.batch_size_ == budget["batch_size"]
@@ -404,8 +404,8 @@ def test_the_principal_components_are_folded_into_the_network(digits):
 
 
 def test_folding_a_projection_keeps_the_outputs():
-    from ae_reduce._networks import build_map_network
-    from ae_reduce._parametric import _copy_projected, _project
+    from ae_reduce._keras.networks import build_map_network
+    from ae_reduce._manifold.parametric import _copy_projected, _project
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(50, 12)) * 3 + 1

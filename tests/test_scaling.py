@@ -10,8 +10,8 @@ from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from ae_reduce import AutoScaler, make_tsne_pipeline
-from ae_reduce._label_issues import default_estimator
-from ae_reduce._scaling import make_scaler
+from ae_reduce._inspection.label_issues import default_estimator
+from ae_reduce._preprocessing.scaling import make_scaler
 
 
 def _pixels(n_samples=300, seed=0):

@@ -4,7 +4,7 @@ TensorFlow 2.21 logs from C++ while it is imported, before it reads
 ``TF_CPP_MIN_LOG_LEVEL``: absl's "All log messages before absl::InitializeLog() is called
 are written to STDERR", a oneDNN notice and "Could not find cuda drivers on your machine",
 each twice. Those lines appear in the fit below when the filtering in
-``ae_reduce._backend.import_keras`` is turned off. Each test starts a fresh interpreter,
+``ae_reduce._keras.backend.import_keras`` is turned off. Each test starts a fresh interpreter,
 because only the first import of TensorFlow in a process prints them.
 """
 
@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from ae_reduce._backend import _startup_log_filtered
+from ae_reduce._keras.backend import _startup_log_filtered
 
 # The markers are shorter than the lines, which TensorFlow words differently across
 # versions and machines.
@@ -30,7 +30,7 @@ X = np.random.RandomState(0).rand(60, 5)
 KerasAutoencoderTransformer(2, epochs=2, random_state=0).fit_transform(X)
 print("fitted")
 """
-IMPORT_KERAS = "from ae_reduce._backend import import_keras; import_keras(verbose={verbose})"
+IMPORT_KERAS = "from ae_reduce._keras.backend import import_keras; import_keras(verbose={verbose})"
 BARE_IMPORT = "import tensorflow as tf; tf.config.list_physical_devices('GPU')"
 
 
@@ -89,7 +89,7 @@ def test_a_missing_tensorflow_is_reported_and_stderr_restored():
     code = (
         "import os, sys\n"
         "sys.modules['tensorflow'] = None\n"
-        "from ae_reduce._backend import import_keras\n"
+        "from ae_reduce._keras.backend import import_keras\n"
         "try:\n"
         "    import_keras()\n"
         "except ImportError as error:\n"
@@ -105,7 +105,7 @@ def test_a_missing_tensorflow_is_reported_and_stderr_restored():
 
 FILTER_WITH_OTHER_OUTPUT = """
 import os, sys, warnings
-from ae_reduce._backend import _startup_log_filtered
+from ae_reduce._keras.backend import _startup_log_filtered
 
 before = os.fstat(2)
 try:

@@ -55,7 +55,7 @@ class Recorder:
     """A Keras callback that records whether training started."""
 
     def __new__(cls):
-        from ae_reduce._backend import import_keras
+        from ae_reduce._keras.backend import import_keras
 
         keras = import_keras()
 
@@ -196,7 +196,7 @@ def test_missing_labels_without_reconstruction_are_an_error(blobs):
 
 
 def _user_model(n_features=6, n_outputs=3, activation="softmax"):
-    from ae_reduce._backend import import_keras
+    from ae_reduce._keras.backend import import_keras
 
     keras = import_keras()
     inputs = keras.Input(shape=(n_features,))

@@ -10,7 +10,7 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 
 from ae_reduce import KerasAutoencoderTransformer, SupervisedEmbeddingTransformer
-from ae_reduce._base import OPTIMIZERS
+from ae_reduce._neural.base import OPTIMIZERS
 
 SMALL = {"hidden_layer_sizes": (16,), "epochs": 5, "random_state": 0}
 
@@ -19,7 +19,7 @@ SMALL = {"hidden_layer_sizes": (16,), "epochs": 5, "random_state": 0}
     "n_rows, expected", [(1, 16), (100, 16), (320, 16), (1617, 81), (2560, 128), (10**6, 128)]
 )
 def test_auto_batch_size_rule(n_rows, expected):
-    from ae_reduce._training import auto_batch_size
+    from ae_reduce._keras.training import auto_batch_size
 
     assert auto_batch_size(n_rows) == expected
 
@@ -51,7 +51,7 @@ def test_no_convergence_warning_when_early_stopping_ends_the_fit(digits):
 
 
 def test_untrained_pca_initialisation_is_pca(digits):
-    from ae_reduce._networks import build_autoencoder
+    from ae_reduce._keras.networks import build_autoencoder
 
     X, _ = digits
     pca = PCA(8).fit(X)

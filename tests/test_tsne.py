@@ -18,7 +18,7 @@ from ae_reduce import TSNE, KerasAutoencoderTransformer, ParametricTSNE, make_ts
 
 pytest.importorskip("openTSNE")
 
-HAS_SUPERVISED = importlib.util.find_spec("ae_reduce._supervised") is not None
+HAS_SUPERVISED = importlib.util.find_spec("ae_reduce._neural.supervised") is not None
 
 FAST = {"n_iter": 100, "early_exaggeration_iter": 50}
 

@@ -59,7 +59,7 @@ def test_non_integer_layer_width_raises_type_error():
 
 
 def test_errors_come_before_training(monkeypatch):
-    import ae_reduce._training as training
+    import ae_reduce._keras.training as training
 
     def fail(**kwargs):
         raise AssertionError("training started")

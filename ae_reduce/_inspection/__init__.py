@@ -1,0 +1,1 @@
+"""Finding problems in data with a trained model: label issues."""

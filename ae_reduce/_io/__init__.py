@@ -1,0 +1,1 @@
+"""Input data: validation and float32 sources over arrays, memory maps, sparse and Arrow data."""

@@ -1,0 +1,1 @@
+"""Everything that touches Keras and TensorFlow: runtime state, networks, training."""

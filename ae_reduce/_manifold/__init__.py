@@ -1,0 +1,1 @@
+"""Two-dimensional maps: the openTSNE adapter and parametric t-SNE."""

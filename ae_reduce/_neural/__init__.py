@@ -1,0 +1,1 @@
+"""The neural estimators: the shared base, autoencoder, supervised and token networks."""

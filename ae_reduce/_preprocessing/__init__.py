@@ -1,0 +1,1 @@
+"""Scaling that chooses itself."""

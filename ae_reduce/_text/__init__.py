@@ -1,0 +1,1 @@
+"""Text inputs: token sequences and mean word vectors."""

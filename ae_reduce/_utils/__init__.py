@@ -1,0 +1,1 @@
+"""Helpers every layer may use: atomic fits, warnings, files, labels, folds, progress."""
