@@ -2,6 +2,7 @@
 
 from sklearn.pipeline import Pipeline
 
+from ._io.validation import held_out_count
 from ._manifold.tsne import TSNE, largest_perplexity
 from ._preprocessing.scaling import make_scaler
 
@@ -249,11 +250,11 @@ def _parametric_map_rows(n_samples, validation_split):
     applies to these rows, not to all of them.
     """
     try:
-        n_held_out = round(n_samples * float(validation_split))
+        n_held_out = held_out_count(n_samples, float(validation_split))
     except (TypeError, ValueError, OverflowError):
         # A bad validation_split is ParametricTSNE's to refuse, in fit.
         return n_samples
-    if n_held_out < 1 or n_samples - n_held_out < 1:
+    if n_held_out == 0:
         return n_samples
     from ._manifold.parametric import MIN_ROWS
 

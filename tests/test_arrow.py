@@ -161,8 +161,9 @@ def test_codes_in_a_dataset_are_decoded(fitted, parquet, tmp_path):
 
 def test_a_cross_fitting_fold_of_a_memmap_is_read_from_the_file(memmap, monkeypatch):
     from ae_reduce._io import source as _data
+    from ae_reduce._io.validation import check_input
 
-    source = _data.check_input(KerasAutoencoderTransformer(), memmap, reset=True)
+    source = check_input(KerasAutoencoderTransformer(), memmap, reset=True)
     # A small fold is read into memory, where it trains in whole-epoch graphs.
     assert source.subset(np.arange(10, 200, 3)).in_memory_dense
     # Folds used to be copied into memory: most of a large file at once.

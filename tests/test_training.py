@@ -290,3 +290,39 @@ def test_convergence_warning_points_at_the_callers_line(digits):
         KerasAutoencoderTransformer(4, hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X)
     (warning,) = [w for w in record if issubclass(w.category, ConvergenceWarning)]
     assert warning.filename == __file__
+
+
+def test_one_monitor_follows_epochs_and_iterations_alike():
+    from ae_reduce._keras.monitor import Monitor
+
+    kept = {}
+    weights = iter(range(100))
+    monitor = Monitor(
+        lambda: next(weights),
+        lambda value: kept.update(restored=value),
+        patience=100,
+        early_stopping=True,
+        plateau=50,
+    )
+    monitor.start(initial=1.0)
+    # Counted in iterations: two records of 50 reach the patience of 100.
+    assert monitor.record(50, 0.5, elapsed=50) == (False, False)
+    assert monitor.record(100, 0.7, elapsed=50) == (False, True)
+    assert monitor.record(150, 0.6, elapsed=50) == (True, True)
+    assert monitor.best_step == 50 and not monitor.still_improving
+    monitor.restore_best()
+    assert kept["restored"] == 1  # the snapshot taken at step 50, not the start's 0
+
+
+def test_the_starting_point_competes_and_divergence_keeps_the_last_weights():
+    from ae_reduce._keras.monitor import Monitor
+
+    kept = {}
+    monitor = Monitor(lambda: "start", kept.update, patience=2, early_stopping=True)
+    monitor.start(initial=0.1)
+    assert monitor.record(1, 0.2) == (False, False)
+    assert monitor.best_step == 0 and monitor.best_weights == "start"
+    assert monitor.record(2, float("nan")) == (True, False)
+    assert monitor.diverged_step == 2
+    monitor.restore_best()
+    assert kept == {}

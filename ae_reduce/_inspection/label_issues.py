@@ -26,7 +26,7 @@ from sklearn.utils.validation import column_or_1d
 
 from .._preprocessing.scaling import SCALER_NAMES, make_scaler
 from .._utils.folds import check_partition
-from .._utils.targets import check_label_types, missing_rows, user_labels
+from .._utils.targets import check_label_types, missing_rows, python_value, user_labels
 from .._utils.warnings import caller_stacklevel
 
 
@@ -228,8 +228,8 @@ def cross_fitted_probabilities(
     classes, codes = np.unique(y, return_inverse=True)
     if len(classes) < 2:
         raise ValueError(
-            f"y holds a single class ({_shown(classes[0])!r}); label issues are rows that belong "
-            "to another class, so at least 2 classes are needed"
+            f"y holds a single class ({python_value(classes[0])!r}); label issues are rows "
+            "that belong to another class, so at least 2 classes are needed"
         )
     rng = check_random_state(random_state)
     seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -242,9 +242,9 @@ def cross_fitted_probabilities(
         if counts.min() < cv:
             rare = classes[np.argmin(counts)]
             raise ValueError(
-                f"class {_shown(rare)!r} has {counts.min()} row(s), fewer than the cv={cv} folds: "
-                "every class needs a row in each fold to be predicted out of fold. Use "
-                "fewer folds or drop the rare class"
+                f"class {python_value(rare)!r} has {counts.min()} row(s), fewer than the "
+                f"cv={cv} folds: every class needs a row in each fold to be predicted out of "
+                "fold. Use fewer folds or drop the rare class"
             )
         if groups is None:
             cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
@@ -296,10 +296,10 @@ def _folds_with_every_class(cv, X, y, groups, classes, codes):
         absent = np.setdiff1d(np.arange(len(classes)), codes[train])
         if absent.size:
             raise ValueError(
-                f"fold {number} of cv trains on no row of class {_shown(classes[absent[0]])!r}, "
-                "so every row of that class would look mislabelled; each fold's training "
-                "rows need every class. Use stratified folds, such as "
-                "StratifiedKFold(shuffle=True), or an int cv"
+                f"fold {number} of cv trains on no row of class "
+                f"{python_value(classes[absent[0]])!r}, so every row of that class would look "
+                "mislabelled; each fold's training rows need every class. Use stratified "
+                "folds, such as StratifiedKFold(shuffle=True), or an int cv"
             )
     check_partition(folds, len(y), cv)
     return folds
@@ -320,11 +320,6 @@ def _needs_groups(splitter):
         )
     )
     return isinstance(splitter, group_splitters)
-
-
-def _shown(label):
-    """A label as its Python value, so that messages show ``1``, not ``np.int64(1)``."""
-    return label.item() if isinstance(label, np.generic) else label
 
 
 def _check_labels(y):

@@ -84,6 +84,17 @@ of shape (n_samples, n_features)
     return source
 
 
+def held_out_count(n_samples, validation_split):
+    """Rows that :func:`split_indices` holds out of ``n_samples``.
+
+    ``validation_split`` of the rows, rounded, and none when either part would be empty.
+    """
+    n_validation = round(n_samples * validation_split)
+    if n_validation < 1 or n_samples - n_validation < 1:
+        return 0
+    return n_validation
+
+
 def split_indices(n_samples, validation_split, random_state, stratify=None):
     """Split row indices into a training and a validation part.
 
@@ -106,8 +117,8 @@ def split_indices(n_samples, validation_split, random_state, stratify=None):
     validation : ndarray of int
         Sorted validation rows, possibly empty.
     """
-    n_validation = round(n_samples * validation_split)
-    if n_validation < 1 or n_samples - n_validation < 1:
+    n_validation = held_out_count(n_samples, validation_split)
+    if n_validation == 0:
         return np.arange(n_samples), np.arange(0)
     if stratify is not None:
         from sklearn.model_selection import StratifiedShuffleSplit

@@ -16,6 +16,7 @@ not seen where openTSNE's ``transform`` would. Early stopping watches the same l
 held-out rows placed against the training rows' positions, as a new row would be.
 """
 
+import dataclasses
 import math
 import warnings
 
@@ -25,6 +26,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .._io.source import Source
 from .._utils.warnings import caller_stacklevel
 from .backend import device_scope, import_keras
+from .monitor import Monitor
 from .training import (
     _checkin,
     _checkout,
@@ -272,65 +274,57 @@ class _MapTrainer:
         return total / tf.cast(count, tf.float32)
 
 
-class _Monitor:
-    """The monitored loss, the best weights and early stopping."""
+@dataclasses.dataclass(frozen=True)
+class MapConfig:
+    """How one parametric map trains: the estimator's parameters, resolved.
 
-    def __init__(self, models, patience, early_stopping):
-        self.models = models
-        self.patience = patience
-        self.early_stopping = early_stopping
-        self.best = math.inf
-        self.best_iteration = 0
-        self.best_weights = None
-        self.since_best = 0
+    Parameters
+    ----------
+    early_exaggeration, early_exaggeration_iter, n_iter, batch_size, optimizer, \
+learning_rate, reconstruction_weight, early_stopping, patience :
+        As the estimator's parameters.
+    noise : float
+        Standard deviation of the Gaussian noise added to every input feature.
+    seed : int
+        Seed of the pair sampling and the noise.
+    device : str
+        TensorFlow device name.
+    callbacks : sequence of callable, default=()
+        Called as ``callback(iteration, n_iterations, logs)`` every
+        :data:`CHECK_EVERY` iterations, ``logs`` holding ``"loss"`` and, with
+        validation rows, ``"val_loss"``; one that returns True ends training (with
+        ``early_stopping``, the best weights so far are kept).
+    estimator_name : str
+        Named in warnings.
+    noise_parameter : float, default=None
+        The estimator's ``noise`` setting, named in the message of a divergence; None
+        names the standard deviation ``noise`` instead.
+    """
 
-    def check(self, iteration, value, monitored):
-        """Record the loss after ``iteration``; return whether to stop."""
-        if not monitored:
-            return False
-        if value < self.best:
-            self.best, self.best_iteration, self.since_best = value, iteration, 0
-            if self.early_stopping:
-                self.best_weights = [model.get_weights() for model in self.models]
-            return False
-        self.since_best += CHECK_EVERY
-        return self.early_stopping and self.since_best >= self.patience
+    early_exaggeration: float
+    early_exaggeration_iter: int
+    n_iter: int
+    batch_size: int
+    optimizer: str
+    learning_rate: float
+    noise: float
+    reconstruction_weight: float
+    early_stopping: bool
+    patience: int
+    seed: int
+    device: str
+    callbacks: tuple = ()
+    estimator_name: str = "ParametricTSNE"
+    noise_parameter: float = None
 
-    def restore(self):
-        if self.best_weights is not None:
-            for model, weights in zip(self.models, self.best_weights, strict=True):
-                model.set_weights(weights)
 
-
-def train_map(
-    build,
-    models,
-    X,
-    affinities,
-    *,
-    validation=None,
-    targets=None,
-    early_exaggeration,
-    early_exaggeration_iter,
-    n_iter,
-    batch_size,
-    optimizer,
-    learning_rate,
-    noise,
-    reconstruction_weight,
-    early_stopping,
-    patience,
-    seed,
-    device,
-    callbacks=(),
-    cache_key,
-    estimator_name="ParametricTSNE",
-    noise_parameter=None,
-):
+def train_map(config, *, build, models, X, affinities, cache_key, validation=None, targets=None):
     """Train ``network`` (and ``decoder``) in place with t-SNE's loss.
 
     Parameters
     ----------
+    config : MapConfig
+        The training parameters.
     build : callable
         ``build(seed=seed)`` returns the models of this architecture: the map network
         twice, then the decoder when there is one.
@@ -341,33 +335,14 @@ def train_map(
         Training rows, float32.
     affinities : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
         openTSNE's symmetric affinities, summing to 1.
+    cache_key : hashable
+        Identifies models that ``build`` makes identical up to their weights.
     validation : tuple or None
         ``(X_held_out, affinities_to_training_rows)``; its loss is monitored. None
         monitors the training loss.
     targets : ndarray of shape (n_samples, n_components) or None
         Positions to regress onto during the first phase instead of exaggerating (the
         ``init="tsne"`` start).
-    early_exaggeration, early_exaggeration_iter, n_iter, batch_size, optimizer, \
-learning_rate, reconstruction_weight, early_stopping, patience :
-        As the estimator's parameters.
-    callbacks : sequence of callable, default=()
-        Called as ``callback(iteration, n_iterations, logs)`` every
-        :data:`CHECK_EVERY` iterations, ``logs`` holding ``"loss"`` and, with
-        validation rows, ``"val_loss"``; one that returns True ends training (with
-        ``early_stopping``, the best weights so far are kept).
-    noise : float
-        Standard deviation of the Gaussian noise added to every input feature.
-    seed : int
-        Seed of the pair sampling and the noise.
-    device : str
-        TensorFlow device name.
-    cache_key : hashable
-        Identifies models that ``build`` makes identical up to their weights.
-    estimator_name : str
-        Named in warnings.
-    noise_parameter : float, default=None
-        The estimator's ``noise`` setting, named in the message of a divergence; None
-        names the standard deviation ``noise`` instead.
 
     Returns
     -------
@@ -376,122 +351,149 @@ learning_rate, reconstruction_weight, early_stopping, patience :
         ``n_iter`` (iterations run) and ``best_iteration``.
     """
     # Keras's optimizers refuse an int learning rate, which scikit-learn's Real allows.
-    learning_rate = float(learning_rate)
-    network = models[1]
+    learning_rate = float(config.learning_rate)
     models = list(models[1:])
     history = {"iteration": [], "loss": []}
     if validation is not None:
         history["val_loss"] = []
-        X_held_out, held_out_affinities = validation
-        rng = np.random.default_rng(seed)
-        if len(X_held_out) > _CHECK_ROWS:
-            picked = np.sort(rng.choice(len(X_held_out), _CHECK_ROWS, replace=False))
-            X_held_out, held_out_affinities = X_held_out[picked], held_out_affinities[picked]
-        repulsion = np.sort(rng.choice(len(X), min(_CHECK_ROWS, len(X)), replace=False))
-        needed = np.union1d(held_out_affinities.indices, repulsion)
-    coo = affinities.tocoo()
-    cumulative = np.cumsum(coo.data, dtype=np.float64)
-    variance = float(np.mean(np.var(X, axis=0))) or 1.0
-    settings = (
-        tf.constant(seed, tf.int64),
-        tf.constant(noise, tf.float32),
-        tf.constant(variance, tf.float32),
-        tf.constant(reconstruction_weight, tf.float32),
-        tf.constant(min(batch_size, len(coo.data)), tf.int32),
-    )
-    total = early_exaggeration_iter + n_iter
+    total = config.early_exaggeration_iter + config.n_iter
     iteration = 0
     stopped = False
-    with device_scope(device):
-        trainer = _checkout(cache_key) or _MapTrainer(build, optimizer, learning_rate)
+    with device_scope(config.device):
+        trainer = _checkout(cache_key) or _MapTrainer(build, config.optimizer, learning_rate)
         try:
             trainer.reset(models, learning_rate)
-            rows = tf.constant(X, tf.float32)
-            pairs = (
-                tf.constant(coo.row, tf.int32),
-                tf.constant(coo.col, tf.int32),
-                tf.constant(cumulative / cumulative[-1], tf.float64),
+            step = _stepper(trainer, X, affinities, targets, config)
+            held_out_loss = _held_out_loss(trainer, X, validation, config)
+            monitor = Monitor(
+                lambda: [model.get_weights() for model in trainer.models],
+                lambda weights: [
+                    model.set_weights(kept)
+                    for model, kept in zip(trainer.models, weights, strict=True)
+                ],
+                patience=config.patience,
+                early_stopping=config.early_stopping,
             )
-            if targets is not None:
-                targets = np.asarray(targets, dtype=np.float32)
-                scale = float(np.mean(np.var(targets, axis=0))) or 1.0
-                target_tensor = tf.constant(targets)
-
-            def held_out_loss():
-                reference = np.zeros((len(X), network.output_shape[-1]), dtype=np.float64)
-                reference[needed] = _positions(trainer.network, X[needed], device)
-                placed = _positions(trainer.network, X_held_out, device)
-                return placement_loss(placed, reference, held_out_affinities, repulsion)
-
-            monitor = _Monitor(trainer.models, patience, early_stopping)
             while iteration < total and not stopped:
-                first = iteration < early_exaggeration_iter
-                end = early_exaggeration_iter if first else total
-                count = min(CHECK_EVERY, end - iteration)
-                start = tf.constant(iteration, tf.int64)
-                if first and targets is not None:
-                    loss = trainer.regression(
-                        rows,
-                        target_tensor,
-                        start,
-                        tf.constant(count),
-                        tf.constant(scale),
-                        *settings,
-                    )
-                else:
-                    exaggeration = early_exaggeration if first else 1.0
-                    loss = trainer.tsne(
-                        rows,
-                        *pairs,
-                        start,
-                        tf.constant(count),
-                        tf.constant(exaggeration),
-                        *settings,
-                    )
-                loss = float(loss)
+                first = iteration < config.early_exaggeration_iter
+                loss, count = step(iteration, first, total)
                 iteration += count
-                history["iteration"].append(iteration)
-                history["loss"].append(loss)
-                monitored_value = loss
-                if validation is not None:
-                    monitored_value = held_out_loss()
-                    history["val_loss"].append(monitored_value)
-                if not math.isfinite(loss) or not math.isfinite(monitored_value):
-                    raise ValueError(_diverged(iteration, learning_rate, noise, noise_parameter, X))
-                # Exaggerated (or regression) iterations optimise another objective.
-                stopped = monitor.check(iteration, monitored_value, monitored=not first)
                 logs = {"loss": loss}
-                if validation is not None:
-                    logs["val_loss"] = monitored_value
+                if held_out_loss is not None:
+                    logs["val_loss"] = held_out_loss()
+                for name, value in [("iteration", iteration), *logs.items()]:
+                    history[name].append(value)
+                monitored_value = logs.get("val_loss", loss)
+                if not math.isfinite(loss) or not math.isfinite(monitored_value):
+                    raise ValueError(_diverged(iteration, learning_rate, config, X))
+                # Exaggerated (or regression) iterations optimise another objective.
+                if not first:
+                    stopped, _ = monitor.record(iteration, monitored_value, elapsed=CHECK_EVERY)
                 # Like openTSNE's: the first callback that returns True ends training.
-                stopped = any(callback(iteration, total, logs) for callback in callbacks) or stopped
-            monitor.restore()
+                stopped = any(c(iteration, total, logs) for c in config.callbacks) or stopped
+            monitor.restore_best()
             for source, target in zip(trainer.models, models, strict=True):
                 _copy_variables(source, target)
         finally:
             _checkin(cache_key, trainer)
     weights_finite = all(np.isfinite(w).all() for model in models for w in model.get_weights())
     if not weights_finite:
-        raise ValueError(_diverged(iteration, learning_rate, noise, noise_parameter, X))
+        raise ValueError(_diverged(iteration, learning_rate, config, X))
     # Not stopped early means fewer than patience iterations since the best one.
-    if early_stopping and not stopped and n_iter > 0 and monitor.best_iteration > total - patience:
+    n_iter, patience = config.n_iter, config.patience
+    if (
+        config.early_stopping
+        and not stopped
+        and n_iter > 0
+        and monitor.best_step > total - patience
+    ):
         warnings.warn(
-            f"{estimator_name}: n_iter={n_iter} ran out before the monitored loss went "
+            f"{config.estimator_name}: n_iter={n_iter} ran out before the monitored loss went "
             f"patience={patience} iterations without improving (best iteration "
-            f"{monitor.best_iteration}). Increase n_iter to let the map converge.",
+            f"{monitor.best_step}). Increase n_iter to let the map converge.",
             ConvergenceWarning,
             stacklevel=caller_stacklevel(),
         )
-    return {"history": history, "n_iter": iteration, "best_iteration": monitor.best_iteration}
+    return {"history": history, "n_iter": iteration, "best_iteration": monitor.best_step}
 
 
-def _diverged(iteration, learning_rate, noise, noise_parameter, X):
-    """:func:`divergence_message` for training rows ``X`` and noise of deviation ``noise``."""
+def _stepper(trainer, X, affinities, targets, config):
+    """``step(iteration, first, total)``: run the next block of iterations of one phase.
+
+    Returns the block's mean loss and its number of iterations (at most
+    :data:`CHECK_EVERY`, ending where the phase ends).
+    """
+    coo = affinities.tocoo()
+    cumulative = np.cumsum(coo.data, dtype=np.float64)
+    variance = float(np.mean(np.var(X, axis=0))) or 1.0
+    settings = (
+        tf.constant(config.seed, tf.int64),
+        tf.constant(config.noise, tf.float32),
+        tf.constant(variance, tf.float32),
+        tf.constant(config.reconstruction_weight, tf.float32),
+        tf.constant(min(config.batch_size, len(coo.data)), tf.int32),
+    )
+    rows = tf.constant(X, tf.float32)
+    pairs = (
+        tf.constant(coo.row, tf.int32),
+        tf.constant(coo.col, tf.int32),
+        tf.constant(cumulative / cumulative[-1], tf.float64),
+    )
+    if targets is not None:
+        targets = np.asarray(targets, dtype=np.float32)
+        scale = tf.constant(float(np.mean(np.var(targets, axis=0))) or 1.0)
+        target_tensor = tf.constant(targets)
+
+    def step(iteration, first, total):
+        end = config.early_exaggeration_iter if first else total
+        count = min(CHECK_EVERY, end - iteration)
+        start = tf.constant(iteration, tf.int64)
+        if first and targets is not None:
+            loss = trainer.regression(
+                rows, target_tensor, start, tf.constant(count), scale, *settings
+            )
+        else:
+            exaggeration = tf.constant(config.early_exaggeration if first else 1.0)
+            loss = trainer.tsne(rows, *pairs, start, tf.constant(count), exaggeration, *settings)
+        return float(loss), count
+
+    return step
+
+
+def _held_out_loss(trainer, X, validation, config):
+    """A function returning the placement loss of the held-out rows, or None without any.
+
+    At most :data:`_CHECK_ROWS` held-out rows are placed, against as many training
+    rows for the repulsion, drawn once from ``config.seed``.
+    """
+    if validation is None:
+        return None
+    X_held_out, held_out_affinities = validation
+    rng = np.random.default_rng(config.seed)
+    if len(X_held_out) > _CHECK_ROWS:
+        picked = np.sort(rng.choice(len(X_held_out), _CHECK_ROWS, replace=False))
+        X_held_out, held_out_affinities = X_held_out[picked], held_out_affinities[picked]
+    repulsion = np.sort(rng.choice(len(X), min(_CHECK_ROWS, len(X)), replace=False))
+    needed = np.union1d(held_out_affinities.indices, repulsion)
+    n_components = trainer.network.output_shape[-1]
+
+    def loss():
+        reference = np.zeros((len(X), n_components), dtype=np.float64)
+        reference[needed] = _positions(trainer.network, X[needed], config.device)
+        placed = _positions(trainer.network, X_held_out, config.device)
+        return placement_loss(placed, reference, held_out_affinities, repulsion)
+
+    return loss
+
+
+def _diverged(iteration, learning_rate, config, X):
+    """:func:`divergence_message` for training rows ``X`` and the noise of ``config``."""
+    noise = config.noise
     size = math.sqrt(float(np.mean(np.square(X, dtype=np.float64))))
     noise_ratio = noise / size if size > 0 else (math.inf if noise > 0 else 0.0)
     named = f"noise standard deviation {noise:g}"
-    if noise_parameter is not None:
-        named = f"noise={noise_parameter:g}"
+    if config.noise_parameter is not None:
+        named = f"noise={config.noise_parameter:g}"
     return divergence_message(iteration, learning_rate, named, noise_ratio)
 
 

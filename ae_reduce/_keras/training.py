@@ -19,6 +19,7 @@ matrices, memory maps and callbacks that act on every batch go through
 import collections
 import contextlib
 import ctypes
+import dataclasses
 import functools
 import gc
 import json
@@ -36,6 +37,7 @@ from .._io.validation import split_indices
 from .._utils.warnings import caller_stacklevel
 from .backend import device_scope, import_keras
 from .inputs import fit_inputs
+from .monitor import Monitor
 
 keras = import_keras()
 
@@ -217,8 +219,8 @@ class _Trainer:
         return self._epochs[key]
 
 
-class _Monitor(keras.callbacks.Callback):
-    """Record the history, stop early, keep the best weights and watch for divergence."""
+class _MonitorCallback(keras.callbacks.Callback):
+    """Record the history and let :class:`Monitor` follow the monitored loss."""
 
     def __init__(self, monitor, early_stopping, patience, min_delta, schedule="constant"):
         super().__init__()
@@ -233,18 +235,16 @@ class _Monitor(keras.callbacks.Callback):
         self.history = {"loss": [], "learning_rate": []}
         if self.monitor == "val_loss":
             self.history["val_loss"] = []
-        self.best = math.inf
-        self.best_epoch = 0
-        self.best_weights = None
-        if self.initial is not None and math.isfinite(self.initial):
-            # The starting point competes too: a fit that never beats it returns it.
-            self.best = self.initial
-            if self.early_stopping:
-                self.best_weights = self.model.get_weights()
-        self.wait = 0
-        self.since_reduction = 0
-        self.stopped_early = False
-        self.diverged_epoch = None
+        plateau = plateau_epochs(self.patience) if self.schedule == "plateau" else None
+        self.tracker = Monitor(
+            self.model.get_weights,
+            self.model.set_weights,
+            patience=self.patience,
+            early_stopping=self.early_stopping,
+            min_delta=self.min_delta,
+            plateau=plateau,
+        )
+        self.tracker.start(self.initial)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -254,36 +254,18 @@ class _Monitor(keras.callbacks.Callback):
             else:
                 value = logs.get(name, math.nan)
             self.history[name].append(float(value))
-        current = self.history[self.monitor][-1]
-        if not (math.isfinite(current) and math.isfinite(self.history["loss"][-1])):
-            self.diverged_epoch = epoch + 1
-            self.model.stop_training = True
-            return
-        if current < self.best - self.min_delta:
-            self.best = current
-            self.best_epoch = epoch + 1
-            self.wait = self.since_reduction = 0
-            if self.early_stopping:
-                self.best_weights = self.model.get_weights()
-            return
-        self.wait += 1
-        self.since_reduction += 1
-        if self.schedule == "plateau" and self.since_reduction >= plateau_epochs(self.patience):
+        loss_finite = math.isfinite(self.history["loss"][-1])
+        stop, halve = self.tracker.record(
+            epoch + 1, self.history[self.monitor][-1], finite=loss_finite
+        )
+        if halve:
             optimizer = self.model.optimizer
             optimizer.learning_rate = _learning_rate(optimizer) * 0.5
-            self.since_reduction = 0
-        if self.early_stopping and self.wait >= self.patience:
-            self.stopped_early = True
+        if stop:
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
-        if self.best_weights is not None and self.diverged_epoch is None:
-            self.model.set_weights(self.best_weights)
-
-    @property
-    def still_improving(self):
-        """Whether the last ``patience`` epochs improved the monitored loss."""
-        return not self.stopped_early and self.wait < max(self.patience, 1)
+        self.tracker.restore_best()
 
 
 def _learning_rate(optimizer):
@@ -354,36 +336,22 @@ def auto_batch_size(n_rows):
     return int(min(128, max(16, round(n_rows / 20))))
 
 
-def _fit_compiled(
-    trainer,
-    source,
-    targets,
-    sample_weight,
-    loss,
-    train_rows,
-    validation_rows,
-    batch_size,
-    epochs,
-    callbacks,
-    monitor,
-    seed,
-    verbose,
-):
+def _fit_compiled(trainer, data, config, batch_size, callbacks, monitor, seed):
     """Train ``trainer.model`` in whole-epoch graphs, driving the Keras callbacks."""
     import tensorflow as tf
 
+    source, targets, sample_weight, (train_rows, validation_rows) = data
     reconstruct = tuple(isinstance(t, str) and t == RECONSTRUCT for t in targets)
-    runner = trainer.epochs(loss, reconstruct)
+    runner = trainer.epochs(config.compile_kwargs["loss"], reconstruct)
     training = runner.tensors(source, targets, sample_weight, train_rows)
     held_out = None
     if len(validation_rows):
         held_out = runner.tensors(source, targets, sample_weight, validation_rows)
     monitor.initial = runner.evaluate(held_out if held_out is not None else training)
-    callbacks.set_params(
-        {"epochs": epochs, "steps": math.ceil(len(train_rows) / batch_size), "verbose": verbose}
-    )
+    steps = math.ceil(len(train_rows) / batch_size)
+    callbacks.set_params({"epochs": config.epochs, "steps": steps, "verbose": config.verbose})
     callbacks.on_train_begin()
-    for epoch in range(epochs):
+    for epoch in range(config.epochs):
         callbacks.on_epoch_begin(epoch)
         shuffle_seed = tf.constant([seed, epoch], dtype=tf.int64)
         logs = {"loss": runner.train_epoch(training, batch_size, shuffle_seed)}
@@ -395,43 +363,22 @@ def _fit_compiled(
     callbacks.on_train_end()
 
 
-def train(
-    *,
-    build,
-    cache_key,
-    source,
-    targets,
-    sample_weight=None,
-    compile_kwargs,
-    learning_rate,
-    batch_size,
-    epochs,
-    validation_split,
-    early_stopping,
-    patience,
-    min_delta,
-    learning_rate_schedule="constant",
-    callbacks,
-    device,
-    random_state,
-    verbose,
-    stratify=None,
-    estimator_name="The estimator",
-):
-    """Build, train and return seeded Keras models.
+def _fit_keras(trainer, data, config, batch_size, callbacks, monitor, seed):
+    """Train ``trainer.model`` with ``keras.Model.fit``, batch by batch from ``data``."""
+    source, targets, sample_weight, (train_rows, validation_rows) = data
+    inputs = fit_inputs(
+        source, targets, sample_weight, train_rows, validation_rows, batch_size, seed
+    )
+    monitor.initial = _initial_loss(trainer.model, inputs)
+    trainer.model.fit(**inputs, epochs=config.epochs, callbacks=callbacks, verbose=config.verbose)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    """How one network trains: the estimator's training parameters, resolved.
 
     Parameters
     ----------
-    build : callable
-        ``build(seed=seed, dtype=dtype)`` returns a tuple of uncompiled models whose
-        first entry is trained; the others share its layers. It must be deterministic for
-        a given seed.
-    cache_key : hashable
-        Identifies models that ``build`` makes identical up to their weights.
-    source : Source
-        Training inputs.
-    targets, sample_weight : list
-        See :func:`ae_reduce._keras.inputs.fit_inputs`.
     compile_kwargs : dict
         Passed to ``keras.Model.compile`` (``optimizer``, ``loss``, ...).
     learning_rate, epochs, validation_split, early_stopping, patience, min_delta, \
@@ -445,10 +392,45 @@ learning_rate_schedule, callbacks, verbose :
         :func:`ae_reduce._keras.backend.resolve_device`.
     random_state : numpy.random.RandomState
         Source of the seed and of the validation split.
-    stratify : ndarray or None
-        Labels for a stratified validation split.
     estimator_name : str
         Named in the warning when training ends while the loss still improves.
+    """
+
+    compile_kwargs: dict
+    learning_rate: float
+    batch_size: object
+    epochs: int
+    validation_split: float
+    early_stopping: bool
+    patience: int
+    min_delta: float
+    device: object
+    random_state: object
+    learning_rate_schedule: str = "constant"
+    callbacks: object = None
+    verbose: int = 0
+    estimator_name: str = "The estimator"
+
+
+def train(config, *, build, cache_key, source, targets, sample_weight=None, stratify=None):
+    """Build, train and return seeded Keras models.
+
+    Parameters
+    ----------
+    config : TrainingConfig
+        The training parameters.
+    build : callable
+        ``build(seed=seed, dtype=dtype)`` returns a tuple of uncompiled models whose
+        first entry is trained; the others share its layers. It must be deterministic for
+        a given seed.
+    cache_key : hashable
+        Identifies models that ``build`` makes identical up to their weights.
+    source : Source
+        Training inputs.
+    targets, sample_weight : list
+        See :func:`ae_reduce._keras.inputs.fit_inputs`.
+    stratify : ndarray or None
+        Labels for a stratified validation split.
 
     Returns
     -------
@@ -457,85 +439,76 @@ learning_rate_schedule, callbacks, verbose :
         ``n_epochs``, ``best_epoch``, ``initial_loss`` (the monitored loss of the
         starting weights, measured before training) and ``batch_size`` (the one used).
     """
+    random_state = config.random_state
     seed = int(random_state.randint(np.iinfo(np.int32).max))
-    train_rows, validation_rows = split_indices(
-        source.n_samples, validation_split, random_state, stratify
-    )
+    rows = split_indices(source.n_samples, config.validation_split, random_state, stratify)
+    batch_size = config.batch_size
     if batch_size == "auto":
-        batch_size = auto_batch_size(len(train_rows))
-    monitor_name = "val_loss" if len(validation_rows) else "loss"
-    monitor = _Monitor(monitor_name, early_stopping, patience, min_delta, learning_rate_schedule)
-    user_callbacks = list(callbacks or [])
+        batch_size = auto_batch_size(len(rows[0]))
+    monitor = _MonitorCallback(
+        "val_loss" if len(rows[1]) else "loss",
+        config.early_stopping,
+        config.patience,
+        config.min_delta,
+        config.learning_rate_schedule,
+    )
+    data = (source, targets, sample_weight, rows)
+    models = _fit(config, build, (config.device, *cache_key), data, batch_size, monitor, seed)
+    return _result(config, models, monitor, source, batch_size)
+
+
+def _fit(config, build, key, data, batch_size, monitor, seed):
+    """Train a cached compiled twin of ``build``'s models; return the models, trained."""
+    user_callbacks = list(config.callbacks or [])
     # Several devices: keras.Model.fit under the strategy splits the batches between them.
-    replicas = None if isinstance(device, str) else tuple(device)
+    replicas = None if isinstance(config.device, str) else tuple(config.device)
     compiled = (
         replicas is None
-        and source.in_memory_dense
+        and data[0].in_memory_dense
         and not any(map(_acts_on_batches, user_callbacks))
     )
-    key = (device, *cache_key)
     # Every initialiser and stochastic layer has an explicit seed and the shuffles are
     # stateless, so no process-wide generator is seeded: fits in parallel threads give
     # the results of sequential ones and leave the caller's random state alone.
-    placement = device_scope(device) if replicas is None else contextlib.nullcontext()
+    placement = device_scope(config.device) if replicas is None else contextlib.nullcontext()
     with placement:
         models = build(seed=seed, dtype="float32")
-        trainer = _checkout(key) or _Trainer(build, compile_kwargs, replicas)
+        trainer = _checkout(key) or _Trainer(build, config.compile_kwargs, replicas)
         try:
             with trainer.scope():
-                trainer.reset(learning_rate)
+                trainer.reset(config.learning_rate)
                 _copy_variables(models[0], trainer.model)
                 if compiled:
-                    callback_list = keras.callbacks.CallbackList(
+                    callbacks = keras.callbacks.CallbackList(
                         [monitor, *user_callbacks],
-                        add_progbar=verbose != 0,
+                        add_progbar=config.verbose != 0,
                         model=trainer.model,
                     )
-                    _fit_compiled(
-                        trainer,
-                        source,
-                        targets,
-                        sample_weight,
-                        compile_kwargs["loss"],
-                        train_rows,
-                        validation_rows,
-                        batch_size,
-                        epochs,
-                        callback_list,
-                        monitor,
-                        seed,
-                        verbose,
-                    )
+                    _fit_compiled(trainer, data, config, batch_size, callbacks, monitor, seed)
                 else:
-                    inputs = fit_inputs(
-                        source,
-                        targets,
-                        sample_weight,
-                        train_rows,
-                        validation_rows,
-                        batch_size,
-                        seed,
-                    )
-                    monitor.initial = _initial_loss(trainer.model, inputs)
-                    trainer.model.fit(
-                        **inputs,
-                        epochs=epochs,
-                        callbacks=[monitor, *user_callbacks],
-                        verbose=verbose,
-                    )
+                    callbacks = [monitor, *user_callbacks]
+                    _fit_keras(trainer, data, config, batch_size, callbacks, monitor, seed)
                 _copy_variables(trainer.model, models[0])
         finally:
             _checkin(key, trainer)
+    return models
+
+
+def _result(config, models, monitor, source, batch_size):
+    """Refuse a diverged fit, warn about one cut short, and gather what it learned."""
     weights_finite = all(np.isfinite(w).all() for w in models[0].get_weights())
-    if monitor.diverged_epoch is not None or not weights_finite:
-        epoch = monitor.diverged_epoch or len(monitor.history["loss"])
-        raise ValueError(_divergence_message(epoch, learning_rate, _largest_absolute(source)))
+    tracker = monitor.tracker
+    if tracker.diverged_step is not None or not weights_finite:
+        epoch = tracker.diverged_step or len(monitor.history["loss"])
+        raise ValueError(
+            _divergence_message(epoch, config.learning_rate, _largest_absolute(source))
+        )
     n_epochs = len(monitor.history["loss"])
-    if n_epochs == epochs and monitor.still_improving:
+    if n_epochs == config.epochs and tracker.still_improving:
         warnings.warn(
-            f"{estimator_name}: epochs={epochs} ran out before {monitor_name} went "
-            f"patience={patience} epochs without improving (best epoch "
-            f"{monitor.best_epoch}). Increase epochs to let the network converge.",
+            f"{config.estimator_name}: epochs={config.epochs} ran out before "
+            f"{monitor.monitor} went patience={config.patience} epochs without improving "
+            f"(best epoch {tracker.best_step}). Increase epochs to let the network converge.",
             ConvergenceWarning,
             stacklevel=caller_stacklevel(),
         )
@@ -543,7 +516,7 @@ learning_rate_schedule, callbacks, verbose :
         "models": models,
         "history": monitor.history,
         "n_epochs": n_epochs,
-        "best_epoch": monitor.best_epoch,
+        "best_epoch": tracker.best_step,
         "initial_loss": monitor.initial,
         "batch_size": batch_size,
     }

@@ -435,17 +435,7 @@ default="auto"
         if self.verbose:
             callbacks.append(IterationProgress(type(self).__name__))
         openTSNE = _import_opentsne()
-        rows = source.rows(0, source.n_samples)
-        check_distances(rows.min(axis=0), rows.max(axis=0), self.metric, None, "X")
-        check_cosine_rows(rows, self.metric, "X")
-        # The network trains on rows of a typical size near 1, whatever the data's units;
-        # the factor is folded into its first layers afterwards (see input_scale).
-        scale = input_scale(rows)
-        given = rows
-        if scale != 1:
-            rows = rows * np.float32(scale)
-        if self.metric in SCALE_FREE_METRICS:
-            given = rows
+        rows, given, scale = self._scaled_rows(source)
         random_state = check_random_state(self.random_state)
         train, held_out = split_indices(source.n_samples, self.validation_split, random_state)
         if len(train) < MIN_ROWS:  # keep enough rows for the map
@@ -478,46 +468,15 @@ default="auto"
         noise_stddev /= np.sqrt(X_train.shape[1])
         initial, targets = self._start(X_train, affinities, seed, openTSNE)
 
-        from .._keras.backend import import_keras, resolve_device
-
-        import_keras(verbose=self.verbose)
-        device = resolve_device(self.device)
-        from .._keras.map_training import train_map
-
-        reconstruction = self.reconstruction_weight > 0
-        self._network_config = {
-            "n_features": X_train.shape[1],
-            "n_components": self.n_components,
-            "hidden_layer_sizes": self._hidden_layer_sizes(),
-            "activation": self.activation,
-            "dropout": self.dropout,
-            "l2": self.l2,
-            "init": "pca" if self.init in ("pca", "tsne") else "random",
-            "reconstruction": reconstruction,
-        }
-        build = functools.partial(self._build_networks, **initial)
-        config = tuple(sorted(self._network_config.items(), key=lambda item: item[0]))
-        models = build(seed=seed)
-        result = train_map(
-            build,
-            models,
+        models, result = self._train_network(
             X_train,
-            affinities.P,
-            validation=validation,
-            targets=targets,
-            early_exaggeration=self.early_exaggeration,
-            **budget,
-            optimizer=self.optimizer,
-            learning_rate=self.learning_rate,
-            noise=noise_stddev,
-            reconstruction_weight=self.reconstruction_weight,
-            early_stopping=self.early_stopping,
-            seed=seed,
-            device=device,
-            callbacks=callbacks,
-            cache_key=(device, type(self).__name__, repr(config), self.optimizer),
-            estimator_name=type(self).__name__,
-            noise_parameter=self.noise,
+            affinities,
+            validation,
+            (initial, targets),
+            budget,
+            noise_stddev,
+            seed,
+            callbacks,
         )
         # The decoder only regularised training; unpickling rebuilds the network alone.
         self._network_config = {
@@ -542,6 +501,72 @@ default="auto"
         self.max_iter_ = budget["early_exaggeration_iter"] + budget["n_iter"]
         self.best_iteration_ = result["best_iteration"]
         return source
+
+    def _scaled_rows(self, source):
+        """The rows, checked; the rows the affinities see; and the factor applied."""
+        rows = source.rows(0, source.n_samples)
+        check_distances(rows.min(axis=0), rows.max(axis=0), self.metric, None, "X")
+        check_cosine_rows(rows, self.metric, "X")
+        # The network trains on rows of a typical size near 1, whatever the data's units;
+        # the factor is folded into its first layers afterwards (see input_scale).
+        scale = input_scale(rows)
+        given = rows
+        if scale != 1:
+            rows = rows * np.float32(scale)
+        if self.metric in SCALE_FREE_METRICS:
+            given = rows
+        return rows, given, scale
+
+    def _train_network(
+        self, X_train, affinities, validation, start, budget, noise_stddev, seed, callbacks
+    ):
+        """Build the seeded networks and train them on the map; return them and the result."""
+        initial, targets = start
+        from .._keras.backend import import_keras, resolve_device
+
+        import_keras(verbose=self.verbose)
+        device = resolve_device(self.device)
+        from .._keras.map_training import MapConfig, train_map
+
+        reconstruction = self.reconstruction_weight > 0
+        self._network_config = {
+            "n_features": X_train.shape[1],
+            "n_components": self.n_components,
+            "hidden_layer_sizes": self._hidden_layer_sizes(),
+            "activation": self.activation,
+            "dropout": self.dropout,
+            "l2": self.l2,
+            "init": "pca" if self.init in ("pca", "tsne") else "random",
+            "reconstruction": reconstruction,
+        }
+        build = functools.partial(self._build_networks, **initial)
+        config = tuple(sorted(self._network_config.items(), key=lambda item: item[0]))
+        models = build(seed=seed)
+        settings = MapConfig(
+            early_exaggeration=self.early_exaggeration,
+            **budget,
+            optimizer=self.optimizer,
+            learning_rate=self.learning_rate,
+            noise=noise_stddev,
+            reconstruction_weight=self.reconstruction_weight,
+            early_stopping=self.early_stopping,
+            seed=seed,
+            device=device,
+            callbacks=callbacks,
+            estimator_name=type(self).__name__,
+            noise_parameter=self.noise,
+        )
+        result = train_map(
+            settings,
+            build=build,
+            models=models,
+            X=X_train,
+            affinities=affinities.P,
+            cache_key=(device, type(self).__name__, repr(config), self.optimizer),
+            validation=validation,
+            targets=targets,
+        )
+        return models, result
 
     def _budget(self, n_train):
         """The iterations, batch size and patience used for ``n_train`` training rows."""

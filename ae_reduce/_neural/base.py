@@ -127,17 +127,12 @@ class BaseNeuralEstimator(BaseEstimator):
         # notices are shown: only when the user asked for output.
         import_keras(verbose=self.verbose)
         device = resolve_device(self.device)
-        from .._keras.training import make_optimizer, train
+        from .._keras.training import TrainingConfig, make_optimizer, train
 
         _check_callbacks(self.callbacks)
         config = tuple(sorted(self._network_config.items(), key=lambda item: item[0]))
         try:
-            result = train(
-                build=functools.partial(self._build_networks, **(initial or {})),
-                cache_key=(type(self).__name__, repr(config), repr(loss), self.optimizer),
-                source=source,
-                targets=targets,
-                sample_weight=sample_weight,
+            settings = TrainingConfig(
                 compile_kwargs={
                     "optimizer": make_optimizer(self.optimizer, self.learning_rate),
                     "loss": loss,
@@ -154,8 +149,16 @@ class BaseNeuralEstimator(BaseEstimator):
                 device=device,
                 random_state=check_random_state(self.random_state),
                 verbose=self.verbose,
-                stratify=stratify,
                 estimator_name=type(self).__name__,
+            )
+            result = train(
+                settings,
+                build=functools.partial(self._build_networks, **(initial or {})),
+                cache_key=(type(self).__name__, repr(config), repr(loss), self.optimizer),
+                source=source,
+                targets=targets,
+                sample_weight=sample_weight,
+                stratify=stratify,
             )
         finally:
             # Keras hands every callback the model it trains, here a cached compiled twin

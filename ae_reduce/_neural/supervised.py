@@ -1,112 +1,34 @@
 """SupervisedEmbeddingTransformer: a network trained on labels, used as a feature extractor."""
 
-import sys
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from scipy.special import expit, log_softmax, logit
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils import ClassifierTags, RegressorTags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _check_sample_weight, check_random_state
+from sklearn.utils.validation import _check_sample_weight
 
 from .._io.source import RECONSTRUCT
 from .._io.validation import check_input
 from .._utils.atomic import atomic_fit
-from .._utils.folds import check_partition
+from .._utils.folds import cross_fitting_folds
 from .._utils.targets import CLASSIFICATION_KINDS, check_target
 from .._utils.warnings import caller_stacklevel
 from .base import BaseNeuralEstimator
-
-_PROBABILITY_ACTIVATIONS = frozenset({"sigmoid", "softmax"})
-
-
-def sigmoid_crossentropy(y_true, y_pred, label_smoothing=0.0):
-    """Binary cross-entropy of 0/1 targets against logits, averaged over columns."""
-    import keras
-
-    return keras.losses.binary_crossentropy(
-        y_true, y_pred, from_logits=True, label_smoothing=label_smoothing
-    )
-
-
-def softmax_crossentropy(y_true, y_pred, label_smoothing=0.0):
-    """Categorical cross-entropy of integer class codes against logits."""
-    import keras
-
-    if not label_smoothing:
-        return keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True)
-    one_hot = keras.ops.one_hot(keras.ops.cast(y_true, "int32"), keras.ops.shape(y_pred)[-1])
-    return keras.losses.categorical_crossentropy(
-        one_hot, y_pred, from_logits=True, label_smoothing=label_smoothing
-    )
-
-
-class LogitCrossentropy:
-    """Cross-entropy against logits, with label smoothing, as a Keras loss function.
-
-    A named callable with a configuration rather than a ``functools.partial``, so that
-    Keras can save a model compiled with it (``keras.callbacks.ModelCheckpoint`` saves
-    the whole model), and with a ``repr`` that identifies it, which the cache of
-    compiled models keys on.
-
-    Parameters
-    ----------
-    kind : {"sigmoid", "softmax"}
-        Independent 0/1 outputs, or one class out of several (integer codes).
-    label_smoothing : float
-        Passed to Keras's cross-entropy.
-    """
-
-    def __init__(self, kind, label_smoothing):
-        self.kind = kind
-        self.label_smoothing = label_smoothing
-        self.__name__ = f"{kind}_crossentropy"
-
-    def __call__(self, y_true, y_pred):
-        function = sigmoid_crossentropy if self.kind == "sigmoid" else softmax_crossentropy
-        return function(y_true, y_pred, label_smoothing=self.label_smoothing)
-
-    def get_config(self):
-        return {"kind": self.kind, "label_smoothing": self.label_smoothing}
-
-    def __repr__(self):
-        return f"LogitCrossentropy({self.kind!r}, label_smoothing={self.label_smoothing!r})"
-
-
-#: Key of a Keras model's architecture, as JSON, in a pickled ``model`` parameter.
-_ARCHITECTURE = "keras_model_json"
-
-
-def _is_keras_model(value):
-    keras = sys.modules.get("keras")
-    return keras is not None and isinstance(value, keras.Model)
-
-
-def _model_from_json(architecture):
-    """Rebuild a custom Keras model (fresh weights) from its JSON architecture."""
-    from .._keras.backend import import_keras
-
-    keras = import_keras()
-    from .._keras.networks import keras_default_seeds
-
-    try:
-        # Its fresh weights are never used, but building must not consume the
-        # caller's random stream.
-        with keras_default_seeds(0):
-            return keras.models.model_from_json(architecture)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            "The custom Keras model of this SupervisedEmbeddingTransformer cannot be "
-            f"rebuilt from its architecture ({error}). Custom layers must be registered "
-            "with keras.saving.register_keras_serializable and imported before loading."
-        ) from error
+from .losses import LogitCrossentropy
+from .user_models import (
+    ARCHITECTURE,
+    check_user_network,
+    default_embedding_layer,
+    is_keras_model,
+    model_from_json,
+)
 
 
 def _classifies(estimator):
@@ -538,7 +460,7 @@ class SupervisedEmbeddingTransformer(
             self._fit_all_rows(source, target, weights)
             return self._embed(source)
         embeddings = None
-        folds = self._folds(source.n_samples, target)
+        folds = cross_fitting_folds(self.cv, source.n_samples, target.stratify, self.random_state)
         unconverged = []
         for number, (train_rows, test_rows) in enumerate(folds):
             # One warning for all folds, not one per fold with different best epochs.
@@ -663,29 +585,6 @@ class SupervisedEmbeddingTransformer(
             per_class = np.array([self.class_weight.get(c, 1.0) for c in target.classes])
         return np.where(target.labelled, per_class[np.maximum(target.codes, 0)], 0.0)
 
-    def _folds(self, n_samples, target):
-        """Training and held-out rows of each fold of ``cv``."""
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        cv = self.cv
-        stratify = target.stratify
-        if isinstance(cv, Integral):
-            if cv > n_samples:
-                raise ValueError(
-                    f"cv={cv} folds need at least {cv} rows, got {n_samples}; lower cv or "
-                    "set cv=None to turn cross-fitting off."
-                )
-            if stratify is not None and np.bincount(stratify + 1).max() >= cv:
-                cv = StratifiedKFold(cv, shuffle=True, random_state=seed)
-            else:
-                cv = KFold(cv, shuffle=True, random_state=seed)
-        if hasattr(cv, "split"):
-            labels = stratify if stratify is not None else np.zeros(n_samples)
-            folds = list(cv.split(np.zeros((n_samples, 1)), labels))
-        else:
-            folds = list(cv)
-        check_partition(folds, n_samples, self.cv, result="out-of-fold embedding")
-        return folds
-
     # -- networks ---------------------------------------------------------------------
 
     def _configure_network(self, source, target):
@@ -728,8 +627,10 @@ class SupervisedEmbeddingTransformer(
                     "model must be a keras.Model or a function returning one; the function "
                     f"returned {type(network).__name__}."
                 )
-        self._check_user_network(network, source.n_features, target)
-        layer = self.embedding_layer or self._default_embedding_layer(network)
+        self._two_unit_binary, self._outputs_probabilities = check_user_network(
+            network, source.n_features, target, self.embedding_layer
+        )
+        layer = self.embedding_layer or default_embedding_layer(network)
         self._user_network = network
         self._network_config = {"architecture": network.to_json(), "embedding_layer": layer}
 
@@ -737,67 +638,6 @@ class SupervisedEmbeddingTransformer(
         if self.noise_stddev != "auto":
             return self.noise_stddev
         return 0.3 if target.kind in CLASSIFICATION_KINDS else 0.0
-
-    def _check_user_network(self, network, n_features, target):
-        if len(network.inputs) != 1 or len(network.outputs) != 1:
-            raise ValueError(
-                f"model must have one input and one output; it has {len(network.inputs)} "
-                f"inputs and {len(network.outputs)} outputs."
-            )
-        input_shape = tuple(network.inputs[0].shape)
-        if len(input_shape) != 2 or input_shape[1] != n_features:
-            raise ValueError(
-                f"model takes inputs of shape {input_shape}, but X has {n_features} "
-                f"features: its input must be keras.Input(shape=({n_features},))."
-            )
-        width = network.outputs[0].shape[-1]
-        accepted = {target.n_outputs} | ({2} if target.kind == "binary" else set())
-        if len(network.outputs[0].shape) != 2 or width not in accepted:
-            raise ValueError(
-                f"model's output has shape {tuple(network.outputs[0].shape)}, but y "
-                f"({target.kind}) needs {target.n_outputs} output unit(s)"
-                + (" (or 2 for a softmax)" if target.kind == "binary" else "")
-                + "."
-            )
-        self._two_unit_binary = target.kind == "binary" and width == 2
-        activation = self._output_activation(network)
-        self._outputs_probabilities = activation in _PROBABILITY_ACTIVATIONS
-        if self._outputs_probabilities and target.kind not in CLASSIFICATION_KINDS:
-            raise ValueError(
-                f"model ends with a {activation} activation, but y is {target.kind}: a "
-                "regression output needs a linear activation."
-            )
-        if activation == "softmax" and width == 1:
-            raise ValueError(
-                "model ends with a softmax over a single unit, which is always 1; use a "
-                "sigmoid for one unit or give the output 2 units."
-            )
-        if self.embedding_layer is not None:
-            names = [layer.name for layer in network.layers]
-            if self.embedding_layer not in names:
-                raise ValueError(
-                    f"model has no layer named {self.embedding_layer!r} (embedding_layer); "
-                    f"its layers are {names!r}."
-                )
-
-    @staticmethod
-    def _output_activation(network):
-        layer = network.layers[-1]
-        activation = getattr(layer, "activation", None)
-        if activation is None:
-            return "softmax" if type(layer).__name__ == "Softmax" else None
-        return getattr(activation, "__name__", None)
-
-    @staticmethod
-    def _default_embedding_layer(network):
-        history = getattr(network.layers[-1].input, "_keras_history", None)
-        layer = getattr(history, "operation", None)
-        if layer is None or type(layer).__name__ == "InputLayer":
-            raise ValueError(
-                "model has no hidden layer before its output to take the embedding from; "
-                "add one, or name the layer with embedding_layer."
-            )
-        return layer.name
 
     def _network_builder(self):
         from .._keras.networks import build_supervised_network
@@ -987,20 +827,20 @@ class SupervisedEmbeddingTransformer(
         # architecture in ``_network_config``, and a Keras model given as ``model`` is
         # kept as its architecture (its weights are never used: fit starts afresh).
         state.pop("_user_network", None)
-        if _is_keras_model(state.get("model")):
-            state["model"] = {_ARCHITECTURE: state["model"].to_json()}
+        if is_keras_model(state.get("model")):
+            state["model"] = {ARCHITECTURE: state["model"].to_json()}
         return state
 
     def __setstate__(self, state):
         state = dict(state)
         model = state.get("model")
-        if isinstance(model, dict) and set(model) == {_ARCHITECTURE}:
-            state["model"] = _model_from_json(model[_ARCHITECTURE])
+        if isinstance(model, dict) and set(model) == {ARCHITECTURE}:
+            state["model"] = model_from_json(model[ARCHITECTURE])
         super().__setstate__(state)
 
     def _restore_networks(self, saved, saved_version):
         architecture = getattr(self, "_network_config", {}).get("architecture")
-        self._user_network = None if architecture is None else _model_from_json(architecture)
+        self._user_network = None if architecture is None else model_from_json(architecture)
         super()._restore_networks(saved, saved_version)
 
     @property

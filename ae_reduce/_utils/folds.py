@@ -1,6 +1,10 @@
 """Folds of cross-fitting: each row held out exactly once."""
 
+from numbers import Integral
+
 import numpy as np
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.utils.validation import check_random_state
 
 
 def check_partition(folds, n_samples, cv, result="out-of-fold prediction"):
@@ -54,3 +58,32 @@ def check_partition(folds, n_samples, cv, result="out-of-fold prediction"):
             f"{int((times > 1).sum())} by several). Use KFold, StratifiedKFold, GroupKFold "
             "or an int cv instead of ShuffleSplit or a repeated splitter"
         )
+
+
+def cross_fitting_folds(cv, n_samples, stratify, random_state):
+    """Training and held-out rows of each fold of a ``cv`` parameter.
+
+    An int gives shuffled folds, stratified when ``stratify`` (class codes, -1 for a
+    missing label) has every class in at least ``cv`` rows; a splitter or an iterable of
+    folds is used as given. The folds must partition the rows.
+    """
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    if isinstance(cv, Integral):
+        if cv > n_samples:
+            raise ValueError(
+                f"cv={cv} folds need at least {cv} rows, got {n_samples}; lower cv or "
+                "set cv=None to turn cross-fitting off."
+            )
+        if stratify is not None and np.bincount(stratify + 1).max() >= cv:
+            splitter = StratifiedKFold(cv, shuffle=True, random_state=seed)
+        else:
+            splitter = KFold(cv, shuffle=True, random_state=seed)
+    else:
+        splitter = cv
+    if hasattr(splitter, "split"):
+        labels = stratify if stratify is not None else np.zeros(n_samples)
+        folds = list(splitter.split(np.zeros((n_samples, 1)), labels))
+    else:
+        folds = list(splitter)
+    check_partition(folds, n_samples, cv, result="out-of-fold embedding")
+    return folds

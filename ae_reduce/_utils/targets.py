@@ -368,6 +368,12 @@ def _encode_classes(y, labelled, values, kind, can_reconstruct=True):
     )
 
 
+def python_value(value):
+    """A numpy scalar as the Python value it holds, so that messages show ``1``, not
+    ``np.int64(1)``."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 # -- class labels of maps -------------------------------------------------------------
 
 
