@@ -7,6 +7,8 @@ from .progress import report_progress
 
 
 def run(args, progress):
+    """Run ``ae-reduce demo`` on the parsed `args`, reporting through `progress`;
+    return the exit status."""
     import numpy as np
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split

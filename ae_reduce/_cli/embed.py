@@ -21,6 +21,9 @@ PICTURE_FORMATS = (".png", ".pdf", ".svg")
 
 
 def run(args, progress):
+    """Run ``ae-reduce embed`` on the parsed `args`, reporting through `progress`;
+    return the exit status."""
+    # Imported when the command runs: the parser imports this module for --help.
     from . import from_file, streaming
 
     _check_embed_arguments(args)

@@ -20,6 +20,8 @@ SCORE_COLUMNS = ("label_quality", "flagged")
 
 
 def run(args, progress):
+    """Run ``ae-reduce issues`` on the parsed `args`, reporting through `progress`;
+    return the exit status."""
     from .._inspection.label_issues import (
         NoSignalWarning,
         cross_fitted_probabilities,
