@@ -96,10 +96,11 @@ def child(mode, path, output, quick):
         n_rows = len(Z)
     else:
         from ae_reduce import _cli
+        from ae_reduce._cli import settings
 
         if quick:  # so small a file would be read whole and trained in memory
-            _cli.STREAM_BYTES = 0
-            _cli.IN_MEMORY_BYTES = 0
+            settings.STREAM_BYTES = 0
+            settings.IN_MEMORY_BYTES = 0
         arguments = ["embed", path, "-o", output, "--hidden-layer-sizes", "64", "--epochs", "1"]
         status = _cli.main([*arguments, "--random-state", "0", "-q"])
         if status != 0:

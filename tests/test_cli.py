@@ -16,7 +16,8 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import KFold, LeaveOneOut
 
-from ae_reduce._cli import _count_fits, _fit_progress, _Progress, main
+from ae_reduce._cli import main
+from ae_reduce._cli.progress import Progress, count_fits, fit_progress
 
 pd = pytest.importorskip("pandas")
 
@@ -205,13 +206,14 @@ def test_embed_with_parametric_tsne(digits_csv, tmp_path, capsys):
 
 def test_tsne_options_reach_the_map():
     from ae_reduce import TSNE, ParametricTSNE
-    from ae_reduce._cli import _build_embed_pipeline, build_parser
+    from ae_reduce._cli.embed import build_embed_pipeline
+    from ae_reduce._cli.parser import build_parser
 
     arguments = ["embed", "x.npy", "-o", "z.npy", "--tsne", "--perplexity", "7"]
     arguments += ["--tsne-iter", "40", "--exaggeration-iter", "0", "--random-state", "5"]
     for extra, kind in (([], TSNE), (["--parametric"], ParametricTSNE)):
         args = build_parser().parse_args([*arguments, *extra])
-        pipeline = _build_embed_pipeline(args, (500, 64))
+        pipeline = build_embed_pipeline(args, (500, 64))
         assert [name for name, _ in pipeline.steps] == ["scaler", "reducer", "tsne"]
         tsne = pipeline["tsne"]
         assert type(tsne) is kind
@@ -219,7 +221,7 @@ def test_tsne_options_reach_the_map():
         assert tsne.random_state == 5
     # Without the options, each map keeps its own defaults.
     args = build_parser().parse_args(["embed", "x.npy", "-o", "z.npy", "--tsne", "--parametric"])
-    tsne = _build_embed_pipeline(args, (500, 64))["tsne"]
+    tsne = build_embed_pipeline(args, (500, 64))["tsne"]
     defaults = ParametricTSNE()
     assert (tsne.n_iter, tsne.early_exaggeration_iter) == (
         defaults.n_iter,
@@ -295,7 +297,7 @@ def _train(callback, clock, epochs, epochs_run=None, seconds_per_epoch=2.0):
 def test_progress_bar_on_a_terminal_while_cross_fitting(monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     stream, clock = _Terminal(), _Clock()
-    callback = _fit_progress("supervised", _Progress(False, stream), n_fits=6, clock=clock)
+    callback = fit_progress("supervised", Progress(False, stream), n_fits=6, clock=clock)
     for _ in range(6):
         _train(callback, clock, epochs=10)
     text = stream.getvalue()
@@ -319,7 +321,7 @@ def test_progress_bar_on_a_terminal_while_cross_fitting(monkeypatch):
 def test_progress_bar_says_when_training_stopped_early(monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     stream, clock = _Terminal(), _Clock()
-    callback = _fit_progress("autoencoder", _Progress(False, stream), clock=clock)
+    callback = fit_progress("autoencoder", Progress(False, stream), clock=clock)
     _train(callback, clock, epochs=200, epochs_run=30)
     last_draw = stream.getvalue().split("\r")[-1]
     assert "autoencoder: [###.................] epoch 30/200 (stopped early)" in last_draw
@@ -331,7 +333,7 @@ def test_progress_bar_says_when_training_stopped_early(monkeypatch):
 def test_progress_bar_fits_the_terminal(monkeypatch, columns):
     monkeypatch.setenv("COLUMNS", str(columns))
     stream, clock = _Terminal(), _Clock()
-    callback = _fit_progress("supervised", _Progress(False, stream), n_fits=6, clock=clock)
+    callback = fit_progress("supervised", Progress(False, stream), n_fits=6, clock=clock)
     _train(callback, clock, epochs=200, epochs_run=50)
     draws = stream.getvalue().split("\r")[1:]
     # A line as wide as the terminal would wrap, and each redraw would leave a copy of
@@ -351,7 +353,7 @@ def test_progress_bar_fits_the_terminal(monkeypatch, columns):
 
 def test_progress_off_a_terminal_is_a_line_per_fit():
     stream, clock = io.StringIO(), _Clock()
-    callback = _fit_progress("supervised", _Progress(False, stream), n_fits=3, clock=clock)
+    callback = fit_progress("supervised", Progress(False, stream), n_fits=3, clock=clock)
     for _ in range(3):
         _train(callback, clock, epochs=100, seconds_per_epoch=0.01)
     lines = stream.getvalue().splitlines()
@@ -364,7 +366,7 @@ def test_progress_off_a_terminal_is_a_line_per_fit():
 
 def test_a_long_fit_off_a_terminal_reports_now_and_then():
     stream, clock = io.StringIO(), _Clock()
-    callback = _fit_progress("autoencoder", _Progress(False, stream), clock=clock)
+    callback = fit_progress("autoencoder", Progress(False, stream), clock=clock)
     _train(callback, clock, epochs=100, seconds_per_epoch=3.0)
     lines = stream.getvalue().splitlines()
     # 300 s of training: a line every 30 s, then the last one.
@@ -376,7 +378,7 @@ def test_a_long_fit_off_a_terminal_reports_now_and_then():
 def test_progress_without_the_number_of_epochs(monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     stream, clock = _Terminal(), _Clock()
-    callback = _fit_progress("autoencoder", _Progress(False, stream), clock=clock)
+    callback = fit_progress("autoencoder", Progress(False, stream), clock=clock)
     callback.on_train_begin()
     for epoch in range(3):
         clock.now += 1.0
@@ -387,8 +389,8 @@ def test_progress_without_the_number_of_epochs(monkeypatch):
 
 def test_quiet_progress_writes_nothing():
     stream, clock = _Terminal(), _Clock()
-    progress = _Progress(True, stream)
-    _train(_fit_progress("autoencoder", progress, clock=clock), clock, epochs=5)
+    progress = Progress(True, stream)
+    _train(fit_progress("autoencoder", progress, clock=clock), clock, epochs=5)
     progress("a message")
     assert stream.getvalue() == ""
 
@@ -417,7 +419,7 @@ def test_progress_names_a_kept_start_only_when_the_weights_are_the_start():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     for moved, expected in ((False, 1), (True, 0)):
         stream, clock = io.StringIO(), _Clock()
-        callback = _fit_progress("supervised", _Progress(False, stream), clock=clock)
+        callback = fit_progress("supervised", Progress(False, stream), clock=clock)
         callback.set_model(model)
         callback.set_params({"epochs": 5})
         callback.on_train_begin()
@@ -436,8 +438,8 @@ def test_progress_names_a_kept_start_only_when_the_weights_are_the_start():
 def test_a_message_after_an_unfinished_bar_starts_a_new_line(monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     stream, clock = _Terminal(), _Clock()
-    progress = _Progress(False, stream)
-    callback = _fit_progress("autoencoder", progress, clock=clock)
+    progress = Progress(False, stream)
+    callback = fit_progress("autoencoder", progress, clock=clock)
     callback.set_params({"epochs": 10})
     callback.on_train_begin()
     callback.on_epoch_end(0, {"loss": 1.0})
@@ -452,8 +454,8 @@ def test_a_message_after_an_unfinished_bar_starts_a_new_line(monkeypatch):
     [(None, 1), (5, 6), (KFold(3), 4), (LeaveOneOut(), None), ([([0], [1]), ([1], [0])], 3)],
 )
 def test_count_fits(cv, n_fits):
-    assert _count_fits(SimpleNamespace(cv=cv)) == n_fits
-    assert _count_fits(object()) == 1
+    assert count_fits(SimpleNamespace(cv=cv)) == n_fits
+    assert count_fits(object()) == 1
 
 
 @pytest.mark.parametrize(
@@ -782,23 +784,24 @@ def test_label_column_with_the_name_of_an_output_column(tmp_path, capsys):
 def test_without_tsne_the_network_is_sized_as_make_tsne_pipeline_sizes_it(
     supervised, n_features, hidden
 ):
-    from ae_reduce._cli import _build_embed_pipeline, build_parser
+    from ae_reduce._cli.embed import build_embed_pipeline
+    from ae_reduce._cli.parser import build_parser
 
     arguments = ["embed", "x.npy", "-o", "z.npy"]
     if supervised:
         arguments += ["--supervised", "--label-column", "-1"]
     args = build_parser().parse_args(arguments)
-    reducer = _build_embed_pipeline(args, (500, n_features))["reducer"]
+    reducer = build_embed_pipeline(args, (500, n_features))["reducer"]
     assert reducer.hidden_layer_sizes == hidden
     assert reducer.n_components == 2
     args = build_parser().parse_args([*arguments, "--hidden-layer-sizes", "8"])
-    assert _build_embed_pipeline(args, (500, n_features))["reducer"].hidden_layer_sizes == (8,)
+    assert build_embed_pipeline(args, (500, n_features))["reducer"].hidden_layer_sizes == (8,)
 
 
 _PEAK_SCRIPT = """
 import sys
 import tempfile
-from ae_reduce._cli import _load_input
+from ae_reduce._cli.inputs import load_input
 
 def peak_kb():
     for line in open("/proc/self/status"):
@@ -806,7 +809,7 @@ def peak_kb():
             return int(line.split()[1])
 
 before = peak_kb()
-X, labels, names = _load_input(sys.argv[1], None)
+X, labels, names = load_input(sys.argv[1], None)
 print(type(X).__name__, X.dtype, peak_kb() - before)
 """
 
@@ -835,12 +838,12 @@ def test_npy_input_is_mapped_not_loaded(tmp_path):
 def _both_readers(monkeypatch, arguments, from_file, capsys=None):
     """Run ``arguments`` with the whole-file reader, then the batch reader; return the
     two exit statuses (and error outputs when `capsys` is given)."""
-    from ae_reduce import _cli
+    from ae_reduce._cli import settings
 
-    monkeypatch.setattr(_cli, "IN_MEMORY_BYTES", 0 if from_file else 2**40)
+    monkeypatch.setattr(settings, "IN_MEMORY_BYTES", 0 if from_file else 2**40)
     results = []
     for stream_bytes in (2**60, 0):
-        monkeypatch.setattr(_cli, "STREAM_BYTES", stream_bytes)
+        monkeypatch.setattr(settings, "STREAM_BYTES", stream_bytes)
         reader = "whole" if stream_bytes else "batches"
         status = main([argument.format(reader=reader) for argument in arguments])
         results.append((status, capsys.readouterr().err if capsys else None))
@@ -883,9 +886,9 @@ def test_the_embedding_does_not_depend_on_the_reader(
     data = tmp_path / f"digits{suffix}"
     _write_frame(frame, data)
     # Training from a file writes the output in pieces: several of them here.
-    from ae_reduce._cli import streaming as _streaming
+    from ae_reduce._cli import settings
 
-    monkeypatch.setattr(_streaming, "OUTPUT_ROWS", 70)
+    monkeypatch.setattr(settings, "OUTPUT_ROWS", 70)
     temporary = tmp_path / "temporary"
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
@@ -1169,6 +1172,7 @@ import sys
 import time
 
 from ae_reduce import _cli
+from ae_reduce._cli import embed, settings
 from ae_reduce._keras.backend import import_keras
 
 keras = import_keras()
@@ -1185,9 +1189,9 @@ def report_progress(pipeline, progress, quiet):
     pipeline["reducer"].set_params(callbacks=[Slow()])
 
 
-_cli._report_progress = report_progress
+embed.report_progress = report_progress
 # The batch reader, and training from a temporary file, whatever the file's size.
-_cli.STREAM_BYTES = _cli.IN_MEMORY_BYTES = 0
+settings.STREAM_BYTES = settings.IN_MEMORY_BYTES = 0
 # As the ae-reduce program runs it, which ends at once when terminated.
 _cli.run()
 """

@@ -17,7 +17,8 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
 
-from ae_reduce._cli import InputError, _load_input  # noqa: E402
+from ae_reduce._cli.errors import InputError  # noqa: E402
+from ae_reduce._cli.inputs import load_input  # noqa: E402
 
 SETTINGS = settings(max_examples=30, deadline=None)
 
@@ -57,7 +58,7 @@ def test_npy_reader(array, label_column):
         path = Path(folder) / "x.npy"
         np.save(path, array)
         try:
-            X, labels, names = _load_input(str(path), label_column)
+            X, labels, names = load_input(str(path), label_column)
         except InputError as error:
             assert str(error)
             return
@@ -95,7 +96,7 @@ def test_csv_reader(columns, label_column):
         path = Path(folder) / "x.csv"
         frame.to_csv(path, index=False)
         try:
-            X, labels, names = _load_input(str(path), label_column)
+            X, labels, names = load_input(str(path), label_column)
         except InputError as error:
             assert str(error)
             return
@@ -111,7 +112,7 @@ def test_csv_reader_on_arbitrary_text(text):
         path = Path(folder) / "x.csv"
         path.write_text(text, encoding="utf-8")
         try:
-            X, labels, names = _load_input(str(path), None)
+            X, labels, names = load_input(str(path), None)
         except InputError as error:
             assert str(error)
             return

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits, load_iris
 
-from ae_reduce._cli import _build_embed_pipeline, _output_names, build_parser, main
+from ae_reduce._cli import main
+from ae_reduce._cli.embed import build_embed_pipeline, output_names
+from ae_reduce._cli.parser import build_parser
 
 pd = pytest.importorskip("pandas")
 
@@ -124,7 +126,7 @@ def test_measured_labels_colour_the_map(tmp_path, capsys):
 )
 def test_output_columns_have_short_names(options, names):
     args = build_parser().parse_args(["embed", "x.npy", "-o", "z.csv", *options])
-    assert _output_names(_build_embed_pipeline(args, (500, 20))) == names
+    assert output_names(build_embed_pipeline(args, (500, 20))) == names
 
 
 def _write_inputs(folder):
@@ -457,11 +459,11 @@ def _embed_formula_frame(tmp_path, suffix):
 @pytest.mark.parametrize("stream", [False, pytest.param(True, marks=pytest.mark.skipif(
     not HAS_PYARROW, reason="the batch reader needs pyarrow"))])  # fmt: skip
 def test_embed_writes_formula_ids_and_labels_as_text(tmp_path, monkeypatch, stream):
-    from ae_reduce import _cli
+    from ae_reduce._cli import settings
 
     if stream:
-        monkeypatch.setattr(_cli, "STREAM_BYTES", 0)
-        monkeypatch.setattr(_cli, "IN_MEMORY_BYTES", 0)
+        monkeypatch.setattr(settings, "STREAM_BYTES", 0)
+        monkeypatch.setattr(settings, "IN_MEMORY_BYTES", 0)
     frame, output = _embed_formula_frame(tmp_path, ".csv")
     table = pd.read_csv(output, dtype=str, keep_default_na=False)
     assert table.columns.tolist() == ["'=id", "ae1", "ae2", "'=label"]

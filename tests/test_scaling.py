@@ -232,28 +232,31 @@ def test_no_scaler():
 
 
 def test_every_pipeline_starts_with_the_auto_scaler_by_default():
-    from ae_reduce._cli import _build_embed_pipeline, _issue_estimator, build_parser
+    from ae_reduce._cli.embed import build_embed_pipeline
+    from ae_reduce._cli.issues import issue_estimator
+    from ae_reduce._cli.parser import build_parser
 
     assert type(make_tsne_pipeline()["scaler"]) is AutoScaler
     assert type(make_tsne_pipeline(None, parametric=True)["scaler"]) is AutoScaler
     assert type(default_estimator(0)[0]) is AutoScaler
     for extra in ([], ["--tsne"]):
         args = build_parser().parse_args(["embed", "x.npy", "-o", "z.npy", *extra])
-        assert type(_build_embed_pipeline(args, (100, 10))["scaler"]) is AutoScaler
+        assert type(build_embed_pipeline(args, (100, 10))["scaler"]) is AutoScaler
     args = build_parser().parse_args(
         ["issues", "x.npy", "--label-column", "0", "-o", "i.csv", "-q"]
     )
-    estimator, _ = _issue_estimator(args, print)
+    estimator, _ = issue_estimator(args, print)
     assert type(estimator[0]) is AutoScaler
 
 
 @pytest.mark.parametrize("name", ["auto", "standard", "minmax", "none"])
 @pytest.mark.parametrize("tsne", [False, True])
 def test_scaler_option_of_embed(name, tsne):
-    from ae_reduce._cli import _build_embed_pipeline, build_parser
+    from ae_reduce._cli.embed import build_embed_pipeline
+    from ae_reduce._cli.parser import build_parser
 
     arguments = ["embed", "x.npy", "-o", "z.npy", "--scaler", name, *(["--tsne"] * tsne)]
-    pipeline = _build_embed_pipeline(build_parser().parse_args(arguments), (100, 10))
+    pipeline = build_embed_pipeline(build_parser().parse_args(arguments), (100, 10))
     expected = make_scaler(name)
     if expected is None:
         assert "scaler" not in pipeline.named_steps
@@ -263,10 +266,11 @@ def test_scaler_option_of_embed(name, tsne):
 
 @pytest.mark.parametrize("name", ["auto", "standard", "minmax", "none"])
 def test_scaler_option_of_issues(name):
-    from ae_reduce._cli import _issue_estimator, build_parser
+    from ae_reduce._cli.issues import issue_estimator
+    from ae_reduce._cli.parser import build_parser
 
     arguments = ["issues", "x.npy", "--label-column", "0", "-o", "i.csv", "-q", "--scaler", name]
-    estimator, _ = _issue_estimator(build_parser().parse_args(arguments), print)
+    estimator, _ = issue_estimator(build_parser().parse_args(arguments), print)
     expected = make_scaler(name)
     steps = [type(step) for _, step in estimator.steps]
     assert steps[:-1] == ([] if expected is None else [type(expected)])
@@ -304,14 +308,15 @@ def test_a_file_trained_from_disk_is_scaled_as_asked(tmp_path, monkeypatch, name
     import pandas as pd
 
     from ae_reduce import _cli
+    from ae_reduce._cli import settings
 
     X, _ = load_digits(return_X_y=True)
     data = tmp_path / "digits.csv"
     pd.DataFrame(X[:200], columns=[f"p{i}" for i in range(64)]).to_csv(data, index=False)
-    monkeypatch.setattr(_cli, "IN_MEMORY_BYTES", 0)
+    monkeypatch.setattr(settings, "IN_MEMORY_BYTES", 0)
     outputs = []
     for reader, stream_bytes in (("whole", 2**60), ("batches", 0)):
-        monkeypatch.setattr(_cli, "STREAM_BYTES", stream_bytes)
+        monkeypatch.setattr(settings, "STREAM_BYTES", stream_bytes)
         output = tmp_path / f"{reader}.npy"
         arguments = ["embed", str(data), "-o", str(output), "--scaler", name, "-q"]
         arguments += ["--epochs", "2", "--hidden-layer-sizes", "8", "--random-state", "0"]
