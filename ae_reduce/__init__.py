@@ -19,7 +19,7 @@ from ._text.sequencer import TokenSequencer
 from ._text.word_vectors import MeanWordVectorVectorizer
 from ._utils import version as _version
 from .plotting import plot_embedding, plot_history, plot_reconstructions
-from .plotting.html import export_html
+from .plotting._html import export_html
 
 __version__ = _version.__version__
 

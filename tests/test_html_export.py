@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 
 from ae_reduce import export_html
-from ae_reduce.plotting import _point_alpha
-from ae_reduce.plotting.html import FLAGGED_COLOR as FLAGGED
-from ae_reduce.plotting.html import MATCH_COLOR as MATCH
-from ae_reduce.plotting.html import MISSING_COLOR as MISSING
-from ae_reduce.plotting.html import SELECTED_COLOR as SELECTED
-from ae_reduce.plotting.html import VIRIDIS
+from ae_reduce.plotting._checks import point_alpha
+from ae_reduce.plotting._html import FLAGGED_COLOR as FLAGGED
+from ae_reduce.plotting._html import MATCH_COLOR as MATCH
+from ae_reduce.plotting._html import MISSING_COLOR as MISSING
+from ae_reduce.plotting._html import SELECTED_COLOR as SELECTED
+from ae_reduce.plotting._html import VIRIDIS
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -346,7 +346,7 @@ def test_a_few_extreme_values_do_not_squeeze_the_ramp(tmp_path):
 
 def test_ramp_is_viridis():
     matplotlib = pytest.importorskip("matplotlib")
-    from ae_reduce.plotting.html import VIRIDIS
+    from ae_reduce.plotting._html import VIRIDIS
 
     expected = matplotlib.colormaps["viridis"](np.linspace(0, 1, len(VIRIDIS)))[:, :3] * 255
     stops = np.array([[int(color[i : i + 2], 16) for i in (1, 3, 5)] for color in VIRIDIS])
@@ -1111,7 +1111,7 @@ def test_continuous_column_gets_a_colour_bar_and_counts_missing_values(feature_p
     assert driver.find_element(By.ID, "ae-legend").text.split("\n") == ["missing", "6"]
     # Row 0 holds the largest value and is flagged, so drawn opaque; rows 1 (smallest
     # value) and 2 (missing) are blended with the white background.
-    alpha = _point_alpha(len(features["Z"]))
+    alpha = point_alpha(len(features["Z"]))
     assert _colors_around(driver, 0, 0)[0, 0].tolist() == _rgb(VIRIDIS[-1])
     for index, color in ((1, VIRIDIS[0]), (2, MISSING)):
         expected = 255 + alpha * (np.array(_rgb(color)) - 255)

@@ -1,6 +1,7 @@
 """Checks of the values read from an input file: the roles of its columns, missing
 features, and the label and id columns."""
 
+from .._utils.targets import python_value
 from .errors import InputError
 
 
@@ -189,11 +190,3 @@ def _refuse_missing_ids(missing, where):
             f"{where} has {int(missing.sum())} missing value(s), the first in data row "
             f"{int(np.flatnonzero(missing)[0]) + 1}; every row needs an id"
         )
-
-
-def python_value(value):
-    """A numpy scalar as the Python value it holds, so that messages show ``1``, not
-    ``np.int64(1)``."""
-    import numpy as np
-
-    return value.item() if isinstance(value, np.generic) else value

@@ -15,7 +15,7 @@ def run(args, progress):
     from sklearn.neighbors import KNeighborsClassifier
 
     from .._pipeline import make_tsne_pipeline
-    from ..plotting.html import export_html
+    from ..plotting._html import export_html
 
     use_agg()
     from ..plotting import plot_embedding, plot_history

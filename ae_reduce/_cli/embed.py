@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from .checks import python_value
+from .._utils.targets import python_value
 from .errors import InputError
 from .inputs import TABLE_FORMATS, dropped_columns, extension, load_data
 from .outputs import (
@@ -109,7 +109,7 @@ def _check_labels_for_outputs(args, labels):
     import numpy as np
 
     from .._utils.targets import is_continuous
-    from ..plotting.html import MAX_CLASSES
+    from ..plotting._html import MAX_CLASSES
 
     if labels is None or is_continuous(labels):
         return

@@ -3,7 +3,7 @@
 import warnings
 from pathlib import Path
 
-from .checks import python_value
+from .._utils.targets import python_value
 from .errors import InputError
 from .inputs import dropped_columns, extension, load_data
 from .outputs import check_distinct_files, print_result, refuse_taken_names, write_table

@@ -193,7 +193,7 @@ def save_maps(args, Z, labels, ids, maps):
         save_figure(maps.picture, args.plot)
         written.append(("Map picture", args.plot))
     if args.html:
-        from ..plotting.html import export_html
+        from ..plotting._html import export_html
 
         Path(args.html).parent.mkdir(parents=True, exist_ok=True)
         export_html(
@@ -212,7 +212,7 @@ def save_maps(args, Z, labels, ids, maps):
 
 def _colour_name(label_column):
     """The map's name for a column of measured labels: its own, unless the page's."""
-    from ..plotting.html import BUILT_IN_MODES
+    from ..plotting._html import BUILT_IN_MODES
 
     return f"{label_column} (value)" if label_column in BUILT_IN_MODES else label_column
 

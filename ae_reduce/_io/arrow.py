@@ -20,7 +20,7 @@ import tempfile
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from .source import _FLOAT32_MAX, CHUNK_ROWS, Source, _largest_magnitude
+from .source import CHUNK_ROWS, FLOAT32_MAX, Source, largest_magnitude
 
 #: Record batches that a scan reads ahead of the one in use, and files it opens ahead.
 #: Arrow's defaults (16 and 4) hold about twenty batches in memory at once; these keep
@@ -145,13 +145,13 @@ def check_values(block, first_row, columns, name, estimator):
             f"{first_row + row}. {_estimator_name(estimator)} needs finite values; "
             "impute or drop them first."
         )
-    if block.dtype == np.float64 and _largest_magnitude(block) > _FLOAT32_MAX:
-        large = np.abs(block) > _FLOAT32_MAX
+    if block.dtype == np.float64 and largest_magnitude(block) > FLOAT32_MAX:
+        large = np.abs(block) > FLOAT32_MAX
         row, position = divmod(int(np.argmax(large)), block.shape[1])
         raise ValueError(
             f"Input {name} contains values too large for float32: column "
             f"{columns[position]!r}, first in row {first_row + row} "
-            f"({block[row, position]:.3g}; float32 holds up to {_FLOAT32_MAX:.3g}); the "
+            f"({block[row, position]:.3g}; float32 holds up to {FLOAT32_MAX:.3g}); the "
             "network computes in float32. Scale the data, for example with "
             "StandardScaler."
         )

@@ -226,30 +226,30 @@ def file_backing(X):
     return os.fspath(path), mapped_from + (X.ctypes.data - mapping_address)
 
 
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _largest_magnitude(values):
+def largest_magnitude(values):
     # max and -min spare the copy that np.abs would make of a large array.
     return float(max(values.max(), -values.min())) if values.size else 0.0
 
 
-def _value_range(values):
+def range_of(values):
     """The smallest and largest value of an array, (0, 0) when it is empty."""
     return (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
 
 
-def _check_float32_range(largest, dtype, name):
+def check_float32_range(largest, dtype, name):
     """Reject finite values that float32, the network's precision, would make infinite."""
-    if dtype == np.float64 and largest > _FLOAT32_MAX:
+    if dtype == np.float64 and largest > FLOAT32_MAX:
         raise ValueError(
             f"Input {name} contains values too large for float32 (largest absolute value "
-            f"{largest:.3g}, float32 holds up to {_FLOAT32_MAX:.3g}); the network "
+            f"{largest:.3g}, float32 holds up to {FLOAT32_MAX:.3g}); the network "
             "computes in float32. Scale the data, for example with StandardScaler."
         )
 
 
-def _check_file_in_chunks(estimator, source, name):
+def check_file_in_chunks(estimator, source, name):
     """The checks ``validate_data`` would make, a block of rows at a time.
 
     Blocks are read in the file's own precision, so that a finite float64 value beyond
@@ -259,7 +259,7 @@ def _check_file_in_chunks(estimator, source, name):
     for start in range(0, source.n_samples, CHUNK_ROWS):
         block = source._read(start, min(start + CHUNK_ROWS, source.n_samples))
         assert_all_finite(block, estimator_name=type(estimator).__name__, input_name=name)
-        block_low, block_high = _value_range(block)
+        block_low, block_high = range_of(block)
         low, high = min(low, block_low), max(high, block_high)
-    _check_float32_range(max(high, -low), source.data.dtype, name)
+    check_float32_range(max(high, -low), source.data.dtype, name)
     source.value_range = (low, high)

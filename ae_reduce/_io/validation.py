@@ -4,7 +4,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import validate_data
 
-from .source import Source, _check_file_in_chunks, _check_float32_range, _value_range, file_backing
+from .source import Source, check_file_in_chunks, check_float32_range, file_backing, range_of
 
 
 def frame_without_columns_as_array(X):
@@ -72,14 +72,14 @@ of shape (n_samples, n_features)
     source = Source(data, file=file)
     if file is not None:
         # Checking a large memory map through the mapping would pull every page in.
-        _check_file_in_chunks(estimator, source, name)
+        check_file_in_chunks(estimator, source, name)
     else:
         values = data.data if sp.issparse(data) else data
-        low, high = _value_range(values)
+        low, high = range_of(values)
         if sp.issparse(data) and data.nnz < data.shape[0] * data.shape[1]:
             # The zeros a sparse matrix does not store count too.
             low, high = min(low, 0.0), max(high, 0.0)
-        _check_float32_range(max(high, -low), values.dtype, name)
+        check_float32_range(max(high, -low), values.dtype, name)
         source.value_range = (low, high)
     return source
 

@@ -18,11 +18,11 @@ from .tsne import (
     N_JOBS_CONSTRAINT,
     SCALE_FREE_METRICS,
     SMALLEST_PERPLEXITY,
-    _import_opentsne,
     check_callbacks,
     check_cosine_rows,
     check_distances,
     effective_perplexity,
+    import_opentsne,
     input_scale,
 )
 
@@ -434,7 +434,7 @@ default="auto"
         callbacks = check_callbacks(self.callbacks)
         if self.verbose:
             callbacks.append(IterationProgress(type(self).__name__))
-        openTSNE = _import_opentsne()
+        openTSNE = import_opentsne()
         rows, given, scale = self._scaled_rows(source)
         random_state = check_random_state(self.random_state)
         train, held_out = split_indices(source.n_samples, self.validation_split, random_state)

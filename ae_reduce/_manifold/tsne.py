@@ -189,7 +189,7 @@ def check_cosine_rows(X, metric, name):
     )
 
 
-def _import_opentsne():
+def import_opentsne():
     try:
         import openTSNE
     except ImportError as error:
@@ -532,7 +532,7 @@ default="auto"
         X = validate_data(
             self, frame_without_columns_as_array(X), dtype=np.float64, ensure_min_samples=4
         )
-        openTSNE = _import_opentsne()
+        openTSNE = import_opentsne()
         n_samples, n_features = X.shape
         bounds = (X.min(axis=0), X.max(axis=0))
         self._check_distances(*bounds, "X")

@@ -389,7 +389,7 @@ class KerasAutoencoderTransformer(
             return self.output_activation
         if self.loss == "binary_crossentropy":
             return "sigmoid"
-        low, high = _value_range(source)
+        low, high = range_of(source)
         return "clip" if low >= 0 and high <= 1 else "linear"
 
     def _check_loss(self, source, output_activation):
@@ -402,7 +402,7 @@ class KerasAutoencoderTransformer(
                 f"output_activation={output_activation!r} is not bounded to it; use "
                 "output_activation='sigmoid', or loss='mse' for unbounded data."
             )
-        low, high = _value_range(source)
+        low, high = range_of(source)
         if low < 0 or high > 1:
             raise ValueError(
                 "loss='binary_crossentropy' needs X in [0, 1], but X ranges from "
@@ -555,7 +555,7 @@ class KerasAutoencoderTransformer(
         return tags
 
 
-def _value_range(source):
+def range_of(source):
     """The smallest and largest value of a data source.
 
     The input check measured them for arrays, sparse matrices and memory maps; other

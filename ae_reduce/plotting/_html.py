@@ -17,7 +17,7 @@ import numpy as np
 
 from .._utils.files import write_text
 from .._utils.targets import class_name, encode_classes, is_missing_label
-from . import _check_embedding, _check_placed, _check_values, _class_colors, _point_alpha
+from ._checks import check_embedding, check_placed, check_values, class_colors, point_alpha
 
 #: Colours of the agreement mode: agreeing points recede, disagreeing points stand out.
 AGREE_COLOR = "#9aabbd"
@@ -243,7 +243,7 @@ default=None
     ... ).name  # doctest: +SKIP
     'map.html'
     """
-    Z = _check_embedding(Z)
+    Z = check_embedding(Z)
     largest = float(np.abs(Z).max())
     if largest > float(np.finfo(np.float32).max):
         raise ValueError(
@@ -252,13 +252,13 @@ default=None
             "the embedding first."
         )
     n_samples = Z.shape[0]
-    placed = _check_placed(placed, n_samples)
+    placed = check_placed(placed, n_samples)
     classified = {}
     for name, values in (("labels", labels), ("predictions", predictions)):
         if values is not None:
-            classified[name] = _check_values(values, n_samples, name)
+            classified[name] = check_values(values, n_samples, name)
     if hover is not None:
-        hover = [str(text) for text in _check_values(hover, n_samples, "hover")]
+        hover = [str(text) for text in check_values(hover, n_samples, "hover")]
     prediction_note = _prediction_note(prediction_description, predictions, labels)
     ids = _check_ids(ids, n_samples)
     named_columns = _check_columns(columns, n_samples)
@@ -282,12 +282,12 @@ default=None
         "labels": _base64(encoded["labels"]) if "labels" in encoded else None,
         "predictions": _base64(encoded["predictions"]) if "predictions" in encoded else None,
         "classes": classes,
-        "colors": _class_colors(max(len(classes), 1)),
+        "colors": class_colors(max(len(classes), 1)),
         "agreeColor": AGREE_COLOR,
         "disagreeColor": DISAGREE_COLOR,
         "hover": hover,
         "radius": radius,
-        "alpha": _point_alpha(n_samples),
+        "alpha": point_alpha(n_samples),
         "placed": None,
     }
     if placed is not None:
@@ -296,7 +296,7 @@ default=None
         # and more opaque than the map's dots, as in plot_embedding.
         payload["placed"] = _base64(np.packbits(placed, bitorder="little"))
         payload["placedRadius"] = max(radius, float(np.clip(12.0 / n_placed**0.25, 2.0, 5.0)))
-        payload["placedAlpha"] = max(payload["alpha"], _point_alpha(n_placed))
+        payload["placedAlpha"] = max(payload["alpha"], point_alpha(n_placed))
     payload.update(
         ids=ids,
         columns=[
@@ -348,7 +348,7 @@ def _check_ids(ids, n_samples):
     """Return the ids as a list of unique strings, or None to use the row indices."""
     if ids is None:
         return None
-    values = _check_values(ids, n_samples, "ids")
+    values = check_values(ids, n_samples, "ids")
     kind = values.dtype.kind
     if kind in "iu":
         texts = [str(value) for value in values.tolist()]
@@ -387,7 +387,7 @@ def _check_columns(columns, n_samples):
     """Return `columns` as a list of (name, values, is_category) with checked names.
 
     ``is_category`` says that the values were a pandas categorical, drawn as classes
-    even when they are numbers; `_check_values` turns them into an object array.
+    even when they are numbers; `check_values` turns them into an object array.
     """
     if columns is None:
         return []
@@ -418,7 +418,7 @@ def _check_columns(columns, n_samples):
         if any(name == earlier for earlier, _, _ in checked):
             raise ValueError(f"columns has two columns named {name!r}.")
         is_category = str(getattr(values, "dtype", None)) == "category"
-        checked.append((name, _check_values(values, n_samples, f"columns[{name!r}]"), is_category))
+        checked.append((name, check_values(values, n_samples, f"columns[{name!r}]"), is_category))
     return checked
 
 
@@ -453,7 +453,7 @@ def _encode_column(name, values, *, is_category, in_hover):
         "kind": "classes",
         "codes": _base64(codes.reshape(-1).astype(np.uint16)),
         "classes": classes,
-        "colors": _class_colors(len(classes)),
+        "colors": class_colors(len(classes)),
     }
 
 
