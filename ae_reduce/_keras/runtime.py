@@ -47,7 +47,8 @@ compiled models.
 
 The settings are process-wide, like the state they govern, and not per thread.
 ``quiet_tensorflow_logs``, ``filter_startup_logs`` and ``grow_gpu_memory`` act once, when
-the first fit of the process loads TensorFlow; the others at every fit or transform.
+the package first loads TensorFlow in the process (at the first fit, or when a fitted
+estimator is first unpickled); the others at every fit or transform.
 
 Importing this module does not import TensorFlow: before the first fit there is nothing
 to release, and asking must stay cheap.
@@ -140,15 +141,16 @@ def set_config(
         optimizer that trains on one device by an identity, so that dropped models do
         not stay in memory.
     quiet_tensorflow_logs : bool, default=None
-        Set ``TF_CPP_MIN_LOG_LEVEL=3`` in the environment, unless it is set, when the
-        first fit of the process loads TensorFlow.
+        Set ``TF_CPP_MIN_LOG_LEVEL=3`` in the environment, unless it is set, when
+        ae_reduce first loads TensorFlow in the process (at the first fit, or when a
+        fitted estimator is first unpickled).
     filter_startup_logs : bool, default=None
         Import TensorFlow with standard error captured and pass on only the start-up
-        lines that ``TF_CPP_MIN_LOG_LEVEL`` lets through. Acts when the first fit of the
-        process loads TensorFlow.
+        lines that ``TF_CPP_MIN_LOG_LEVEL`` lets through. Acts when ae_reduce first
+        loads TensorFlow in the process.
     grow_gpu_memory : bool, default=None
-        Turn on memory growth for every GPU when the first fit of the process loads
-        TensorFlow.
+        Turn on memory growth for every GPU when ae_reduce first loads TensorFlow in
+        the process.
     seed_python_random : bool, default=None
         Seed Python's global ``random`` module, and restore its state afterwards,
         around the copying of a network given by the user, so that weights created
@@ -372,7 +374,10 @@ def release_cached_models():
     on Linux with glibc returns freed heap pages to the system. TensorFlow keeps the GPU
     memory it has reserved for its own later use rather than returning it to the driver.
     The compiled inference functions and the distribution strategies kept for fits on
-    several devices are released too; neither is counted.
+    several devices are released too; neither is counted. A fit on several devices that
+    runs in another thread meanwhile keeps its strategy, and a fit on the same devices
+    started before it ends would create a second one over them, which the strategies
+    are kept to prevent: release between such fits, not during them.
 
     The same release happens on its own to the least recently used copy when a ninth
     architecture is fitted, so a long search stays bounded in memory without calling
