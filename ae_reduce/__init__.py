@@ -6,7 +6,7 @@ Importing this package does not import TensorFlow; fitting an estimator does.
 import sys as _sys
 
 from ._inspection.label_issues import NoSignalWarning, find_label_issues
-from ._keras.memory import release_cached_models
+from ._keras.runtime import config_context, get_config, release_cached_models, set_config
 from ._manifold.parametric import ParametricTSNE
 from ._manifold.tsne import TSNE
 from ._neighbors.index import EmbeddingIndex
@@ -55,11 +55,14 @@ __all__ = [
     "TokenEmbeddingTransformer",
     "TokenSequencer",
     "__version__",
+    "config_context",
     "export_html",
     "find_label_issues",
+    "get_config",
     "make_tsne_pipeline",
     "plot_embedding",
     "plot_history",
     "plot_reconstructions",
     "release_cached_models",
+    "set_config",
 ]

@@ -8,7 +8,8 @@ import pytest
 
 from ae_reduce._io.source import Source
 from ae_reduce._keras.backend import import_keras
-from ae_reduce._keras.training import INFERENCE_ROWS, _inference_cache, map_chunks
+from ae_reduce._keras.runtime import _inference_cache
+from ae_reduce._keras.training import INFERENCE_ROWS, map_chunks
 
 BLOCK = INFERENCE_ROWS
 ROW_COUNTS = [1, 7, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 5]

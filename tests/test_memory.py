@@ -109,23 +109,23 @@ def test_fitting_many_architectures_keeps_memory_bounded():
 
 
 def test_evicted_compiled_models_are_freed(digits):
-    from ae_reduce._keras import training as _training
+    from ae_reduce._keras import runtime
 
     X = digits[0][:200]
     release_cached_models()
     KerasAutoencoderTransformer(hidden_layer_sizes=(3,), epochs=1, random_state=0).fit(X)
-    (trainer,) = _training._cache.values()
+    (trainer,) = runtime._cache.values()
     first = weakref.ref(trainer.model)
     del trainer
     # One more architecture than the cache holds pushes the first one out.
-    for width in range(4, 4 + _training._CACHE_SIZE):
+    for width in range(4, 4 + runtime.CACHE_SIZE):
         KerasAutoencoderTransformer(hidden_layer_sizes=(width,), epochs=1, random_state=0).fit(X)
-    assert len(_training._cache) == _training._CACHE_SIZE
+    assert len(runtime._cache) == runtime.CACHE_SIZE
     assert first() is None
 
 
 def test_release_cached_models_frees_them_and_later_fits_are_identical(digits):
-    from ae_reduce._keras import training as _training
+    from ae_reduce._keras import runtime
 
     X = digits[0][:300]
     # Dropout and input noise draw random numbers while training: their streams must not
@@ -133,9 +133,9 @@ def test_release_cached_models_frees_them_and_later_fits_are_identical(digits):
     params = {"hidden_layer_sizes": (5,), "dropout": 0.1, "noise_stddev": 0.1, "epochs": 3}
     params["random_state"] = 0
     before = KerasAutoencoderTransformer(**params).fit(X).transform(X)
-    cached = [weakref.ref(trainer.model) for trainer in _training._cache.values()]
+    cached = [weakref.ref(trainer.model) for trainer in runtime._cache.values()]
     assert release_cached_models() == len(cached) >= 1
-    assert len(_training._cache) == 0
+    assert len(runtime._cache) == 0
     assert all(model() is None for model in cached)
     assert release_cached_models() == 0
     after = KerasAutoencoderTransformer(**params).fit(X).transform(X)

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from ae_reduce._keras.backend import _startup_log_filtered
+from ae_reduce._keras.runtime import startup_log_filtered
 
 # The markers are shorter than the lines, which TensorFlow words differently across
 # versions and machines.
@@ -105,11 +105,11 @@ def test_a_missing_tensorflow_is_reported_and_stderr_restored():
 
 FILTER_WITH_OTHER_OUTPUT = """
 import os, sys, warnings
-from ae_reduce._keras.backend import _startup_log_filtered
+from ae_reduce._keras.runtime import startup_log_filtered
 
 before = os.fstat(2)
 try:
-    with _startup_log_filtered(3):
+    with startup_log_filtered(3):
         os.write(2, NOISE + b"a line in no log format\\n")
         warnings.warn("a Python warning")
         raise RuntimeError("raised inside")
@@ -141,7 +141,7 @@ def test_the_filter_keeps_other_output_and_restores_stderr():
 
 
 def test_the_filter_follows_the_log_level(capfd):
-    with _startup_log_filtered(2):
+    with startup_log_filtered(2):
         os.write(
             2,
             b"I0000 00:00:1.0    1 port.cc:153] an information\n"

@@ -2,40 +2,20 @@
 
 Nothing here imports TensorFlow at module import time: ``import ae_reduce`` must stay
 cheap, so Keras is loaded by :func:`import_keras` the first time a network is needed.
+What loading it changes in the process is done in :mod:`ae_reduce._keras.runtime`.
 """
 
 import contextlib
-import os
-import re
-import sys
-import tempfile
-import threading
-import warnings
 
-_CONFIGURED = False
-# Two threads fitting at once must not both swap file descriptor 2: the second would save
-# the first one's capture file as "the real stderr" and never give the terminal back.
-_CONFIGURE_LOCK = threading.Lock()
-
-#: The default of TF_CPP_MIN_LOG_LEVEL: errors and below stay hidden.
-_DEFAULT_LOG_LEVEL = 3
-#: Severities of absl/glog lines, as TF_CPP_MIN_LOG_LEVEL counts them.
-_SEVERITIES = {b"I": 0, b"W": 1, b"E": 2, b"F": 3}
-# A C++ log record such as
-# "I0000 00:00:1795259104.764277    2792 port.cc:153] oneDNN custom operations are on."
-_LOG_RECORD = re.compile(rb"([IWEF])\d{4} [\d:.]+ +\d+ [\w.-]+:\d+\] ")
-_ABSL_PREAMBLE = b"WARNING: All log messages before absl::InitializeLog() is called"
+from .runtime import configure_tensorflow
 
 
 def import_keras(verbose=0):
     """Import Keras with the TensorFlow backend and configure it once per process.
 
-    TensorFlow's C++ code logs start-up notices (oneDNN, missing CUDA drivers, absl's
-    "All log messages before absl::InitializeLog()") straight to file descriptor 2
-    while it is imported, before it reads ``TF_CPP_MIN_LOG_LEVEL``. The first call
-    therefore imports TensorFlow with file descriptor 2 captured and passes on only the
-    lines that ``TF_CPP_MIN_LOG_LEVEL`` (3 unless set) lets through, together with
-    anything else written meanwhile, such as Python warnings.
+    The first call imports TensorFlow with its start-up lines filtered and turns on
+    memory growth for every GPU; see
+    :func:`ae_reduce._keras.runtime.configure_tensorflow`.
 
     Parameters
     ----------
@@ -48,10 +28,7 @@ def import_keras(verbose=0):
     keras : module
         The ``keras`` package.
     """
-    global _CONFIGURED
-    if not _CONFIGURED:
-        with _CONFIGURE_LOCK:
-            _configure(verbose)
+    configure_tensorflow(verbose)
     import keras
 
     if keras.backend.backend() != "tensorflow":
@@ -60,109 +37,6 @@ def import_keras(verbose=0):
             f"{keras.backend.backend()!r}."
         )
     return keras
-
-
-def _configure(verbose):
-    """Import TensorFlow and Keras and set them up, unless another thread just did."""
-    global _CONFIGURED
-    if _CONFIGURED:
-        return
-    user_level = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
-    # Start-up chatter (including a CUDA error on every machine without a GPU) is noise
-    # to scikit-learn users; an explicit setting wins.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", str(_DEFAULT_LOG_LEVEL))
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    level = _DEFAULT_LOG_LEVEL if user_level is None else _log_level(user_level)
-    filtered = level > 0 and not verbose
-    with _startup_log_filtered(level) if filtered else contextlib.nullcontext():
-        import keras  # noqa: F401 (imported here so that its start-up output is filtered too)
-        import tensorflow as tf
-
-        # Listing the devices loads the CUDA libraries, which log on their own.
-        gpus = tf.config.list_physical_devices("GPU")
-    for gpu in gpus:
-        # Grabbing the whole GPU would starve every other process sharing it.
-        _grow_memory(tf, gpu)
-    _CONFIGURED = True
-
-
-def _grow_memory(tf, gpu):
-    """Let TensorFlow take GPU memory as it needs it rather than all of it at start."""
-    try:
-        tf.config.experimental.set_memory_growth(gpu, True)
-    except ValueError:
-        # The user split the GPU into logical devices (with a memory_limit): that cap
-        # bounds the memory already, and TensorFlow refuses growth on top of it.
-        pass
-    except RuntimeError:
-        if not tf.config.experimental.get_memory_growth(gpu):
-            warnings.warn(
-                f"TensorFlow had started using {gpu.name} before ae_reduce configured it, "
-                "so memory growth could not be turned on and this process may hold all "
-                "of the GPU's memory. Set TF_FORCE_GPU_ALLOW_GROWTH=true in the "
-                "environment, or fit an ae_reduce estimator before other TensorFlow work.",
-                RuntimeWarning,
-                stacklevel=4,
-            )
-
-
-def _log_level(text):
-    """TF_CPP_MIN_LOG_LEVEL as a number; 0 (show everything) when it is not one."""
-    try:
-        return int(text)
-    except ValueError:
-        return 0
-
-
-def _is_hidden(line, level):
-    """Whether TF_CPP_MIN_LOG_LEVEL=level would have hidden this C++ log line."""
-    if line.startswith(_ABSL_PREAMBLE):
-        return _SEVERITIES[b"W"] < level
-    record = _LOG_RECORD.match(line)
-    return record is not None and _SEVERITIES[record.group(1)] < level
-
-
-@contextlib.contextmanager
-def _startup_log_filtered(level):
-    """Capture file descriptor 2 for the block, then replay what ``level`` lets through.
-
-    The capture is a file rather than /dev/null so that anything else written during
-    the block (a Python warning, a message not in the C++ log format) still reaches the
-    user. Exceptions raised in the block propagate after file descriptor 2 is restored,
-    so their tracebacks are printed where the user sees them.
-    """
-    with contextlib.suppress(AttributeError, OSError, ValueError):
-        sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:
-        # No standard error to protect (a daemon may have closed it).
-        yield
-        return
-    try:
-        capture = tempfile.TemporaryFile()
-    except OSError:
-        os.close(saved)
-        yield
-        return
-    try:
-        os.dup2(capture.fileno(), 2)
-        yield
-    finally:
-        # Python text written in the block belongs in the capture, before the replay.
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        with capture:
-            capture.seek(0)
-            lines = capture.read().splitlines(keepends=True)
-        _write_all(2, b"".join(line for line in lines if not _is_hidden(line, level)))
-
-
-def _write_all(fd, data):
-    while data:
-        data = data[os.write(fd, data) :]
 
 
 def gpu_available():

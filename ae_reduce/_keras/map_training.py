@@ -27,14 +27,8 @@ from .._io.source import Source
 from .._utils.warnings import caller_stacklevel
 from .backend import device_scope, import_keras
 from .monitor import Monitor
-from .training import (
-    _checkin,
-    _checkout,
-    _copy_variables,
-    _skip_single_replica_all_reduce,
-    make_optimizer,
-    map_chunks,
-)
+from .runtime import checkin_model, checkout_model, skip_single_replica_all_reduce
+from .training import copy_variables, make_optimizer, map_chunks
 
 keras = import_keras()
 
@@ -185,7 +179,7 @@ class _MapTrainer:
         self.variables = [v for model in self.models for v in model.trainable_variables]
         self.optimizer = make_optimizer(optimizer, learning_rate)
         self.optimizer.build(self.variables)
-        _skip_single_replica_all_reduce(self.optimizer)
+        skip_single_replica_all_reduce(self.optimizer)
         self._initial = [keras.ops.convert_to_numpy(v) for v in self.optimizer.variables]
         settings = [_SPEC([], tf.int64)] + [_SPEC([], tf.float32)] * 3 + [_SPEC([], tf.int32)]
         self.tsne = tf.function(
@@ -216,7 +210,7 @@ class _MapTrainer:
     def reset(self, models, learning_rate):
         """Start from the weights of ``models`` and a fresh optimizer state."""
         for source, target in zip(models, self.models, strict=True):
-            _copy_variables(source, target)
+            copy_variables(source, target)
         for variable, value in zip(self.optimizer.variables, self._initial, strict=True):
             variable.assign(value)
         self.optimizer.learning_rate = learning_rate
@@ -360,7 +354,7 @@ def train_map(config, *, build, models, X, affinities, cache_key, validation=Non
     iteration = 0
     stopped = False
     with device_scope(config.device):
-        trainer = _checkout(cache_key) or _MapTrainer(build, config.optimizer, learning_rate)
+        trainer = checkout_model(cache_key) or _MapTrainer(build, config.optimizer, learning_rate)
         try:
             trainer.reset(models, learning_rate)
             step = _stepper(trainer, X, affinities, targets, config)
@@ -393,9 +387,9 @@ def train_map(config, *, build, models, X, affinities, cache_key, validation=Non
                 stopped = any(c(iteration, total, logs) for c in config.callbacks) or stopped
             monitor.restore_best()
             for source, target in zip(trainer.models, models, strict=True):
-                _copy_variables(source, target)
+                copy_variables(source, target)
         finally:
-            _checkin(cache_key, trainer)
+            checkin_model(cache_key, trainer)
     weights_finite = all(np.isfinite(w).all() for model in models for w in model.get_weights())
     if not weights_finite:
         raise ValueError(_diverged(iteration, learning_rate, config, X))

@@ -4,13 +4,10 @@ Nothing here knows about scikit-learn. Every builder is deterministic for a give
 ``seed``: initialisers and stochastic layers receive explicit seeds.
 """
 
-import contextlib
-import random
-import threading
-
 import numpy as np
 
 from .backend import import_keras
+from .runtime import keras_default_seeds
 
 # Through the package's loader, so that whichever module loads Keras first (unpickling
 # in a serving process, say) sets the log level and GPU memory growth before TensorFlow
@@ -460,28 +457,6 @@ def clone_user_network(model, *, embedding_layer, seed=0, dtype="float32"):
     predictor = keras.Model(inputs, clone.outputs[0], name=model.name)
     encoder = keras.Model(inputs, clone.get_layer(embedding_layer).output, name="encoder")
     return predictor, encoder
-
-
-_PYTHON_RANDOM_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def keras_default_seeds(seed):
-    """Seed what Keras draws for weights created without a seed, for the block only.
-
-    Keras takes the seed of such an initialiser (a custom layer's
-    ``add_weight(initializer="random_normal")`` in ``build``) from Python's global
-    ``random`` module. Around the building of a user's model that module is seeded from
-    ``seed`` and then given back its earlier state, under a lock, so that the weights
-    depend on ``seed`` alone and the caller's stream continues where it was.
-    """
-    with _PYTHON_RANDOM_LOCK:
-        state = random.getstate()
-        random.seed(seed)
-        try:
-            yield
-        finally:
-            random.setstate(state)
 
 
 def copy_architecture(model):

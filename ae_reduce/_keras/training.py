@@ -6,26 +6,21 @@ Compiled training models are kept in a small cache keyed by architecture. Each f
 builds fresh, seeded models, copies their variables into a cached compiled twin, trains
 the twin, and copies the result back. Reusing the compiled twin skips the tracing cost
 and keeps repeated fits of one architecture flat in memory. A search over more
-architectures than the cache holds evicts the least recently used model, and
-:func:`_free` returns what TensorFlow kept for it (see there), so memory stays bounded
-however many architectures are fitted. Inference functions are compiled and cached
-the same way, once per architecture (see :func:`map_chunks`).
+architectures than the cache holds evicts the least recently used model, and what
+TensorFlow kept for it is returned, so memory stays bounded however many architectures
+are fitted. Inference functions are compiled and cached the same way, once per
+architecture (see :func:`map_chunks`). The caches, and everything else the package
+changes in the process, live in :mod:`ae_reduce._keras.runtime`.
 
 Dense data in memory trains in whole-epoch graphs (:mod:`ae_reduce._keras.epochs`); sparse
 matrices, memory maps and callbacks that act on every batch go through
 ``keras.Model.fit``, which streams batches.
 """
 
-import collections
 import contextlib
-import ctypes
 import dataclasses
-import functools
-import gc
 import json
 import math
-import sys
-import threading
 import warnings
 import weakref
 
@@ -38,91 +33,26 @@ from .._utils.warnings import caller_stacklevel
 from .backend import device_scope, import_keras
 from .inputs import fit_inputs
 from .monitor import Monitor
+from .runtime import (
+    checkin_model,
+    checkout_model,
+    inference_function,
+    mirrored_strategy,
+    skip_single_replica_all_reduce,
+)
 
 keras = import_keras()
-
-_CACHE_SIZE = 8
-_cache = collections.OrderedDict()
-_cache_lock = threading.Lock()
 
 #: Rows per block at inference. Every matrix product gets exactly this many rows (the
 #: last block is padded), so a row's output never depends on how many rows came with
 #: it: float32 matrix kernels pick their blocking, and so their rounding, from the shape.
 INFERENCE_ROWS = 1024
 
-#: Compiled inference functions, one per architecture, device and input width, the most
-#: recently used last; bounded like the cache of training models.
-_inference_cache = collections.OrderedDict()
 #: The architecture key of each model seen at inference, computed once per model.
 _architectures = weakref.WeakKeyDictionary()
 
 
-def _checkout(key):
-    with _cache_lock:
-        return _cache.pop(key, None)
-
-
-def _checkin(key, trainer):
-    with _cache_lock:
-        _cache[key] = trainer
-        evicted = [_cache.popitem(last=False)[1] for _ in range(len(_cache) - _CACHE_SIZE)]
-    if evicted:
-        _free(evicted)
-
-
-def clear_cache():
-    """Drop every cached compiled model and free the memory TensorFlow kept for them.
-
-    The compiled inference functions go too; they are not counted.
-
-    Returns
-    -------
-    n_released : int
-        The number of compiled models dropped.
-    """
-    with _cache_lock:
-        released = list(_cache.values())
-        n_released = len(released)
-        _cache.clear()
-        released += _inference_cache.values()
-        _inference_cache.clear()
-    if released:
-        _free(released)  # empties the list, so nothing here keeps what it frees
-    return n_released
-
-
-def _free(trainers):
-    """Free the compiled models in the list ``trainers``, which is emptied.
-
-    Measured on 25 architectures fitted one after the other: a traced graph sits in
-    reference cycles (Keras models, TensorFlow's graphs and their operations), so its
-    memory, and TensorFlow's runtime copy of its functions, comes back only after a full
-    garbage collection; until Python's own collector gets round to it, each dropped model
-    holds about 5 MB. TensorFlow's cache of eager kernels keeps one kernel (about 30 KB)
-    for every variable name and shape ever created and is never trimmed on its own;
-    emptying it frees those, and the kernels still in use are rebuilt on their next call.
-    The C allocator keeps freed pages unless asked to return them.
-    """
-    from tensorflow.python.eager import context
-
-    trainers.clear()
-    gc.collect()
-    context.context().clear_kernel_cache()
-    _return_freed_pages()
-
-
-def _return_freed_pages():
-    """Ask glibc to hand freed heap pages back to the system (elsewhere, do nothing)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError):  # musl and other C libraries have no malloc_trim
-        return
-    trim(0)
-
-
-def _copy_variables(source, target):
+def copy_variables(source, target):
     """Copy every variable (weights, normalisation statistics, seed states) across models."""
     for src, dst in zip(source.variables, target.variables, strict=True):
         dst.assign(keras.ops.cast(src, dst.dtype))
@@ -133,40 +63,6 @@ def make_optimizer(name, learning_rate):
     # Keras refuses an int learning rate, which scikit-learn's Real constraint allows.
     config = {"learning_rate": float(learning_rate)}
     return keras.optimizers.get({"class_name": name, "config": config})
-
-
-def _unchanged(grads_and_vars):
-    return grads_and_vars
-
-
-def _skip_single_replica_all_reduce(optimizer):
-    """Keep ``optimizer`` from summing its gradients over the one replica there is.
-
-    Under TensorFlow's default strategy, Keras's optimizer still passes every gradient
-    through an all-reduce, an identity on one device that is wrapped in
-    ``tf.custom_gradient``. Traced into a graph, that registers a gradient function in
-    TensorFlow's process-wide registry which is never removed, and the function keeps the
-    whole traced training graph alive: every compiled model ever dropped stayed in memory
-    (about 3 MB each for a small autoencoder). Under a user's distribution strategy the
-    all-reduce does real work and is left alone.
-    """
-    import tensorflow as tf
-
-    if not tf.distribute.has_strategy() and hasattr(optimizer, "_all_reduce_sum_gradients"):
-        optimizer._all_reduce_sum_gradients = _unchanged
-
-
-@functools.cache
-def _mirrored_strategy(devices):
-    """One ``MirroredStrategy`` per tuple of devices, shared by every model trained on them.
-
-    Two strategies over the same devices number their collective operations from the
-    same start, so the gradients of one model were summed with another's and the fit
-    failed on a shape mismatch.
-    """
-    import tensorflow as tf
-
-    return tf.distribute.MirroredStrategy(devices=list(devices))
 
 
 class _Trainer:
@@ -180,7 +76,7 @@ class _Trainer:
     def __init__(self, build, compile_kwargs, devices=None):
         self.strategy = None
         if devices is not None:
-            self.strategy = _mirrored_strategy(devices)
+            self.strategy = mirrored_strategy(devices)
             # An optimizer's variables (its step count among them) must be created under
             # the strategy that updates them.
             optimizer = compile_kwargs["optimizer"]
@@ -193,7 +89,7 @@ class _Trainer:
             optimizer = self.model.optimizer
             optimizer.build(self.model.trainable_variables)
             # Inside the scope: across several devices the all-reduce is real work.
-            _skip_single_replica_all_reduce(optimizer)
+            skip_single_replica_all_reduce(optimizer)
         # Optimizer state does not start at zero everywhere (Adagrad's accumulators,
         # Nadam's momentum product): keep what a fresh optimizer holds, to restore it.
         self._initial = [keras.ops.convert_to_numpy(variable) for variable in optimizer.variables]
@@ -473,11 +369,11 @@ def _fit(config, build, key, data, batch_size, monitor, seed):
     placement = device_scope(config.device) if replicas is None else contextlib.nullcontext()
     with placement:
         models = build(seed=seed, dtype="float32")
-        trainer = _checkout(key) or _Trainer(build, config.compile_kwargs, replicas)
+        trainer = checkout_model(key) or _Trainer(build, config.compile_kwargs, replicas)
         try:
             with trainer.scope():
                 trainer.reset(config.learning_rate)
-                _copy_variables(models[0], trainer.model)
+                copy_variables(models[0], trainer.model)
                 if compiled:
                     callbacks = keras.callbacks.CallbackList(
                         [monitor, *user_callbacks],
@@ -488,9 +384,9 @@ def _fit(config, build, key, data, batch_size, monitor, seed):
                 else:
                     callbacks = [monitor, *user_callbacks]
                     _fit_keras(trainer, data, config, batch_size, callbacks, monitor, seed)
-                _copy_variables(trainer.model, models[0])
+                copy_variables(trainer.model, models[0])
         finally:
-            _checkin(key, trainer)
+            checkin_model(key, trainer)
     return models
 
 
@@ -579,19 +475,7 @@ def _whole_blocks(chunk):
 def _inference_function(models, n_features, device):
     """The cached compiled function that applies ``models`` to whole blocks of rows."""
     key = (device, n_features, *(_architecture(model) for model in models))
-    with _cache_lock:
-        function = _inference_cache.pop(key, None)
-    if function is None:
-        function = _trace_inference(models, n_features)
-    with _cache_lock:
-        _inference_cache[key] = function
-        evicted = [
-            _inference_cache.popitem(last=False)[1]
-            for _ in range(len(_inference_cache) - _CACHE_SIZE)
-        ]
-    if evicted:
-        _free(evicted)
-    return function
+    return inference_function(key, lambda: _trace_inference(models, n_features))
 
 
 def _architecture(model):

@@ -10,9 +10,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_random_state
 
 from .._io.validation import check_input, split_indices
+from .._keras.runtime import single_blas_thread
 from .._neural.base import BaseNeuralEstimator
 from .._utils.atomic import atomic_fit
-from .._utils.blas import single_blas_thread
 from .._utils.progress import IterationProgress
 from .tsne import (
     N_JOBS_CONSTRAINT,

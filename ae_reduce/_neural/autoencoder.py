@@ -11,8 +11,8 @@ from sklearn.utils.validation import check_array, check_random_state
 
 from .._io.source import RECONSTRUCT, Source
 from .._io.validation import check_input
+from .._keras.runtime import single_blas_thread
 from .._utils.atomic import atomic_fit
-from .._utils.blas import single_blas_thread
 from .base import ACTIVATIONS, BaseNeuralEstimator
 
 #: Most rows that the PCA initialisation reads from a sparse matrix or a memory map.
