@@ -1,13 +1,15 @@
 """Every public parameter and fitted attribute has a numpydoc entry."""
 
+import collections
 import inspect
 
 import numpy as np
 import pytest
-from numpydoc.docscrape import ClassDoc
+from numpydoc.docscrape import ClassDoc, NumpyDocString
 from sklearn.utils import get_tags
 
 import ae_reduce
+from ae_reduce._utils.docstrings import PARAGRAPHS, PLACEHOLDER, docstring_template
 
 ESTIMATORS = [
     getattr(ae_reduce, name)
@@ -59,3 +61,75 @@ def test_public_methods_have_docstrings(estimator_class):
     for name, member in inspect.getmembers(estimator_class, inspect.isfunction):
         if not name.startswith("_"):
             assert member.__doc__, f"{estimator_class.__name__}.{name} has no docstring"
+
+
+def _public_docstrings():
+    """(name, docstring) of each public class and function and of their public members."""
+    for name in ae_reduce.__all__:
+        obj = getattr(ae_reduce, name)
+        if not callable(obj):
+            continue
+        yield name, obj.__doc__
+        if inspect.isclass(obj):
+            for member_name, member in inspect.getmembers(obj):
+                if not member_name.startswith("_") and callable(member):
+                    yield f"{name}.{member_name}", member.__doc__
+
+
+def test_no_placeholder_is_left_unfilled():
+    unfilled = [
+        f"{name}: {{{placeholder}}}"
+        for name, docstring in _public_docstrings()
+        for placeholder in PLACEHOLDER.findall(docstring or "")
+    ]
+    assert unfilled == []
+
+
+#: Each shared paragraph as numpydoc reads it on its own.
+SHARED = {
+    name: NumpyDocString(f"Parameters\n----------\n{text}")["Parameters"][0]
+    for name, text in PARAGRAPHS.items()
+}
+
+
+def _placeholders(estimator_class):
+    return set(PLACEHOLDER.findall(docstring_template(estimator_class) or "")) & set(SHARED)
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS, ids=lambda c: c.__name__)
+def test_shared_paragraphs_read_the_same(estimator_class):
+    doc = ClassDoc(estimator_class)
+    entries = {
+        entry.name: entry for section in ("Parameters", "Attributes") for entry in doc[section]
+    }
+    used = _placeholders(estimator_class)
+    assert {name: entries[name] for name in used} == {name: SHARED[name] for name in used}
+    # An entry that reads as a shared paragraph comes from it: it is written once.
+    copies = {name for name in set(entries) & set(SHARED) if entries[name] == SHARED[name]}
+    assert copies - used == set()
+
+
+def test_each_shared_paragraph_is_shared():
+    users = collections.Counter(
+        name for estimator_class in ESTIMATORS for name in _placeholders(estimator_class)
+    )
+    assert {name for name in SHARED if users[name] < 2} == set()
+
+
+@pytest.mark.parametrize("method", ["fit", "fit_transform", "transform"])
+def test_token_methods_document_token_ids(method):
+    # TokenEmbeddingTransformer inherits these methods with their docstrings filled for
+    # token ids, not for SupervisedEmbeddingTransformer's feature columns.
+    token, supervised = (
+        getattr(estimator_class, method)
+        for estimator_class in (
+            ae_reduce.TokenEmbeddingTransformer,
+            ae_reduce.SupervisedEmbeddingTransformer,
+        )
+    )
+    assert method in vars(ae_reduce.TokenEmbeddingTransformer)
+    (X,) = (p for p in NumpyDocString(token.__doc__)["Parameters"] if p.name == "X")
+    assert X.type == "array-like of shape (n_samples, sequence_length)"
+    assert X.desc[0].startswith("Token ids, 0 for padding")
+    (X,) = (p for p in NumpyDocString(supervised.__doc__)["Parameters"] if p.name == "X")
+    assert "sparse matrix" in X.type

@@ -13,6 +13,7 @@ from .._io.validation import check_input, split_indices
 from .._keras.runtime import single_blas_thread
 from .._neural.base import BaseNeuralEstimator
 from .._utils.atomic import atomic_fit
+from .._utils.docstrings import fill_docstrings
 from .._utils.progress import IterationProgress
 from .tsne import (
     N_JOBS_CONSTRAINT,
@@ -35,6 +36,7 @@ _AUTO = StrOptions({"auto"})
 _NOISE_ROWS = 2000
 
 
+@fill_docstrings()
 class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeuralEstimator):
     """t-SNE map drawn by a network that then places new rows with one forward pass.
 
@@ -88,14 +90,11 @@ class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeur
         directions in which the rows hardly vary. None, or a number at least the
         number of columns (or of training rows), trains on the columns themselves.
 
-    activation : str or callable, default="relu"
-        Activation of the hidden layers, a Keras activation name.
+    {activation}
 
-    dropout : float, default=0.0
-        Dropout rate after each hidden layer during training, in [0, 1).
+    {dropout}
 
-    l2 : float, default=0.0
-        L2 penalty on every kernel (weight decay).
+    {l2}
 
     noise : float, default=0.8
         Gaussian noise added to the inputs during training (the principal components
@@ -141,8 +140,7 @@ class ParametricTSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeur
         pair.
         ``"auto"``: ``n // 4`` for ``n`` training rows, within [128, 1024].
 
-    optimizer : str, default="adam"
-        Name of a Keras optimizer, as for :class:`KerasAutoencoderTransformer`.
+    {optimizer}
 
     learning_rate : float, default=2e-3
         Learning rate of the optimizer.
@@ -235,12 +233,9 @@ default="auto"
         Iteration with the lowest monitored loss; with ``early_stopping``, the weights
         are those of this iteration. 0 when no normal-phase iteration ran.
 
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
+    {n_features_in_}
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X` has feature
-        names that are all strings.
+    {feature_names_in_}
 
     See Also
     --------

@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 
 from .._io.validation import frame_without_columns_as_array
 from .._utils.atomic import atomic_fit
+from .._utils.docstrings import fill_docstrings
 from .._utils.warnings import caller_stacklevel
 
 _FFT_METHODS = frozenset({"fft", "FFT", "interpolation"})
@@ -260,6 +261,7 @@ class _CallbackRunner:
         return False
 
 
+@fill_docstrings()
 class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """t-SNE map that can place new points, as a scikit-learn transformer.
 
@@ -376,12 +378,9 @@ default="auto"
         Number of optimisation steps run in both phases:
         ``early_exaggeration_iter + n_iter``, or fewer when a callback stopped the fit.
 
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
+    {n_features_in_}
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X` has feature
-        names that are all strings.
+    {feature_names_in_}
 
     See Also
     --------

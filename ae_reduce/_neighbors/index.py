@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._io.validation import frame_without_columns_as_array
 from .._utils.atomic import atomic_fit
+from .._utils.docstrings import fill_docstrings
 
 #: Links per node of the HNSW graph (``M``; the bottom layer keeps twice as many).
 HNSW_LINKS = 32
@@ -97,6 +98,7 @@ def _drop_self(distances, indices):
     return distances[keep].reshape(shape), indices[keep].reshape(shape)
 
 
+@fill_docstrings()
 class EmbeddingIndex(BaseEstimator):
     """Nearest-neighbour search in an embedding, exact or approximate.
 
@@ -158,12 +160,9 @@ class EmbeddingIndex(BaseEstimator):
     n_samples_fit_ : int
         Number of indexed rows.
 
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
+    {n_features_in_}
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X` has feature
-        names that are all strings.
+    {feature_names_in_}
 
     See Also
     --------

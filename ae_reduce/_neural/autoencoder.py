@@ -13,6 +13,7 @@ from .._io.source import RECONSTRUCT, Source
 from .._io.validation import check_input
 from .._keras.runtime import single_blas_thread
 from .._utils.atomic import atomic_fit
+from .._utils.docstrings import fill_docstrings
 from .base import ACTIVATIONS, BaseNeuralEstimator
 
 #: Most rows that the PCA initialisation reads from a sparse matrix or a memory map.
@@ -27,6 +28,7 @@ _COVARIANCE_FEATURES = 5000
 _PROBABILITY_OUTPUTS = frozenset({"sigmoid", "hard_sigmoid"})
 
 
+@fill_docstrings()
 class KerasAutoencoderTransformer(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeuralEstimator
 ):
@@ -61,10 +63,7 @@ class KerasAutoencoderTransformer(
         decoder uses the same widths in reverse. An empty tuple gives a linear
         autoencoder (with ``init="pca"``, one that starts as PCA).
 
-    activation : str or callable, default="relu"
-        Activation of the hidden layers, a Keras activation name such as ``"relu"``,
-        ``"gelu"``, ``"selu"`` or ``"tanh"``. ReLU-family activations get He
-        initialisation, ``"selu"`` LeCun initialisation, the others Glorot.
+    {activation}
 
     output_activation : str, default="auto"
         Activation of the reconstruction layer. ``"auto"`` is ``"clip"`` when every
@@ -79,18 +78,15 @@ class KerasAutoencoderTransformer(
         ``loss="binary_crossentropy"``, which requires ``"sigmoid"`` or
         ``"hard_sigmoid"``.
 
-    dropout : float, default=0.0
-        Dropout rate after each hidden layer during training, in [0, 1).
+    {dropout}
 
-    batch_normalization : bool, default=False
-        Whether to batch-normalise the pre-activations of the hidden layers.
+    {batch_normalization}
 
     l1 : float, default=0.0
         L1 penalty on the code activations; a positive value gives a sparse
         autoencoder.
 
-    l2 : float, default=0.0
-        L2 penalty on every kernel (weight decay).
+    {l2}
 
     noise_stddev : float, default=0.0
         Standard deviation of the Gaussian noise added to the input during training; a
@@ -113,55 +109,31 @@ class KerasAutoencoderTransformer(
         ``output_activation`` that stays in [0, 1] (``"sigmoid"`` or ``"hard_sigmoid"``);
         ``fit`` raises a ``ValueError`` otherwise.
 
-    optimizer : str, default="adam"
-        Name of a Keras optimizer: ``"adam"``, ``"adamw"``, ``"nadam"``, ``"adamax"``,
-        ``"rmsprop"``, ``"sgd"``, ``"adagrad"`` or ``"lion"``.
+    {optimizer}
 
-    learning_rate : float, default=3e-3
-        Initial learning rate of the optimizer.
+    {learning_rate}
 
-    learning_rate_schedule : {"plateau", "constant"}, default="plateau"
-        ``"plateau"`` halves the learning rate whenever the monitored loss has not
-        improved for ``max(1, patience // 4)`` epochs; ``"constant"`` keeps it.
+    {learning_rate_schedule}
 
-    batch_size : int or "auto", default="auto"
-        Rows per mini-batch. ``"auto"`` uses about 20 steps per epoch:
-        ``min(128, max(16, round(n_train / 20)))`` rows, where ``n_train`` is the
-        number of training rows after the validation split. Small tables then get the
-        many small steps they need, large ones full batches. The value used is stored
-        in ``batch_size_``.
+    {batch_size}
 
-    epochs : int, default=200
-        Largest number of passes over the training data. With ``early_stopping`` the
-        fit usually ends well before.
+    {epochs}
 
     validation_split : float, default=0.1
         Fraction of the rows, chosen at random, held out to measure ``val_loss`` for
         early stopping. With 0, or too few rows to hold any out, the training loss is
         monitored instead.
 
-    early_stopping : bool, default=True
-        Stop when the monitored loss has not improved by ``min_delta`` for ``patience``
-        epochs, and restore the weights of the best epoch.
+    {early_stopping}
 
     patience : int, default=20
         Epochs without improvement before early stopping.
 
-    min_delta : float, default=0.0
-        Smallest decrease of the monitored loss that counts as an improvement.
+    {min_delta}
 
-    callbacks : list of keras.callbacks.Callback, default=None
-        Extra Keras callbacks for training, for example TensorBoard or a learning-rate
-        schedule.
+    {callbacks}
 
-    device : {"auto", "cpu", "gpu", "gpus"} or list of str, default="auto"
-        Where to train. ``"auto"`` uses the first GPU when TensorFlow sees one, ``"cpu"``
-        forces the CPU, ``"gpu"`` raises a ``ValueError`` when no GPU is visible.
-        ``"gpus"`` trains on every visible GPU at once, and a list of TensorFlow device
-        names (``["/GPU:0", "/GPU:1"]``) on those: each mini-batch of ``batch_size``
-        rows is split between the devices and their gradients are summed
-        (``tf.distribute.MirroredStrategy``); see :ref:`scaling_gpus`. Inference runs
-        on one device, a GPU when one is visible unless ``device="cpu"``.
+    {device}
 
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the validation split, dropout, noise and shuffling. An int
@@ -171,8 +143,7 @@ class KerasAutoencoderTransformer(
         (Python's, numpy's, TensorFlow's) is seeded or changed. See
         :term:`Glossary <random_state>`.
 
-    verbose : int, default=0
-        Keras's training output: 0 is silent, 1 a progress bar, 2 one line per epoch.
+    {verbose}
 
     Attributes
     ----------
@@ -191,8 +162,7 @@ class KerasAutoencoderTransformer(
         still improving (within ``patience`` epochs), :meth:`fit` warns with a
         :class:`~sklearn.exceptions.ConvergenceWarning`.
 
-    batch_size_ : int
-        Rows per mini-batch used in training (``batch_size`` resolved).
+    {batch_size_}
 
     output_activation_ : str
         Activation of the reconstruction layer used in training
@@ -213,12 +183,9 @@ class KerasAutoencoderTransformer(
         ``history_["val_loss"]``), else on the training rows. Epochs compete with it
         for ``best_epoch_``; :func:`plot_history` draws it at epoch 0.
 
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
+    {n_features_in_}
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X` has feature
-        names that are all strings.
+    {feature_names_in_}
 
     See Also
     --------

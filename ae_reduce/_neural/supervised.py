@@ -17,6 +17,7 @@ from sklearn.utils.validation import _check_sample_weight
 from .._io.source import RECONSTRUCT
 from .._io.validation import check_input
 from .._utils.atomic import atomic_fit
+from .._utils.docstrings import fill_docstrings
 from .._utils.folds import cross_fitting_folds
 from .._utils.targets import CLASSIFICATION_KINDS, check_target
 from .._utils.warnings import caller_stacklevel
@@ -39,6 +40,33 @@ def _classifies(estimator):
     return estimator.task != "regression"
 
 
+#: What the methods take as `X` and `y`: feature columns (TokenEmbeddingTransformer's
+#: methods take token ids instead).
+_FEATURE_INPUT = {
+    "X_fit": """\
+X : {array-like, sparse matrix, pyarrow.dataset.Dataset} of shape (n_samples, n_features)
+    Training data. A file-backed ``numpy.memmap`` is read batch by batch. A
+    ``pyarrow.dataset.Dataset`` (Parquet, Arrow IPC or CSV files) is read once,
+    batch by batch, into a temporary float32 file that training reads instead
+    and that is deleted when the fit ends; see :ref:`scaling_files`.""",
+    "y_fit": """\
+y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    Class labels (numbers, strings, a pandas categorical; a 0/1 indicator
+    matrix for multilabel) or continuous values, in memory. Take a label
+    column out of a dataset with ``dataset.to_table(columns=["label"])``. With
+    ``reconstruction_weight > 0``, NaN or None (or -1 in integer labels) marks
+    an unlabelled row.""",
+    "X_fit_transform": """\
+X : {array-like, sparse matrix, pyarrow.dataset.Dataset} of shape (n_samples, n_features)
+    Training data, read as by :meth:`fit`. The folds of a memory map or a
+    dataset are read from the file batch by batch, never copied into memory.""",
+    "X_transform": """\
+X : {array-like, sparse matrix, pyarrow.dataset.Dataset} of shape (n_samples, n_features)
+    Data to embed.""",
+}
+
+
+@fill_docstrings(**_FEATURE_INPUT)
 class SupervisedEmbeddingTransformer(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeuralEstimator
 ):
@@ -78,27 +106,15 @@ class SupervisedEmbeddingTransformer(
         Widths of the hidden layers between the input and the embedding. An empty tuple
         makes the embedding a linear projection of the input.
 
-    task : {"auto", "classification", "regression"}, default="auto"
-        What the network learns. ``"auto"`` reads it from `y`: labels that look discrete
-        (integers, strings, booleans, categories) are classified, floats regressed.
-        ``"classification"`` rejects continuous targets; ``"regression"`` treats integer
-        targets as numbers. The choice also sets the estimator's scikit-learn type:
-        ``"classification"`` makes it a classifier (stratified folds in
-        :func:`~sklearn.model_selection.cross_val_score`, classification scorers such as
-        ``"roc_auc"``), ``"regression"`` a regressor, ``"auto"`` neither.
+    {task}
 
-    activation : str or callable, default="relu"
-        Activation of the hidden layers, a Keras activation name such as ``"relu"``,
-        ``"gelu"``, ``"selu"`` or ``"tanh"``.
+    {activation}
 
-    dropout : float, default=0.0
-        Dropout rate after each hidden layer during training, in [0, 1).
+    {dropout}
 
-    batch_normalization : bool, default=False
-        Whether to batch-normalise the pre-activations of the hidden layers.
+    {batch_normalization}
 
-    l1 : float, default=0.0
-        L1 penalty on the embedding activations (sparse embeddings).
+    {l1}
 
     l2 : float, default=1e-4
         L2 penalty on every kernel (weight decay).
@@ -115,10 +131,7 @@ class SupervisedEmbeddingTransformer(
         regression, where any noise blurs the target's dependence on exact values
         (Friedman-1: R^2 0.925 without noise, 0.894 with 0.3).
 
-    loss : {"auto", "crossentropy", "mse", "mae", "huber"}, default="auto"
-        Task loss. ``"auto"`` is the cross-entropy for classification (sigmoid for
-        binary and multilabel targets, softmax for multiclass ones) and the squared
-        error for regression. ``"mae"`` and ``"huber"`` are for regression only.
+    {loss}
 
     label_smoothing : float, default=0.1
         For classification with logits (the built-in network), the cross-entropy's
@@ -126,52 +139,28 @@ class SupervisedEmbeddingTransformer(
         the network from growing over-confident logits. Ignored for regression and for
         a custom ``model`` that outputs probabilities.
 
-    optimizer : str, default="adam"
-        Name of a Keras optimizer: ``"adam"``, ``"adamw"``, ``"nadam"``, ``"adamax"``,
-        ``"rmsprop"``, ``"sgd"``, ``"adagrad"`` or ``"lion"``.
+    {optimizer}
 
     learning_rate : float, default=1e-3
         Initial learning rate of the optimizer.
 
-    learning_rate_schedule : {"plateau", "constant"}, default="plateau"
-        ``"plateau"`` halves the learning rate whenever the monitored loss has not
-        improved for ``max(1, patience // 4)`` epochs; ``"constant"`` keeps it.
+    {learning_rate_schedule}
 
-    batch_size : int or "auto", default="auto"
-        Rows per mini-batch. ``"auto"`` uses about 20 steps per epoch:
-        ``min(128, max(16, round(n_train / 20)))`` rows, where ``n_train`` is the
-        number of training rows after the validation split. The value used is stored
-        in ``batch_size_``.
+    {batch_size}
 
-    epochs : int, default=200
-        Largest number of passes over the training data. With ``early_stopping`` the
-        fit usually ends well before.
+    {epochs}
 
-    validation_split : float, default=0.1
-        Fraction of the rows held out to measure ``val_loss`` for early stopping,
-        stratified by class for classification. With 0, or too few rows to hold any out,
-        the training loss is monitored instead.
+    {validation_split}
 
-    early_stopping : bool, default=True
-        Stop when the monitored loss has not improved by ``min_delta`` for ``patience``
-        epochs, and restore the weights of the best epoch.
+    {early_stopping}
 
-    patience : int, default=10
-        Epochs without improvement before early stopping.
+    {patience}
 
-    min_delta : float, default=0.0
-        Smallest decrease of the monitored loss that counts as an improvement.
+    {min_delta}
 
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the task loss, as a dict from the user's labels to
-        weights, or ``"balanced"`` for weights inversely proportional to the class
-        frequencies. They multiply ``sample_weight``. Single-output classification only.
+    {class_weight}
 
-    cv : int, cross-validation generator, iterable or None, default=5
-        How :meth:`fit_transform` cross-fits. An int is the number of folds, shuffled
-        with ``random_state`` and stratified by class for classification. ``None`` turns
-        cross-fitting off: :meth:`fit_transform` then equals ``fit(X, y).transform(X)``.
-        :meth:`fit` never cross-fits.
+    {cv}
 
     reconstruction_weight : float, default=0.0
         Weight of a reconstruction loss beside the task loss. A positive value adds a
@@ -194,27 +183,13 @@ class SupervisedEmbeddingTransformer(
         Name of the layer of ``model`` whose output :meth:`transform` returns. By
         default, the layer that feeds the output layer. Only used with ``model``.
 
-    callbacks : list of keras.callbacks.Callback, default=None
-        Extra Keras callbacks for training.
+    {callbacks}
 
-    device : {"auto", "cpu", "gpu", "gpus"} or list of str, default="auto"
-        Where to train. ``"auto"`` uses the first GPU when TensorFlow sees one, ``"cpu"``
-        forces the CPU, ``"gpu"`` raises a ``ValueError`` when no GPU is visible.
-        ``"gpus"`` trains on every visible GPU at once, and a list of TensorFlow device
-        names (``["/GPU:0", "/GPU:1"]``) on those: each mini-batch of ``batch_size``
-        rows is split between the devices and their gradients are summed
-        (``tf.distribute.MirroredStrategy``); see :ref:`scaling_gpus`. Inference runs
-        on one device, a GPU when one is visible unless ``device="cpu"``.
+    {device}
 
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights, the validation split, the folds of :meth:`fit_transform`,
-        dropout and shuffling. An int makes fits reproducible on the CPU, whatever ran
-        before in the process and in other threads, and in a Dask or joblib worker as
-        in the main process. No global generator (Python's, numpy's, TensorFlow's) is
-        seeded or changed. See :term:`Glossary <random_state>`.
+    {random_state}
 
-    verbose : int, default=0
-        Keras's training output: 0 is silent, 1 a progress bar, 2 one line per epoch.
+    {verbose}
 
     Attributes
     ----------
@@ -242,8 +217,7 @@ class SupervisedEmbeddingTransformer(
         while the monitored loss was still improving, :meth:`fit` warns with a
         :class:`~sklearn.exceptions.ConvergenceWarning`.
 
-    batch_size_ : int
-        Rows per mini-batch used in training (``batch_size`` resolved).
+    {batch_size_}
 
     best_epoch_ : int
         Epoch (counting from 1) with the lowest monitored loss, or 0 when no epoch
@@ -255,12 +229,9 @@ class SupervisedEmbeddingTransformer(
         measured before training: on the validation rows when any were held out, else
         on the training rows. :func:`plot_history` draws it at epoch 0.
 
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
+    {n_features_in_}
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X` has feature
-        names that are all strings.
+    {feature_names_in_}
 
     See Also
     --------
@@ -396,18 +367,9 @@ class SupervisedEmbeddingTransformer(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, pyarrow.dataset.Dataset} of shape (n_samples, n_features)
-            Training data. A file-backed ``numpy.memmap`` is read batch by batch. A
-            ``pyarrow.dataset.Dataset`` (Parquet, Arrow IPC or CSV files) is read once,
-            batch by batch, into a temporary float32 file that training reads instead
-            and that is deleted when the fit ends; see :ref:`scaling_files`.
+        {X_fit}
 
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Class labels (numbers, strings, a pandas categorical; a 0/1 indicator
-            matrix for multilabel) or continuous values, in memory. Take a label
-            column out of a dataset with ``dataset.to_table(columns=["label"])``. With
-            ``reconstruction_weight > 0``, NaN or None (or -1 in integer labels) marks
-            an unlabelled row.
+        {y_fit}
 
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the losses.
@@ -435,9 +397,7 @@ class SupervisedEmbeddingTransformer(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, pyarrow.dataset.Dataset} of shape (n_samples, n_features)
-            Training data, read as by :meth:`fit`. The folds of a memory map or a
-            dataset are read from the file batch by batch, never copied into memory.
+        {X_fit_transform}
 
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets, as for :meth:`fit`.
@@ -706,13 +666,12 @@ class SupervisedEmbeddingTransformer(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, pyarrow.dataset.Dataset} of shape (n_samples, n_features)
-            Data to embed.
+        {X_transform}
 
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_components)
-            The embeddings.
+            The embeddings: float32 for float32 `X`, float64 otherwise.
         """
         self._check_fitted()
         return self._embed(self._check_input(X, reset=False))

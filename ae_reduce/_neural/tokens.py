@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
 
 from .._io.source import Source
+from .._utils.docstrings import fill_docstrings
 from .supervised import SupervisedEmbeddingTransformer
 
 #: Ids are fed to the network as float32, which holds whole numbers exactly below this.
@@ -74,6 +75,25 @@ def _holds_text(X):
     return any(isinstance(value, str | bytes) for value in values[:100])
 
 
+#: What the inherited methods take as `X` and `y`: token ids, documented here in
+#: place of SupervisedEmbeddingTransformer's feature columns.
+_TOKEN_INPUT = {
+    "X_fit": """\
+X : array-like of shape (n_samples, sequence_length)
+    Token ids, 0 for padding.""",
+    "y_fit": """\
+y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    Class labels or continuous values.""",
+    "X_fit_transform": """\
+X : array-like of shape (n_samples, sequence_length)
+    Token ids, 0 for padding.""",
+    "X_transform": """\
+X : array-like of shape (n_samples, sequence_length)
+    Token ids, 0 for padding, of any sequence length.""",
+}
+
+
+@fill_docstrings(**_TOKEN_INPUT)
 class TokenEmbeddingTransformer(SupervisedEmbeddingTransformer):
     """Embed documents, given as padded token ids, with a network trained on labels.
 
@@ -128,24 +148,17 @@ class TokenEmbeddingTransformer(SupervisedEmbeddingTransformer):
         one hidden layer of 64 units (means of three seeds). Hidden layers let the
         network combine the pooled features nonlinearly.
 
-    task : {"auto", "classification", "regression"}, default="auto"
-        What the network learns. ``"auto"`` reads it from `y`: labels that look discrete
-        (integers, strings, booleans, categories) are classified, floats regressed.
-        ``"classification"`` also makes the estimator a scikit-learn classifier,
-        ``"regression"`` a regressor.
+    {task}
 
-    activation : str or callable, default="relu"
-        Activation of the hidden layers, a Keras activation name.
+    {activation}
 
     dropout : float, default=0.0
         Dropout rate after each hidden layer during training, in [0, 1); without
         hidden layers there is none.
 
-    batch_normalization : bool, default=False
-        Whether to batch-normalise the pre-activations of the hidden layers.
+    {batch_normalization}
 
-    l1 : float, default=0.0
-        L1 penalty on the embedding activations (sparse embeddings).
+    {l1}
 
     l2 : float, default=1e-4
         L2 penalty on the kernels of the dense layers (the token vectors are not
@@ -155,77 +168,41 @@ class TokenEmbeddingTransformer(SupervisedEmbeddingTransformer):
         Whether each hidden layer, and the embedding, also receive the pooled vector and
         the outputs of all earlier hidden layers, concatenated.
 
-    loss : {"auto", "crossentropy", "mse", "mae", "huber"}, default="auto"
-        Task loss. ``"auto"`` is the cross-entropy for classification and the squared
-        error for regression. ``"mae"`` and ``"huber"`` are for regression only.
+    {loss}
 
     label_smoothing : float, default=0.1
         For classification, the cross-entropy's targets are mixed with the uniform
         distribution by this fraction.
 
-    optimizer : str, default="adam"
-        Name of a Keras optimizer: ``"adam"``, ``"adamw"``, ``"nadam"``, ``"adamax"``,
-        ``"rmsprop"``, ``"sgd"``, ``"adagrad"`` or ``"lion"``.
+    {optimizer}
 
-    learning_rate : float, default=3e-3
-        Initial learning rate of the optimizer.
+    {learning_rate}
 
-    learning_rate_schedule : {"plateau", "constant"}, default="plateau"
-        ``"plateau"`` halves the learning rate whenever the monitored loss has not
-        improved for ``max(1, patience // 4)`` epochs; ``"constant"`` keeps it.
+    {learning_rate_schedule}
 
-    batch_size : int or "auto", default="auto"
-        Rows per mini-batch. ``"auto"`` uses about 20 steps per epoch, from 16 to 128
-        rows. The value used is stored in ``batch_size_``.
+    {batch_size}
 
-    epochs : int, default=200
-        Largest number of passes over the training data. With ``early_stopping`` the
-        fit usually ends well before.
+    {epochs}
 
-    validation_split : float, default=0.1
-        Fraction of the rows held out to measure ``val_loss`` for early stopping,
-        stratified by class for classification. With 0, or too few rows to hold any out,
-        the training loss is monitored instead.
+    {validation_split}
 
-    early_stopping : bool, default=True
-        Stop when the monitored loss has not improved by ``min_delta`` for ``patience``
-        epochs, and restore the weights of the best epoch.
+    {early_stopping}
 
-    patience : int, default=10
-        Epochs without improvement before early stopping.
+    {patience}
 
-    min_delta : float, default=0.0
-        Smallest decrease of the monitored loss that counts as an improvement.
+    {min_delta}
 
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the task loss, as a dict from labels to weights, or
-        ``"balanced"``. They multiply ``sample_weight``. Single-output classification
-        only.
+    {class_weight}
 
-    cv : int, cross-validation generator, iterable or None, default=5
-        How :meth:`fit_transform` cross-fits. An int is the number of folds, shuffled
-        with ``random_state`` and stratified by class for classification. ``None`` turns
-        cross-fitting off. :meth:`fit` never cross-fits.
+    {cv}
 
-    callbacks : list of keras.callbacks.Callback, default=None
-        Extra Keras callbacks for training.
+    {callbacks}
 
-    device : {"auto", "cpu", "gpu", "gpus"} or list of str, default="auto"
-        Where to train. ``"auto"`` uses the first GPU when TensorFlow sees one, ``"cpu"``
-        forces the CPU, ``"gpu"`` raises a ``ValueError`` when no GPU is visible.
-        ``"gpus"`` trains on every visible GPU at once, and a list of TensorFlow device
-        names (``["/GPU:0", "/GPU:1"]``) on those: each mini-batch of ``batch_size``
-        rows is split between the devices and their gradients are summed
-        (``tf.distribute.MirroredStrategy``); see :ref:`scaling_gpus`. Inference runs
-        on one device, a GPU when one is visible unless ``device="cpu"``.
+    {device}
 
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights, the validation split, the folds of :meth:`fit_transform`,
-        dropout and shuffling. An int makes fits reproducible on the CPU. No global
-        generator is seeded or changed. See :term:`Glossary <random_state>`.
+    {random_state}
 
-    verbose : int, default=0
-        Keras's training output: 0 is silent, 1 a progress bar, 2 one line per epoch.
+    {verbose}
 
     Attributes
     ----------
@@ -254,8 +231,7 @@ class TokenEmbeddingTransformer(SupervisedEmbeddingTransformer):
     n_epochs_ : int
         Number of epochs trained (network fitted on all rows).
 
-    batch_size_ : int
-        Rows per mini-batch used in training.
+    {batch_size_}
 
     best_epoch_ : int
         Epoch (counting from 1) with the lowest monitored loss, or 0 when no epoch
@@ -398,69 +374,6 @@ class TokenEmbeddingTransformer(SupervisedEmbeddingTransformer):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-
-    # -- public methods, documented for ids -------------------------------------------
-
-    def fit(self, X, y, sample_weight=None):
-        """Train the network on all rows of `X` to predict `y`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, sequence_length)
-            Token ids, 0 for padding.
-
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Class labels or continuous values.
-
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the rows in the losses.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        return super().fit(X, y, sample_weight=sample_weight)
-
-    def fit_transform(self, X, y, sample_weight=None):
-        """Fit on all rows and return out-of-fold embeddings of `X`.
-
-        With ``cv`` set, each fold of `X` is embedded by a network trained on the other
-        folds; the network trained on all rows is kept for :meth:`transform`. With
-        ``cv=None`` this is ``fit(X, y).transform(X)``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, sequence_length)
-            Token ids, 0 for padding.
-
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets, as for :meth:`fit`.
-
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the rows in the losses.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_components)
-            Out-of-fold embeddings (in-sample ones with ``cv=None``).
-        """
-        return super().fit_transform(X, y, sample_weight=sample_weight)
-
-    def transform(self, X):
-        """Embed documents with the network fitted on all training rows.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, sequence_length)
-            Token ids, 0 for padding, of any sequence length.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_components)
-            The embeddings: float32 for float32 `X`, float64 otherwise.
-        """
-        return super().transform(X)
 
     # -- ids --------------------------------------------------------------------------
 

@@ -24,11 +24,13 @@ from sklearn.utils.sparsefuncs import inplace_column_scale, min_max_axis
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._utils.atomic import atomic_fit
+from .._utils.docstrings import fill_docstrings
 
 #: The names ``scaler=`` takes wherever the package builds a pipeline.
 SCALER_NAMES = ("auto", "standard", "minmax", "none")
 
 
+@fill_docstrings()
 class AutoScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Scale columns that share a range by one common range, else standardise them.
 
@@ -65,12 +67,9 @@ class AutoScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         The factor of each column once centred: ``transform`` returns
         ``(X - center_) * scale_``.
 
-    n_features_in_ : int
-        Number of features seen during ``fit``.
+    {n_features_in_}
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``. Defined only when `X` has feature
-        names that are all strings.
+    {feature_names_in_}
 
     See Also
     --------
