@@ -27,8 +27,8 @@ from .._io.source import Source
 from .._utils.warnings import caller_stacklevel
 from .backend import device_scope, import_keras
 from .monitor import Monitor
-from .runtime import checkin_model, checkout_model, skip_single_replica_all_reduce
-from .training import copy_variables, make_optimizer, map_chunks
+from .runtime import checkin_model, checkout_model
+from .training import OptimizerState, copy_variables, make_optimizer, map_chunks
 
 keras = import_keras()
 
@@ -178,9 +178,7 @@ class _MapTrainer:
         self.models = [self.network] if self.decoder is None else [self.network, self.decoder]
         self.variables = [v for model in self.models for v in model.trainable_variables]
         self.optimizer = make_optimizer(optimizer, learning_rate)
-        self.optimizer.build(self.variables)
-        skip_single_replica_all_reduce(self.optimizer)
-        self._initial = [keras.ops.convert_to_numpy(v) for v in self.optimizer.variables]
+        self.optimizer_state = OptimizerState(self.optimizer, self.variables)
         settings = [_SPEC([], tf.int64)] + [_SPEC([], tf.float32)] * 3 + [_SPEC([], tf.int32)]
         self.tsne = tf.function(
             self._tsne_steps,
@@ -211,9 +209,7 @@ class _MapTrainer:
         """Start from the weights of ``models`` and a fresh optimizer state."""
         for source, target in zip(models, self.models, strict=True):
             copy_variables(source, target)
-        for variable, value in zip(self.optimizer.variables, self._initial, strict=True):
-            variable.assign(value)
-        self.optimizer.learning_rate = learning_rate
+        self.optimizer_state.reset(learning_rate)
 
     def _noisy(self, x, step, seed, noise):
         draws = tf.random.stateless_normal(tf.shape(x), tf.stack([seed + 1, step]))

@@ -65,6 +65,27 @@ def make_optimizer(name, learning_rate):
     return keras.optimizers.get({"class_name": name, "config": config})
 
 
+class OptimizerState:
+    """An optimizer built for some variables, and the state it starts from.
+
+    Every trainer keeps one, so that each fit starts from a fresh optimizer without
+    building a new one. Optimizer state does not start at zero everywhere (Adagrad's
+    accumulators, Nadam's momentum product), so the fresh values are kept to go back to.
+    """
+
+    def __init__(self, optimizer, variables):
+        optimizer.build(variables)
+        skip_single_replica_all_reduce(optimizer)
+        self.optimizer = optimizer
+        self.initial = [keras.ops.convert_to_numpy(variable) for variable in optimizer.variables]
+
+    def reset(self, learning_rate):
+        """Put back the fresh state and set ``learning_rate``."""
+        for variable, value in zip(self.optimizer.variables, self.initial, strict=True):
+            variable.assign(value)
+        self.optimizer.learning_rate = float(learning_rate)
+
+
 class _Trainer:
     """A compiled float32 model, the initial state of its optimizer, and its epoch graphs.
 
@@ -87,12 +108,8 @@ class _Trainer:
             self.model = build(seed=0, dtype="float32")[0]
             self.model.compile(**compile_kwargs)
             optimizer = self.model.optimizer
-            optimizer.build(self.model.trainable_variables)
             # Inside the scope: across several devices the all-reduce is real work.
-            skip_single_replica_all_reduce(optimizer)
-        # Optimizer state does not start at zero everywhere (Adagrad's accumulators,
-        # Nadam's momentum product): keep what a fresh optimizer holds, to restore it.
-        self._initial = [keras.ops.convert_to_numpy(variable) for variable in optimizer.variables]
+            self.optimizer_state = OptimizerState(optimizer, self.model.trainable_variables)
         self._epochs = {}
 
     def scope(self):
@@ -100,9 +117,7 @@ class _Trainer:
         return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
 
     def reset(self, learning_rate):
-        for variable, value in zip(self.model.optimizer.variables, self._initial, strict=True):
-            variable.assign(value)
-        self.model.optimizer.learning_rate = float(learning_rate)
+        self.optimizer_state.reset(learning_rate)
         self.model.stop_training = False
 
     def epochs(self, loss, reconstruct):
