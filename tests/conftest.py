@@ -1,7 +1,16 @@
+import os
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits, make_s_curve
 from sklearn.preprocessing import StandardScaler
+
+if "PYTEST_XDIST_WORKER" in os.environ:
+    # Each worker process has a core of its own: TensorFlow's operations on one thread
+    # each, rather than two workers each spreading every operation over both cores.
+    # TensorFlow reads this when it starts, which no test has done yet. Subprocesses
+    # that tests start inherit it.
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 
 
 @pytest.fixture(scope="session")

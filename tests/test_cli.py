@@ -21,7 +21,6 @@ from ae_reduce._cli.progress import Progress, count_fits, fit_progress
 
 pd = pytest.importorskip("pandas")
 
-HAS_SUPERVISED = importlib.util.find_spec("ae_reduce._neural.supervised") is not None
 HAS_OPENTSNE = importlib.util.find_spec("openTSNE") is not None
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 HAS_PYARROW = importlib.util.find_spec("pyarrow") is not None
@@ -152,7 +151,7 @@ def test_embed_parquet_quietly(tmp_path, digits_frame, capsys):
     assert capsys.readouterr().err == ""
 
 
-@pytest.mark.skipif(not (HAS_SUPERVISED and HAS_OPENTSNE), reason="needs the supervised embedder")
+@pytest.mark.skipif(not HAS_OPENTSNE, reason="needs openTSNE")
 def test_embed_supervised_with_tsne(digits_csv, tmp_path, capsys):
     status = main(
         [

@@ -17,6 +17,9 @@ import pytest
 
 from ae_reduce import KerasAutoencoderTransformer, SupervisedEmbeddingTransformer
 
+# One worker runs the two-device child process that several tests read.
+pytestmark = pytest.mark.xdist_group("two_device_run")
+
 TWO_DEVICES = textwrap.dedent(
     """
     import json, pickle, sys, warnings

@@ -1,6 +1,5 @@
 """The t-SNE adapter and the pipeline helper."""
 
-import importlib.util
 import pickle
 import warnings
 
@@ -17,8 +16,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from ae_reduce import TSNE, KerasAutoencoderTransformer, ParametricTSNE, make_tsne_pipeline
 
 pytest.importorskip("openTSNE")
-
-HAS_SUPERVISED = importlib.util.find_spec("ae_reduce._neural.supervised") is not None
 
 FAST = {"n_iter": 100, "early_exaggeration_iter": 50}
 
@@ -473,7 +470,6 @@ def test_helper_pipeline_runs_end_to_end(raw_digits):
     assert pipeline.transform(X[300:310]).shape == (10, 2)
 
 
-@pytest.mark.skipif(not HAS_SUPERVISED, reason="SupervisedEmbeddingTransformer not built yet")
 def test_supervised_front_end(raw_digits):
     X, y = raw_digits
     pipeline = make_tsne_pipeline(

@@ -407,8 +407,12 @@ def test_bad_vectors_in_memory_are_refused(vectors, error, message):
 
 def test_the_caller_s_matrix_stays_writable_and_is_used_without_a_copy():
     matrix = MATRIX.astype(np.float32)
-    MeanWordVectorVectorizer((WORDS, matrix)).fit(["cat"])
+    vectorizer = MeanWordVectorVectorizer((WORDS, matrix)).fit(["cat"])
+    held = vectorizer._word_vectors.matrix
+    assert np.shares_memory(held, matrix)
+    assert not held.flags.writeable
     matrix[0, 0] = 5.0  # still writable: the read-only flag is on the vectorizer's view
+    assert held[0, 0] == 5.0
 
 
 def test_a_failed_refit_leaves_the_fitted_vectorizer_as_it_was(tmp_path):
