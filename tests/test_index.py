@@ -162,7 +162,7 @@ def test_skops_round_trip(backend):
     index = EmbeddingIndex(backend=backend).fit(X)
     payload = sio.dumps(index)
     untrusted = sio.get_untrusted_types(data=payload)
-    assert untrusted == ["ae_reduce._neighbors.index.EmbeddingIndex"]
+    assert untrusted == ["ae_reduce._index.EmbeddingIndex"]
     restored = sio.loads(payload, trusted=untrusted)
     np.testing.assert_array_equal(restored.kneighbors()[1], index.kneighbors()[1])
 

@@ -267,13 +267,21 @@ def _log_lines(stderr):
     }
 
 
-def test_without_quiet_logs_the_log_level_is_left_unset():
-    assert _run(FIRST_FIT.format(settings="")).stdout.split() == ["3"]
+@pytest.fixture(scope="module")
+def default_first_fit():
+    """A fresh interpreter's first fit with every switch on, shared by the tests below."""
+    return _run(FIRST_FIT.format(settings=""))
+
+
+@pytest.mark.xdist_group("fresh_first_fit")
+def test_without_quiet_logs_the_log_level_is_left_unset(default_first_fit):
+    assert default_first_fit.stdout.split() == ["3"]
     quiet_off = _run(FIRST_FIT.format(settings="quiet_tensorflow_logs=False"))
     assert quiet_off.stdout.split() == ["None"]
 
 
-def test_without_the_filter_tensorflow_prints_its_startup_lines():
+@pytest.mark.xdist_group("fresh_first_fit")
+def test_without_the_filter_tensorflow_prints_its_startup_lines(default_first_fit):
     bare = _run(
         "import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\n"
         "import tensorflow as tf; tf.config.list_physical_devices('GPU')"
@@ -281,8 +289,7 @@ def test_without_the_filter_tensorflow_prints_its_startup_lines():
     expected = _log_lines(bare.stderr)
     if not expected:
         pytest.skip("this TensorFlow build prints nothing at start-up")
-    filtered = _run(FIRST_FIT.format(settings=""))
-    assert not expected & _log_lines(filtered.stderr)
+    assert not expected & _log_lines(default_first_fit.stderr)
     unfiltered = _run(FIRST_FIT.format(settings="filter_startup_logs=False"))
     assert unfiltered.stdout.split() == ["3"]
     assert expected <= _log_lines(unfiltered.stderr)
