@@ -16,7 +16,6 @@ from threadpoolctl import threadpool_limits
 from ae_reduce import KerasAutoencoderTransformer, SupervisedEmbeddingTransformer
 
 # One worker starts the Dask cluster that several tests share.
-pytestmark = pytest.mark.xdist_group("dask_cluster")
 
 SCORE_KEYS = ("mean_test_score", "std_test_score", "rank_test_score")
 

@@ -18,7 +18,6 @@ import pytest
 from ae_reduce import KerasAutoencoderTransformer, SupervisedEmbeddingTransformer
 
 # One worker runs the two-device child process that several tests read.
-pytestmark = pytest.mark.xdist_group("two_device_run")
 
 TWO_DEVICES = textwrap.dedent(
     """
@@ -77,8 +76,10 @@ TWO_DEVICES = textwrap.dedent(
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def two_device_run():
+    # Session-wide, so that the 30 s child process runs once per worker whatever order
+    # the tests come in.
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
     completed = subprocess.run(
         [sys.executable, "-c", TWO_DEVICES], capture_output=True, text=True, env=env, timeout=600

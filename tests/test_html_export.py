@@ -23,7 +23,6 @@ from ae_reduce.plotting._html import SELECTED_COLOR as SELECTED
 from ae_reduce.plotting._html import VIRIDIS
 
 # One worker starts the headless browser that most tests here share.
-pytestmark = pytest.mark.xdist_group("browser")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"

@@ -273,14 +273,12 @@ def default_first_fit():
     return _run(FIRST_FIT.format(settings=""))
 
 
-@pytest.mark.xdist_group("fresh_first_fit")
 def test_without_quiet_logs_the_log_level_is_left_unset(default_first_fit):
     assert default_first_fit.stdout.split() == ["3"]
     quiet_off = _run(FIRST_FIT.format(settings="quiet_tensorflow_logs=False"))
     assert quiet_off.stdout.split() == ["None"]
 
 
-@pytest.mark.xdist_group("fresh_first_fit")
 def test_without_the_filter_tensorflow_prints_its_startup_lines(default_first_fit):
     bare = _run(
         "import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\n"
