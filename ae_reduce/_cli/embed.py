@@ -5,6 +5,7 @@ from pathlib import Path
 from .._utils.targets import python_value
 from .errors import InputError
 from .inputs import TABLE_FORMATS, dropped_columns, extension, load_data
+from .maps import image_shape, row_images
 from .outputs import (
     check_distinct_files,
     prepare_maps,
@@ -31,6 +32,7 @@ def run(args, progress):
         use_agg()
     X, labels, _, ids = _read_embed_input(args)
     _check_labels_for_outputs(args, labels)
+    images = row_images(args, X)
     pipeline = build_embed_pipeline(args, X.shape)
     names = output_names(pipeline)
     if Path(args.output).suffix.lower() != ".npy":
@@ -53,7 +55,7 @@ def run(args, progress):
         # Everything that can fail is done before the first file is written.
         maps = prepare_maps(args, Z, labels)
         write_embedding(Z, args.output, names, labels, args.label_column, ids, args.id_column)
-    written = [("Embedding", args.output), *save_maps(args, Z, labels, ids, maps)]
+    written = [("Embedding", args.output), *save_maps(args, Z, labels, ids, maps, images)]
     for what, path in written:
         print_result(f"{what + ':':17s} {Path(path).resolve()}")
     return 0
@@ -101,6 +103,7 @@ def _check_embed_arguments(args):
         ):
             if value is not None:
                 raise InputError(f"{option} applies to the t-SNE map; add --tsne")
+    image_shape(args)
     check_distinct_files(args)
 
 

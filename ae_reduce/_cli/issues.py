@@ -6,6 +6,7 @@ from pathlib import Path
 from .._utils.targets import python_value
 from .errors import InputError
 from .inputs import dropped_columns, extension, load_data
+from .maps import image_shape, row_images, write_issue_map
 from .outputs import check_distinct_files, print_result, refuse_taken_names, write_table
 from .progress import fit_progress
 
@@ -33,6 +34,7 @@ def run(args, progress):
         args.input, args.label_column, args.id_column, dropped_columns(args)
     )
     n_classes = _check_issue_labels(args, labels)
+    images = row_images(args, X)
     progress(f"{args.input}: {X.shape[0]} rows, {X.shape[1]} feature columns, {n_classes} classes")
     estimator, random_state = issue_estimator(args, progress)
     progress(
@@ -50,8 +52,21 @@ def run(args, progress):
             progress(f"warning: {warning.message}")
     table = _issue_table(args, probabilities, classes, codes, scores, issues, labels, ids)
     progress(f"{len(issues)} of {len(labels)} rows flagged")
+    if args.html is not None:
+        progress("drawing the map of the rows (t-SNE of the scaled features)")
+        found = {
+            "probabilities": probabilities,
+            "classes": classes,
+            "codes": codes,
+            "issues": issues,
+            "scores": scores,
+            "random_state": random_state,
+        }
+        write_issue_map(args, found, X, labels, ids, images)
     write_table(table, args.output)
     print_result(f"{'Label issues:':17s} {Path(args.output).resolve()}")
+    if args.html is not None:
+        print_result(f"{'Interactive map:':17s} {Path(args.html).resolve()}")
     # Even with -q, a result of no rows says when it is the model's silence.
     silent = any(issubclass(warning.category, NoSignalWarning) for warning in caught)
     reason = "; the networks found no signal in the features" if silent else ""
@@ -63,6 +78,9 @@ def run(args, progress):
 
 def _check_issue_arguments(args):
     extension(args.output, ISSUE_FORMATS, "--output")
+    if args.html is not None:
+        extension(args.html, (".html", ".htm"), "--html")
+    image_shape(args)
     refuse_taken_names([*ISSUE_COLUMNS, *SCORE_COLUMNS], {"--id-column": args.id_column})
     check_distinct_files(args)
 

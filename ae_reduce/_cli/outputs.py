@@ -177,7 +177,7 @@ def prepare_maps(args, Z, labels):
     if args.plot:
         from ..plotting import plot_embedding
 
-        picture = plot_embedding(Z, labels, title=_display_name(args.input))
+        picture = plot_embedding(Z, labels, title=display_name(args.input))
     if args.html:
         votes = neighbour_votes(Z, labels, args.random_state or 0) if is_classes else None
         # Measured labels are a column of the page: coloured on a scale, shown on hover.
@@ -186,8 +186,10 @@ def prepare_maps(args, Z, labels):
     return _Maps(picture, votes, columns, is_classes)
 
 
-def save_maps(args, Z, labels, ids, maps):
-    """Write the prepared maps; return what was written, as (what, path) pairs."""
+def save_maps(args, Z, labels, ids, maps, images=None):
+    """Write the prepared maps; return what was written, as (what, path) pairs.
+
+    `images` are the rows' pictures for the page's hover text (``--image-shape``)."""
     written = []
     if maps.picture is not None:
         save_figure(maps.picture, args.plot)
@@ -201,9 +203,10 @@ def save_maps(args, Z, labels, ids, maps):
             args.html,
             labels=labels if maps.is_classes else None,
             predictions=maps.votes,
-            title=_display_name(args.input),
+            title=display_name(args.input),
             ids=ids,
             columns=maps.columns,
+            images=images,
             prediction_description=None if maps.votes is None else VOTES_DESCRIPTION,
         )
         written.append(("Interactive map", args.html))
@@ -217,7 +220,7 @@ def _colour_name(label_column):
     return f"{label_column} (value)" if label_column in BUILT_IN_MODES else label_column
 
 
-def _display_name(path):
+def display_name(path):
     """The file name of `path` as text that can be shown anywhere.
 
     Bytes of a file name that are not UTF-8 reach Python as lone surrogates, which

@@ -110,6 +110,18 @@ def _add_scaler_option(parser):
     )
 
 
+def _add_image_shape_option(parser):
+    parser.add_argument(
+        "--image-shape",
+        metavar="HxW[xC]",
+        help="with --html: show each row's feature columns, in order, as a picture of "
+        "this shape in the hover text, for example 28x28 (grey) or 32x32x3 (RGB, the "
+        "channels last); height x width x channels must equal the number of feature "
+        "columns. Pixels are scaled from the smallest value of all rows (black) to the "
+        "largest (white)",
+    )
+
+
 def _add_quiet(parser):
     """Add -q to `parser`; it is accepted before and after the subcommand.
 
@@ -302,6 +314,7 @@ def _add_embed(commands):
         "--plot", metavar="PICTURE", help="also write a picture: .png, .pdf or .svg"
     )
     parser.add_argument("--html", metavar="PAGE", help="also write an interactive map: .html")
+    _add_image_shape_option(parser)
     parser.add_argument("--random-state", type=int, help="seed, for a reproducible run")
     parser.set_defaults(handler=embed.run)
 
@@ -370,5 +383,13 @@ def _add_issues(commands):
         action="store_true",
         help="write every row, ranked from the most suspicious, with a 'flagged' column",
     )
+    parser.add_argument(
+        "--html",
+        metavar="PAGE",
+        help="also write an interactive map of the rows (.html): a t-SNE map of the "
+        "scaled features, the flagged rows ringed, their given and suggested labels in "
+        "the hover text",
+    )
+    _add_image_shape_option(parser)
     parser.add_argument("--random-state", type=int, help="seed, for a reproducible run")
     parser.set_defaults(handler=issues.run)
