@@ -80,7 +80,8 @@ class Map:
             page = self.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             reason = getattr(error, "strerror", None) or str(error)
-            return f"<p>The map {html.escape(str(self.path))} cannot be read: {html.escape(reason)}</p>"
+            where = html.escape(str(self.path))
+            return f"<p>The map {where} cannot be read: {html.escape(reason)}</p>"
         # allow-scripts draws the map; without allow-same-origin the page cannot reach
         # the notebook; allow-downloads keeps the CSV download of a selection working.
         return (
