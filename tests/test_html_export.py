@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from ae_reduce import export_html
-from ae_reduce.plotting._checks import point_alpha
+from ae_reduce.plotting._html import point_style
 from ae_reduce.plotting._html import FLAGGED_COLOR as FLAGGED
 from ae_reduce.plotting._html import MATCH_COLOR as MATCH
 from ae_reduce.plotting._html import MISSING_COLOR as MISSING
@@ -163,18 +163,20 @@ def test_classes_keep_their_values(tmp_path):
         export_html(Z, path, labels=[True, False] * 3, predictions=[1] * 6)
 
 
-@pytest.mark.parametrize("n_points", [1, 30, 10_000, 1_000_000])
-def test_points_are_as_opaque_as_in_the_pictures(n_points, tmp_path):
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ae_reduce import plot_embedding
-
-    Z = np.random.default_rng(0).normal(size=(n_points, 2))
-    ax = plot_embedding(Z)
-    plt.close(ax.figure)
-    assert _payload(export_html(Z, tmp_path / "map.html"))["alpha"] == ax.collections[0].get_alpha()
+def test_points_grow_and_darken_as_they_get_fewer(tmp_path):
+    # A few points are large and opaque; 5,000 stay clearly readable (the old rule drew
+    # them 1.4 pixels wide at half opacity); 50,000 are small and light, where they pile up.
+    styles = {
+        n_points: _payload(export_html(np.zeros((n_points, 2)), tmp_path / "map.html"))
+        for n_points in (1, 100, 1_000, 5_000, 50_000, 1_000_000)
+    }
+    radii = [styles[n]["radius"] for n in sorted(styles)]
+    alphas = [styles[n]["alpha"] for n in sorted(styles)]
+    assert radii == sorted(radii, reverse=True) and alphas == sorted(alphas, reverse=True)
+    assert radii[0] == 6.0 and alphas[0] == 0.95
+    assert styles[5_000]["radius"] >= 2.3 and styles[5_000]["alpha"] >= 0.65
+    assert styles[50_000]["radius"] < 1.6 and styles[50_000]["alpha"] <= 0.5
+    assert radii[-1] == 1.0 and alphas[-1] >= 0.3
 
 
 def test_placed_rows_are_stored_as_one_bit_each(tmp_path):
@@ -859,7 +861,7 @@ def _colors_around(driver, index, reach):
 
 def _ring(driver, index, level):
     """Pixels of point `index` on the ring of a level (0 flagged, 1 selected, 2 matched)."""
-    radius = driver.execute_script("return aeMap.radii().map")
+    radius = driver.execute_script("return aeMap.radii().marked")
     middle = radius + 1 + 1.5 * level + 0.75
     reach = int(np.ceil(middle + 1))
     colors = _colors_around(driver, index, reach)
@@ -1113,7 +1115,7 @@ def test_continuous_column_gets_a_colour_bar_and_counts_missing_values(feature_p
     assert driver.find_element(By.ID, "ae-legend").text.split("\n") == ["missing", "6"]
     # Row 0 holds the largest value and is flagged, so drawn opaque; rows 1 (smallest
     # value) and 2 (missing) are blended with the white background.
-    alpha = point_alpha(len(features["Z"]))
+    alpha = point_style(len(features["Z"]))[1]
     assert _colors_around(driver, 0, 0)[0, 0].tolist() == _rgb(VIRIDIS[-1])
     for index, color in ((1, VIRIDIS[0]), (2, MISSING)):
         expected = 255 + alpha * (np.array(_rgb(color)) - 255)
