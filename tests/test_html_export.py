@@ -15,12 +15,11 @@ import numpy as np
 import pytest
 
 from ae_reduce import export_html
-from ae_reduce.plotting._html import point_style
 from ae_reduce.plotting._html import FLAGGED_COLOR as FLAGGED
 from ae_reduce.plotting._html import MATCH_COLOR as MATCH
 from ae_reduce.plotting._html import MISSING_COLOR as MISSING
 from ae_reduce.plotting._html import SELECTED_COLOR as SELECTED
-from ae_reduce.plotting._html import VIRIDIS
+from ae_reduce.plotting._html import VIRIDIS, point_style
 
 # One worker starts the headless browser that most tests here share.
 
@@ -1288,3 +1287,281 @@ def test_selection_csv_writes_formula_cells_as_text(browser, tmp_path):
     coordinates = np.array([[float(row[1]), float(row[2])] for row in rows[1:]])
     assert (coordinates < 0).any()
     assert _errors(browser) == []
+
+
+# Legend, point style and rings ------------------------------------------------------------
+
+
+def test_long_legend_names_end_in_an_ellipsis_and_show_whole_on_hover(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    long_name = "Peripheral blood mononuclear cells, CD14+ classical monocytes (donor 7)"
+    labels = np.where(np.arange(60) % 2 == 0, long_name, "B cells")
+    path = export_html(
+        np.random.default_rng(0).normal(size=(60, 2)), tmp_path / "m.html", labels=labels
+    )
+    browser.get_log("browser")
+    _open(browser, path)
+    name = _legend_item(browser, long_name).find_element(By.CLASS_NAME, "ae-name")
+    assert name.get_attribute("title") == long_name
+    assert name.text == long_name  # the text is whole; the ellipsis is drawn by CSS
+    widths = browser.execute_script(
+        "var e = arguments[0], legend = document.getElementById('ae-legend');"
+        "return [e.scrollWidth, e.clientWidth, legend.scrollWidth, legend.clientWidth,"
+        " getComputedStyle(e).textOverflow]",
+        name,
+    )
+    # The name is cut (wider than its box, drawn with an ellipsis) and the legend does
+    # not scroll sideways.
+    assert widths[0] > widths[1] > 0
+    assert widths[2] <= widths[3]
+    assert widths[4] == "ellipsis"
+    assert _errors(browser) == []
+
+
+def test_ringed_rows_keep_their_colour_among_5000_points(browser, tmp_path):
+    # Row 7 is the only one of its class, so every pixel of its colour is its own; it
+    # is flagged, and its dot is drawn opaque and large inside the ring.
+    rng = np.random.default_rng(1)
+    Z = rng.normal(size=(5_000, 2))
+    Z[7] = [0.0, 0.0]
+    classes = np.where(np.arange(5_000) == 7, "lone", "crowd")
+    path = export_html(Z, tmp_path / "map.html", labels=classes, issues=[7])
+    _open(browser, path)
+    colours = _payload(path)["colors"]
+    lone = colours[_payload(path)["classes"].index("lone")]
+    around = _colors_around(browser, 7, 8).reshape(-1, 3)
+    assert (around == _rgb(lone)).all(axis=1).sum() >= 25
+    assert _near(_ring(browser, 7, 0), FLAGGED, tolerance=30) > 10
+    radii = browser.execute_script("return aeMap.radii()")
+    assert radii["marked"] >= max(3.0, radii["map"] + 1)
+
+
+# Notebooks -------------------------------------------------------------------------------
+
+
+def test_export_html_returns_a_map_that_behaves_as_its_path(tmp_path):
+    import os
+
+    from ae_reduce.plotting import Map
+
+    target = tmp_path / "map.html"
+    page = export_html(np.eye(2), target)
+    assert isinstance(page, Map)
+    assert page == target and target == page and page == str(target)
+    assert os.fspath(page) == str(page) == str(target)
+    assert Path(page) == target and page.name == "map.html" and page.exists()
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert repr(page) == f"Map({str(target)!r})"
+    snippet = page._repr_html_()
+    assert snippet.startswith("<iframe ") and 'sandbox="allow-scripts allow-downloads"' in snippet
+    assert "allow-same-origin" not in snippet and " src=" not in snippet
+    # The page is escaped into the attribute: no tag of it is left in the snippet.
+    assert "<script" not in snippet and "&lt;script" in snippet
+    target.unlink()
+    assert "cannot be read" in page._repr_html_()
+
+
+def test_notebook_output_draws_the_map_without_the_network(browser, tmp_path):
+    rng = np.random.default_rng(0)
+    labels = np.array(["a", "b", "c"])[np.arange(300) % 3]
+    page = export_html(rng.normal(size=(300, 2)), tmp_path / "map.html", labels=labels)
+    notebook = tmp_path / "notebook.html"
+    notebook.write_text(
+        f"<!DOCTYPE html><html><body><p>Out[1]:</p>{page._repr_html_()}</body></html>",
+        encoding="utf-8",
+    )
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    try:
+        browser.get_log("browser")
+        browser.get(notebook.resolve().as_uri())
+        frame = browser.find_element("tag name", "iframe")
+        assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+        browser.switch_to.frame(frame)
+        assert _wait_for(browser, "return document.body.dataset.ready === 'true'")
+        assert browser.execute_script("return aeMap.n") == 300
+        assert _pixels(browser)["drawn"] > 300
+        assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+        assert _errors(browser) == []
+    finally:
+        browser.switch_to.default_content()
+        browser.execute_cdp_cmd(
+            "Network.emulateNetworkConditions",
+            {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+        )
+        browser.execute_cdp_cmd("Network.disable", {})
+
+
+# The command line's maps ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pixel_csv(tmp_path_factory):
+    """90 rows of 4x4 pictures in three separated classes, 5 labels swapped, with ids."""
+    rng = np.random.default_rng(0)
+    codes = np.arange(90) % 3
+    centres = rng.uniform(0, 255, size=(3, 16))
+    X = np.clip(centres[codes] + rng.normal(scale=12, size=(90, 16)), 0, 255).round()
+    names = np.array(["circle", "square", "triangle"])
+    labels = names[codes]
+    swapped = [4, 17, 40, 61, 83]
+    labels[swapped] = names[(codes[swapped] + 1) % 3]
+    import pandas as pd
+
+    frame = pd.DataFrame(X, columns=[f"px{i}" for i in range(16)])
+    frame.insert(0, "name", [f"img-{i:03d}" for i in range(90)])
+    frame["shape"] = labels
+    path = tmp_path_factory.mktemp("pixels") / "pixels.csv"
+    frame.to_csv(path, index=False)
+    return path, X
+
+
+def _thumbnail(driver):
+    return driver.execute_script(
+        "var c = document.querySelector('#ae-tooltip canvas'); if (c.hidden) return null;"
+        "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
+    )
+
+
+def test_embed_html_with_image_shape_shows_thumbnails(pixel_csv, browser, tmp_path):
+    from ae_reduce._cli import main
+
+    path, X = pixel_csv
+    arguments = ["embed", str(path), "-o", str(tmp_path / "z.csv"), "--html"]
+    status = main(
+        [
+            *arguments,
+            str(tmp_path / "map.html"),
+            "--label-column",
+            "shape",
+            "--id-column",
+            "name",
+            "--image-shape",
+            "4x4",
+            "--epochs",
+            "1",
+            "--random-state",
+            "0",
+            "-q",
+        ]
+    )
+    assert status == 0
+    payload = _payload(tmp_path / "map.html")
+    assert payload["imageShape"] == [4, 4, 1]
+    _open(browser, tmp_path / "map.html")
+    _hover(browser, 5)
+    assert _wait_for(browser, "return aeMap.hovered() === 5")
+    shown = np.array(_thumbnail(browser)).reshape(4, 4, 4)
+    # The pixels are scaled from the smallest value of the file to the largest.
+    expected = np.rint((X[5] - X.min()) / (X.max() - X.min()) * 255).reshape(4, 4)
+    np.testing.assert_array_equal(shown[:, :, 0], expected)
+    assert browser.find_element("id", "ae-tooltip").text.startswith("id: img-005")
+    assert _errors(browser) == []
+
+
+def test_issues_html_rings_the_flagged_rows_with_their_suggested_label(
+    pixel_csv, browser, tmp_path
+):
+    import pandas as pd
+
+    from ae_reduce._cli import main
+
+    path, _ = pixel_csv
+    status = main(
+        [
+            "issues",
+            str(path),
+            "-o",
+            str(tmp_path / "issues.csv"),
+            "--html",
+            str(tmp_path / "issues.html"),
+            "--label-column",
+            "shape",
+            "--id-column",
+            "name",
+            "--image-shape",
+            "4x4",
+            "--cv",
+            "3",
+            "--epochs",
+            "30",
+            "--random-state",
+            "0",
+            "-q",
+        ]
+    )
+    assert status == 0
+    table = pd.read_csv(tmp_path / "issues.csv")
+    assert len(table) >= 1
+    _open(browser, tmp_path / "issues.html")
+    assert browser.execute_script("return aeMap.flaggedCount") == len(table)
+    first = int(table["row"][0])
+    assert browser.execute_script("return aeMap.isFlagged(arguments[0])", first)
+    assert _near(_ring(browser, first, 0), FLAGGED, tolerance=30) > 10
+    text = browser.execute_script("return aeMap.hoverText(arguments[0])", first)
+    assert f"given label: {table['given_label'][0]}" in text
+    assert f"suggested label: {table['suggested_label'][0]}" in text
+    assert text.endswith(f"flagged as a possible label issue (rank 1 of {len(table)})")
+    assert browser.execute_script("return aeMap.modes()")[:3] == [
+        "label",
+        "prediction",
+        "agreement",
+    ]
+    _hover(browser, first)
+    assert _wait_for(browser, f"return aeMap.hovered() === {first}")
+    assert _thumbnail(browser) is not None
+    assert _errors(browser) == []
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [
+        ("28", "expects HEIGHTxWIDTH or HEIGHTxWIDTHxCHANNELS"),
+        ("28x", "expects HEIGHTxWIDTH or HEIGHTxWIDTHxCHANNELS"),
+        ("0x28", "the height and the width must be at least 1"),
+        ("4x4x2", r"the channels must be 1 \(grey\) or 3"),
+        ("4x5", "makes 20 values per row, but .* has 16 feature columns"),
+        ("2x2x3", "makes 12 values per row"),
+    ],
+)
+def test_image_shape_is_checked_before_training(shape, message, pixel_csv, tmp_path, capsys):
+    from ae_reduce._cli import main
+
+    path, _ = pixel_csv
+    for command in ("embed", "issues"):
+        status = main(
+            [
+                command,
+                str(path),
+                "-o",
+                str(tmp_path / "out.csv"),
+                "--html",
+                str(tmp_path / "map.html"),
+                "--label-column",
+                "shape",
+                "--id-column",
+                "name",
+                "--image-shape",
+                shape,
+            ]
+        )
+        error = capsys.readouterr().err
+        assert status == 2
+        assert len(error.splitlines()) == 1 and re.search(message, error), error
+    assert not (tmp_path / "map.html").exists()
+
+
+def test_image_shape_without_html_is_refused(pixel_csv, tmp_path, capsys):
+    from ae_reduce._cli import main
+
+    path, _ = pixel_csv
+    status = main(["embed", str(path), "-o", str(tmp_path / "z.csv"), "--image-shape", "4x4"])
+    assert status == 2
+    assert capsys.readouterr().err.strip() == (
+        "ae-reduce embed: error: --image-shape draws the rows' pictures on the --html map; "
+        "add --html map.html"
+    )

@@ -17,8 +17,9 @@ from ._checks import (
     class_colors,
     point_alpha,
 )
+from ._map import Map
 
-__all__ = ["plot_embedding", "plot_history", "plot_reconstructions"]
+__all__ = ["Map", "plot_embedding", "plot_history", "plot_reconstructions"]
 
 
 #: Largest number of classes that get a legend in :func:`plot_embedding`.
