@@ -1555,13 +1555,29 @@ def test_image_shape_is_checked_before_training(shape, message, pixel_csv, tmp_p
     assert not (tmp_path / "map.html").exists()
 
 
-def test_image_shape_without_html_is_refused(pixel_csv, tmp_path, capsys):
+def test_image_shape_without_html_and_a_bad_issues_map_are_refused(pixel_csv, tmp_path, capsys):
     from ae_reduce._cli import main
 
     path, _ = pixel_csv
-    status = main(["embed", str(path), "-o", str(tmp_path / "z.csv"), "--image-shape", "4x4"])
-    assert status == 2
-    assert capsys.readouterr().err.strip() == (
-        "ae-reduce embed: error: --image-shape draws the rows' pictures on the --html map; "
-        "add --html map.html"
-    )
+    for command in ("embed", "issues"):
+        status = main(
+            [
+                command,
+                str(path),
+                "-o",
+                str(tmp_path / "z.csv"),
+                "--label-column",
+                "shape",
+                "--image-shape",
+                "4x4",
+            ]
+        )
+        assert status == 2
+        assert capsys.readouterr().err.strip() == (
+            f"ae-reduce {command}: error: --image-shape draws the rows' pictures on the "
+            "--html map; add --html map.html"
+        )
+    issues = ["issues", str(path), "--label-column", "shape", "-o", str(tmp_path / "i.csv")]
+    assert main([*issues, "--html", str(tmp_path / "map.png")]) == 2
+    assert "--html" in capsys.readouterr().err
+    assert not (tmp_path / "i.csv").exists()

@@ -352,7 +352,10 @@ def _add_issues(commands):
             "  ae-reduce issues data.csv --label-column y -o issues.csv\n"
             "  ae-reduce issues cells.parquet --label-column cell_type --id-column barcode "
             "\\\n"
-            "      --drop-columns batch,notes --all -o ranked.parquet"
+            "      --drop-columns batch,notes --all -o ranked.parquet\n"
+            "  ae-reduce issues digits.csv --label-column label -o issues.csv --html "
+            "issues.html \\\n"
+            "      --image-shape 28x28"
         ),
     )
     _add_quiet(parser)
