@@ -860,7 +860,11 @@ def _colors_around(driver, index, reach):
 
 def _ring(driver, index, level):
     """Pixels of point `index` on the ring of a level (0 flagged, 1 selected, 2 matched)."""
-    radius = driver.execute_script("return aeMap.radii().marked")
+    # Flagged rows and matches are drawn larger; a selected row that is not flagged
+    # keeps its size, and its ring stays close.
+    radii = driver.execute_script("return aeMap.radii()")
+    enlarged = level != 1 or driver.execute_script("return aeMap.isFlagged(arguments[0])", index)
+    radius = radii["marked"] if enlarged else radii["map"]
     middle = radius + 1 + 1.5 * level + 0.75
     reach = int(np.ceil(middle + 1))
     colors = _colors_around(driver, index, reach)

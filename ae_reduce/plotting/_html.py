@@ -224,8 +224,8 @@ default=None
     Dots shrink and lighten as the points get more numerous: the radius is
     ``13 / n_samples ** 0.2`` CSS pixels (within 1 to 6) and the opacity
     ``1.25 - 0.16 * log10(n_samples)`` (within 0.3 to 0.95): 5,000 points are drawn
-    2.4 pixels wide at opacity 0.66. Ringed rows (flagged, selected, matched) are
-    drawn opaque, a pixel larger (3 at the least), with a white gap before the ring.
+    2.4 pixels wide at opacity 0.66. Flagged rows and search matches are drawn
+    opaque, a pixel larger (3 at the least), with a white gap before their ring.
     Long class names end in an ellipsis in the legend and show whole on hover.
 
     In a Jupyter notebook, the returned :class:`~ae_reduce.plotting.Map` shows the map
