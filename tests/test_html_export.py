@@ -1352,7 +1352,8 @@ def test_export_html_returns_a_map_that_behaves_as_its_path(tmp_path):
     target = tmp_path / "map.html"
     page = export_html(np.eye(2), target)
     assert isinstance(page, Map)
-    assert page == target and target == page and page == str(target)
+    assert page == target and target == page and hash(page) == hash(target)
+    assert page != str(target)  # as the path returned before: a path is not its text
     assert os.fspath(page) == str(page) == str(target)
     assert Path(page) == target and page.name == "map.html" and page.exists()
     assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

@@ -10,7 +10,7 @@ class Map:
 
     A Map stands for the file it was written to. It behaves as that path did before
     maps had a class of their own: ``os.fspath(map)`` and ``str(map)`` give the path,
-    a Map equals its path (as a :class:`pathlib.Path` or a string), and the attributes
+    a Map equals its :class:`pathlib.Path` (and hashes alike), and the attributes
     of :class:`pathlib.Path` (``name``, ``read_text``, ``exists``, ...) are the path's.
 
     In Jupyter (and any front end that shows ``_repr_html_``), a cell whose value is a
@@ -61,8 +61,8 @@ class Map:
     def __eq__(self, other):
         if isinstance(other, Map):
             return self.path == other.path
-        if isinstance(other, str | os.PathLike):
-            return self.path == Path(other)
+        if isinstance(other, Path):
+            return self.path == other
         return NotImplemented
 
     def __hash__(self):
