@@ -121,6 +121,7 @@ def write_issue_map(args, found, X, labels, ids, images):
     """
     import numpy as np
 
+    from .._utils.targets import class_name, python_value
     from ..plotting._html import export_html
     from .outputs import display_name
 
@@ -134,13 +135,15 @@ def write_issue_map(args, found, X, labels, ids, images):
     flagged = np.zeros(len(codes), dtype=bool)
     flagged[issues] = True
     predicted = probabilities.argmax(axis=1)
+    # Class names as the map's legend writes them (a float label 3.0 is "3").
+    names = [class_name(python_value(value)) for value in classes]
     hover = []
     for row in rows:
-        lines = [f"row {row}", f"given label: {classes[codes[row]]}"]
-        lines.append(f"predicted: {classes[predicted[row]]}")
+        lines = [f"row {row}", f"given label: {names[codes[row]]}"]
+        lines.append(f"predicted: {names[predicted[row]]}")
         if flagged[row]:
             lines.append(
-                f"suggested label: {classes[suggested[row]]} (probability "
+                f"suggested label: {names[suggested[row]]} (probability "
                 f"{probabilities[row, suggested[row]]:.2f})"
             )
         hover.append("\n".join(lines))
