@@ -13,8 +13,10 @@ exit status:
      or unreadable file, unsupported extension, an output that is the input, unknown or
      non-numeric column, a column given two roles (label, id, dropped) or named like an
      output column, no data rows, a .csv line with more or fewer fields than the header,
-     missing values, labels or ids, labels of mixed types, repeated ids; for issues,
-     labels that are not classes or a class with fewer rows than folds
+     missing values, labels or ids, labels of mixed types, repeated ids, an
+     --image-shape that is malformed, does not match the feature columns or comes
+     without --html; for issues, labels that are not classes or a class with fewer
+     rows than folds
   130  interrupted (Ctrl-C)
   143  terminated (SIGTERM); as on Ctrl-C, temporary files are removed first
 """
