@@ -5,6 +5,7 @@ alike by the whole-file reader and the batch reader of large files."""
 import bz2
 import gzip
 import importlib.util
+import io
 import sys
 
 import numpy as np
@@ -253,9 +254,9 @@ def test_a_damaged_compressed_file_is_one_line_of_error(
         ),
         (
             "digits.csv",
-            ["-o", "{folder}/z.csv.gz"],
-            "--output {folder}/z.csv.gz: compressed files are read, not written; use one of "
-            ".csv, .npy, .parquet",
+            ["-o", "{folder}/z.txt.gz"],
+            "--output {folder}/z.txt.gz: unsupported extension '.gz'; use one of .csv, .npy, "
+            ".parquet, .csv.gz, .csv.bz2, .csv.zst",
         ),
     ],
 )
@@ -274,8 +275,63 @@ def test_zstandard_without_pyarrow_names_the_extra(tmp_path, monkeypatch, capsys
     data = tmp_path / "digits.csv.zst"
     data.write_bytes(b"not read")
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow fails
-    assert main(["embed", str(data), "-o", str(tmp_path / "z.npy"), *FAST]) == 2
-    assert capsys.readouterr().err == (
-        f"ae-reduce embed: error: reading {data} needs pyarrow for its Zstandard "
-        "compression: pip install 'ae-reduce[arrow]'\n"
+    plain = tmp_path / "digits.csv"
+    plain.write_text("a,b\n1,2\n")
+    for source, output in ((data, tmp_path / "z.npy"), (plain, tmp_path / "z.csv.zst")):
+        assert main(["embed", str(source), "-o", str(output), *FAST]) == 2
+        assert capsys.readouterr().err == (
+            f"ae-reduce embed: error: {source if source == data else output}: Zstandard "
+            "compression needs pyarrow: pip install 'ae-reduce[arrow]'\n"
+        )
+    assert not (tmp_path / "z.csv.zst").exists()
+
+
+def _decompress(path):
+    if path.suffix == ".gz":
+        return gzip.decompress(path.read_bytes())
+    if path.suffix == ".bz2":
+        return bz2.decompress(path.read_bytes())
+    import pyarrow as pa
+
+    with pa.input_stream(str(path), compression="zstd") as stream:
+        return stream.read()
+
+
+@needs_pyarrow
+@pytest.mark.parametrize("codec", ["gz", "bz2", "zst"])
+def test_csv_outputs_are_compressed_as_named(
+    tmp_path, digits_frame, reference, monkeypatch, capsys, codec
+):
+    expected, options = reference
+    data = tmp_path / "digits.csv"
+    digits_frame.to_csv(data, index=False)
+    # Written whole, then block by block as when training from a file.
+    for name, in_memory in (("whole", 2**40), ("blocks", 0)):
+        monkeypatch.setattr(settings, "IN_MEMORY_BYTES", in_memory)
+        monkeypatch.setattr(settings, "OUTPUT_ROWS", 25)
+        output = tmp_path / f"{name}.csv.{codec}"
+        assert main(["embed", str(data), "-o", str(output), *options]) == 0
+        assert capsys.readouterr().out.strip().endswith(str(output))
+        if in_memory:
+            assert _decompress(output) == expected
+        else:
+            # Trained from a file: another embedding, the same table layout.
+            table = pd.read_csv(io.BytesIO(_decompress(output)))
+            assert table.columns.tolist() == ["0", "ae1", "ae2", "65"]
+            assert len(table) == N_ROWS
+    # No temporary file is left beside the outputs.
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        [data.name, f"whole.csv.{codec}", f"blocks.csv.{codec}"]
     )
+
+
+def test_issues_writes_a_compressed_csv(tmp_path, digits_frame, capsys):
+    data = tmp_path / "digits.csv"
+    digits_frame.to_csv(data, index=False)
+    output = tmp_path / "issues.csv.gz"
+    arguments = ["issues", str(data), "--label-column", "65", "--id-column", "0", "--all"]
+    arguments += ["--cv", "2", "--epochs", "1", "--random-state", "0", "-q", "-o", str(output)]
+    assert main(arguments) == 0, capsys.readouterr().err
+    table = pd.read_csv(io.BytesIO(gzip.decompress(output.read_bytes())))
+    assert table.columns.tolist()[:3] == ["row", "0", "given_label"]
+    assert sorted(table["row"]) == list(range(N_ROWS))

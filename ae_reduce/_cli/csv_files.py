@@ -1,9 +1,10 @@
 """Opening a CSV file: compressed or not, with a header line or without.
 
 A ``.csv`` file may be compressed with gzip (``.csv.gz``), bzip2 (``.csv.bz2``) or
-Zstandard (``.csv.zst``): Python's own modules read the first two, pyarrow (the ``arrow``
-extra) the third. Both readers of ``ae-reduce embed`` open such a file here, or through
-Arrow, which reads the three by their extension, so that they see the same text.
+Zstandard (``.csv.zst``): Python's own modules read and write the first two, pyarrow (the
+``arrow`` extra) the third. Both readers of ``ae-reduce embed`` open such a file here,
+or through Arrow, which reads the three by their extension, so that they see the same
+text; a ``.csv`` output so named is written compressed (:func:`open_for_writing`).
 Parquet files compress their columns themselves (snappy, gzip, zstd, brotli) and are
 read as they are.
 
@@ -50,8 +51,7 @@ def _pyarrow_for(path):
         import pyarrow
     except ImportError:
         raise InputError(
-            f"reading {path} needs pyarrow for its Zstandard compression: "
-            "pip install 'ae-reduce[arrow]'"
+            f"{path}: Zstandard compression needs pyarrow: pip install 'ae-reduce[arrow]'"
         ) from None
     return pyarrow
 
@@ -89,6 +89,39 @@ def open_text(path):
 
     with open_binary(path) as handle:
         yield io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
+
+
+@contextlib.contextmanager
+def open_for_writing(path, codec=None):
+    """A text file, in UTF-8, at `path`, compressed with `codec` (a value of
+    :data:`COMPRESSIONS`, or None for none).
+
+    A gzip file records no name and no time, so that the same rows make the same bytes
+    (the file is written under a temporary name and renamed).
+    """
+    import bz2
+    import gzip
+    import io
+
+    if codec == "zstd":
+        raw = _pyarrow_for(path).output_stream(str(path), compression="zstd")
+    else:
+        raw = open(path, "wb")
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(raw)
+        stream = raw
+        if codec == "gzip":
+            stream = stack.enter_context(gzip.GzipFile("", "wb", fileobj=raw, mtime=0))
+        elif codec == "bz2":
+            stream = stack.enter_context(bz2.BZ2File(raw, "wb"))
+        text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+        try:
+            yield text
+            text.flush()
+        finally:
+            # Let go of, so that the stack closes the streams beneath it, in order.
+            with contextlib.suppress(ValueError, OSError):
+                text.detach()
 
 
 def first_fields(path):

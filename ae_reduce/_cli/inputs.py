@@ -24,16 +24,17 @@ TABLE_FORMATS = (".csv", ".npy", ".parquet")
 
 
 def extension(path, allowed, option):
+    """The extension of an output `path` among `allowed` (``".csv"`` for a compressed
+    ``.csv`` file, where ``.csv`` is allowed), else an error naming `option`."""
+    compressed = ".csv" in allowed and compression(path) is not None
+    if compressed:
+        check_codec(path)
+        return ".csv"
     suffix = Path(path).suffix.lower()
-    if compression(path) is not None and suffix not in allowed:
-        raise InputError(
-            f"{option} {path}: compressed files are read, not written; use one of "
-            + ", ".join(allowed)
-        )
     if suffix not in allowed:
         raise InputError(
             f"{option} {path}: unsupported extension {suffix or '(none)'!r}; use one of "
-            + ", ".join(allowed)
+            + ", ".join(allowed + (COMPRESSED_CSV if ".csv" in allowed else ()))
         )
     return suffix
 

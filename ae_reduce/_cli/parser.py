@@ -239,7 +239,8 @@ def _add_embed(commands):
         "-o",
         "--output",
         required=True,
-        help="where to write the embedding: .npy (the embedding only), .csv or .parquet "
+        help="where to write the embedding: .npy (the embedding only), .csv (also "
+        ".csv.gz, .csv.bz2, .csv.zst) or .parquet "
         "(the id column if given, then one column per component: tsne1, tsne2 with "
         "--tsne, else ae1, ae2, ... or supervised1, supervised2, ..., then the label "
         "column if given)",
@@ -358,7 +359,10 @@ def _add_issues(commands):
     _add_quiet(parser)
     parser.add_argument("input", help=_INPUT_HELP)
     parser.add_argument(
-        "-o", "--output", required=True, help="where to write the rows: .csv or .parquet"
+        "-o",
+        "--output",
+        required=True,
+        help="where to write the rows: .csv (also .csv.gz, .csv.bz2, .csv.zst) or .parquet",
     )
     parser.add_argument(
         "--label-column", required=True, help="column holding the labels (classes) to check"
