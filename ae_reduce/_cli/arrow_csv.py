@@ -9,7 +9,7 @@ words (:func:`not_numeric_in_csv`).
 
 import re
 
-from .csv_files import compression, open_binary, positions, read_csv, unreadable_message
+from .csv_files import open_binary, positions, read_csv, unreadable_message
 from .errors import InputError
 from .table_text import (
     BOOLEAN_KIND,
@@ -202,11 +202,6 @@ class CsvStream:
                     yield batch if columns is None else batch.select(list(columns))
         except (OSError, EOFError) as error:
             raise InputError(unreadable_message(self.path, error)) from None
-
-
-def is_compressed(path):
-    """Whether the batch reader reads `path` as a :class:`CsvStream`."""
-    return compression(path) is not None
 
 
 def convert_options(**options):

@@ -34,7 +34,6 @@ from .arrow_csv import (
     TextColumns,
     convert_options,
     earliest_non_number,
-    is_compressed,
     not_numeric_in_csv,
     read_error,
     refuse_long_line,
@@ -46,7 +45,7 @@ from .checks import (
     missing_message,
     refuse_merged_spellings,
 )
-from .csv_files import read_csv
+from .csv_files import compression, read_csv
 from .errors import InputError
 from .inputs import Data
 from .table_text import first_line_is_data, no_header_hint, not_numeric_message
@@ -274,7 +273,7 @@ def _open_dataset(path, suffix, text_columns=(), lines=None, csv=None):
     read_options, parse_options = csv.options(LineCheck() if lines is None else lines)
 
     def open_csv(options):
-        if is_compressed(path):
+        if compression(path) is not None:
             return CsvStream(path, read_options, parse_options, options)
         return ds.dataset(
             path,
