@@ -8,7 +8,8 @@ instant.
 The modules, by concept: :mod:`.parser` (the options), one module per subcommand
 (:mod:`.demo`, :mod:`.embed`, :mod:`.issues`), :mod:`.inputs` and :mod:`.checks`
 (reading and checking a data file), :mod:`.streaming`, :mod:`.arrow_csv` and
-:mod:`.from_file` (files larger than memory), :mod:`.table_text` (what text counts as a
+:mod:`.from_file` (files larger than memory), :mod:`.csv_files` (compressed CSV files
+and files without a header line), :mod:`.table_text` (what text counts as a
 number), :mod:`.outputs` (the files and lines written), :mod:`.maps` (thumbnails
 and the map of ``issues`` on ``--html`` pages), :mod:`.progress` (progress on
 standard error), :mod:`.errors` (what ends a command early) and :mod:`.settings` (the

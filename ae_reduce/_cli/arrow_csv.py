@@ -9,6 +9,7 @@ words (:func:`not_numeric_in_csv`).
 
 import re
 
+from .csv_files import open_binary, positions, read_csv, unreadable_message
 from .errors import InputError
 from .table_text import (
     BOOLEAN_KIND,
@@ -60,12 +61,15 @@ class CsvFile:
     Parameters
     ----------
     path : str
-        The file.
+        The file, compressed or not (see :mod:`.csv_files`).
+    no_header : bool, default=False
+        Whether its first line is data (``--no-header``).
 
     Attributes
     ----------
     names : list of str
-        Its columns, named as pandas names them (see :func:`_csv_header`).
+        Its columns, named as pandas names them (see :func:`_csv_header`), or by
+        position, ``"0"`` to ``"n-1"``, when the file has no header.
     block_size : int
         The bytes that Arrow reads at a time, each a whole number of lines: at least 8
         times the header line (the lines of a wide file are about as long), so that a
@@ -75,11 +79,15 @@ class CsvFile:
         :class:`TextColumns`).
     """
 
-    def __init__(self, path):
+    def __init__(self, path, no_header=False):
         self.path = path
-        self.names = _csv_header(path)
-        length, closed = _header_line(path)
-        if not closed:
+        self.no_header = no_header
+        try:
+            self.names = positions(path) if no_header else _csv_header(path)
+            length, closed = _header_line(path)
+        except (OSError, EOFError) as error:
+            raise InputError(unreadable_message(path, error)) from None
+        if not closed and not no_header:
             # A header line without a line end is the whole file, and Arrow, which
             # skips the header line to name the columns as pandas does, cannot skip it.
             raise InputError(
@@ -110,7 +118,9 @@ class CsvFile:
         import pyarrow.csv as pcsv
 
         read_options = pcsv.ReadOptions(
-            column_names=self.names, skip_rows=1, block_size=self.block_size
+            column_names=self.names,
+            skip_rows=0 if self.no_header else 1,
+            block_size=self.block_size,
         )
         return read_options, pcsv.ParseOptions(invalid_row_handler=lines)
 
@@ -119,7 +129,7 @@ def _header_line(path):
     """The length in bytes of a CSV file's header line, its line end included, and
     whether a line end closes it (a line end between quotes is part of a name)."""
     length, quoted = 0, False
-    with open(path, "rb") as handle:
+    with open_binary(path) as handle:
         while chunk := handle.read(2**16):
             for match in re.finditer(rb'["\r\n]', chunk):
                 if match.group() == b'"':
@@ -143,12 +153,55 @@ def _csv_header(path):
         # are longer (which is refused later, in Arrow's words, not pandas' warning).
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
-            columns = pd.read_csv(path, nrows=1, index_col=False).columns
+            columns = read_csv(path, nrows=1, index_col=False).columns
     except pd.errors.EmptyDataError:
         raise InputError(f"{path} holds no table: not even a header line") from None
     except pd.errors.ParserError:
-        columns = pd.read_csv(path, nrows=0).columns
+        columns = read_csv(path, nrows=0).columns
     return [str(column) for column in columns]
+
+
+class CsvStream:
+    """A compressed CSV file, read through Arrow's streaming CSV reader, which reads
+    ``.csv.gz``, ``.csv.bz2`` and ``.csv.zst`` files by their extension (Arrow's
+    datasets do not read the last).
+
+    It offers what the batch reader uses of a ``pyarrow.dataset.Dataset``: ``schema``
+    (Arrow's guess from the first block, read when it is made, so that an error there
+    is met as a dataset meets it) and ``to_batches``, which reads the file from its
+    start at each call.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    read_options, parse_options, convert_options
+        Arrow's options.
+    """
+
+    def __init__(self, path, read_options, parse_options, convert_options):
+        self.path = path
+        self.options = read_options, parse_options, convert_options
+        with self._open() as reader:
+            self.schema = reader.schema
+
+    def _open(self):
+        import pyarrow.csv as pcsv
+
+        return pcsv.open_csv(self.path, *self.options)
+
+    def to_batches(self, columns=None, **_):
+        """The file's record batches, of `columns` (all of them when None), in order.
+
+        The other arguments of ``Dataset.to_batches`` (batch size, read-ahead) are taken
+        and ignored: Arrow's blocks make the batches.
+        """
+        try:
+            with self._open() as reader:
+                for batch in reader:
+                    yield batch if columns is None else batch.select(list(columns))
+        except (OSError, EOFError) as error:
+            raise InputError(unreadable_message(self.path, error)) from None
 
 
 def convert_options(**options):
@@ -191,10 +244,10 @@ class LineCheck:
         return "error"
 
 
-def read_error(path, error, lines):
+def read_error(path, error, lines, no_header=False):
     """The message about an error of Arrow's while reading `path`: the line with the
     wrong number of fields that `lines` (a :class:`LineCheck`, or None) met, else
-    Arrow's own words."""
+    Arrow's own words. `no_header` says that the file's first line is data."""
     row = None if lines is None else lines.first
     if row is not None:
         found = None
@@ -203,8 +256,8 @@ def read_error(path, error, lines):
         else:
             found = first_malformed_line(path)
         if found is not None:
-            return malformed_line_message(path, *found)
-    return f"could not read {path}: {error}"
+            return malformed_line_message(path, *found, no_header)
+    return unreadable_message(path, error)
 
 
 class TextColumns:
@@ -331,7 +384,7 @@ def not_numeric_in_csv(csv, columns, start=0):
     except (OSError, ValueError) as error:
         refuse_long_line(error)
         if lines.first is not None:
-            return read_error(csv.path, error, lines)
+            return read_error(csv.path, error, lines, csv.no_header)
         found = None
     column, found = found if found is not None else (columns[0], None)
     return not_numeric_message(column, csv.path, found)

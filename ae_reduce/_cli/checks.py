@@ -5,12 +5,17 @@ from .._utils.targets import python_value
 from .errors import InputError
 
 
-def check_column_names(columns, path, label_column, id_column, drop_columns):
-    """Refuse a label, id or dropped column that ``columns`` lacks, or one given two roles."""
+def check_column_names(columns, path, label_column, id_column, drop_columns, hint=None):
+    """Refuse a label, id or dropped column that ``columns`` lacks, or one given two roles.
+
+    `hint`, when given, ends the message about an unknown column (such as the advice to
+    pass --no-header when the header line looks like data).
+    """
+    end = "" if hint is None else f"; {hint}"
     for column in (label_column, id_column):
         if column is not None and column not in columns:
             raise InputError(
-                f"unknown column {column!r} in {path}; its columns are: " + _listing(columns)
+                f"unknown column {column!r} in {path}; its columns are: " + _listing(columns) + end
             )
     unknown = [column for column in drop_columns if column not in columns]
     if unknown:
@@ -19,6 +24,7 @@ def check_column_names(columns, path, label_column, id_column, drop_columns):
             + ", ".join(map(repr, unknown))
             + "; its columns are: "
             + _listing(columns)
+            + end
         )
     _check_roles(label_column, id_column, drop_columns)
 
@@ -115,16 +121,19 @@ def _refuse_missing_labels(missing, where):
         )
 
 
-def refuse_merged_spellings(path, label_column, parsed):
+def refuse_merged_spellings(path, label_column, parsed, no_header=False):
     """Refuse whole-number labels written in several ways, which parsing would merge.
 
     "01" and "1" are one number but, as labels in a text file, may well be two
     classes; rather than guess, the user is asked to spell each class one way.
+    `no_header` says whether the CSV file's first line is data.
     """
     import numpy as np
-    import pandas as pd
 
-    texts = pd.read_csv(path, usecols=[label_column], dtype=str)[label_column].str.strip()
+    from .csv_files import read_csv
+
+    texts = read_csv(path, no_header, usecols=[label_column], dtype=str)[label_column]
+    texts = texts.str.strip()
     spellings = texts.groupby(parsed.to_numpy()).nunique()
     if (spellings > 1).any():
         value = spellings.index[np.argmax(spellings.to_numpy() > 1)]

@@ -4,7 +4,14 @@ from pathlib import Path
 
 from .._utils.targets import python_value
 from .errors import InputError
-from .inputs import TABLE_FORMATS, dropped_columns, extension, load_data
+from .inputs import (
+    TABLE_FORMATS,
+    dropped_columns,
+    extension,
+    header_warning,
+    input_suffix,
+    load_data,
+)
 from .maps import image_shape, row_images
 from .outputs import (
     check_distinct_files,
@@ -31,6 +38,9 @@ def run(args, progress):
     if args.plot:
         use_agg()
     X, labels, _, ids = _read_embed_input(args)
+    warning = header_warning(args.input, args.no_header)
+    if warning is not None:
+        progress(warning)
     _check_labels_for_outputs(args, labels)
     images = row_images(args, X)
     pipeline = build_embed_pipeline(args, X.shape)
@@ -65,7 +75,7 @@ def _read_embed_input(args):
     """The checked input of ``embed``: whole, or batch by batch when it is large."""
     from . import streaming
 
-    suffix = extension(args.input, TABLE_FORMATS, "input")
+    suffix = input_suffix(args.input, args.no_header)
     if streaming.streams(args, suffix):
         return streaming.read(
             args.input,
@@ -74,8 +84,11 @@ def _read_embed_input(args):
             args.id_column,
             dropped_columns(args),
             scaler=args.scaler,
+            no_header=args.no_header,
         )
-    return load_data(args.input, args.label_column, args.id_column, dropped_columns(args))
+    return load_data(
+        args.input, args.label_column, args.id_column, dropped_columns(args), args.no_header
+    )
 
 
 def _check_embed_arguments(args):

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._io.source import CHUNK_ROWS, Source, file_backing
 from . import settings
+from .csv_files import compression, open_for_writing
 from .outputs import embedding_frame, prepare_maps
 from .streaming import Columns
 
@@ -128,13 +129,14 @@ def embedding_writer(args, names, labels, ids, n_rows, dtype):
 
     path = args.output
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    suffix = Path(path).suffix.lower()
+    codec = compression(path)
+    suffix = ".csv" if codec is not None else Path(path).suffix.lower()
     with replacing(path) as temporary:
         if suffix == ".npy":
             writer = _NpyWriter(temporary, (n_rows, len(names)), dtype)
         else:
             writer = _TableWriter(
-                temporary, suffix, names, labels, args.label_column, ids, args.id_column
+                temporary, suffix, names, labels, args.label_column, ids, args.id_column, codec
             )
         with contextlib.closing(writer):
             yield writer
@@ -162,14 +164,16 @@ class _NpyWriter:
 
 
 class _TableWriter:
-    def __init__(self, path, suffix, names, labels, label_column, ids, id_column):
+    def __init__(self, path, suffix, names, labels, label_column, ids, id_column, codec=None):
         self.path = path
         self.csv = suffix == ".csv"
         self.names = names
         self.labels, self.label_column = labels, label_column
         self.ids, self.id_column = ids, id_column
         self.n_written = 0
-        self.handle = open(path, "w", newline="", encoding="utf-8") if self.csv else None
+        # A .csv file, compressed as `codec` says (None for not at all).
+        self.files = contextlib.ExitStack()
+        self.handle = self.files.enter_context(open_for_writing(path, codec)) if self.csv else None
         self.parquet = None
 
     def write(self, block):
@@ -199,7 +203,6 @@ class _TableWriter:
         self.n_written += len(block)
 
     def close(self):
-        if self.handle is not None:
-            self.handle.close()
+        self.files.close()
         if self.parquet is not None:
             self.parquet.close()

@@ -1,5 +1,6 @@
-"""Reading an input file whole: a ``.csv``, ``.parquet`` or ``.npy`` table split into
-features, labels, column names and ids, checked as :mod:`.checks` says.
+"""Reading an input file whole: a ``.csv`` (compressed or not, with a header or
+without), ``.parquet`` or ``.npy`` table split into features, labels, column names and
+ids, checked as :mod:`.checks` says.
 
 Large files are read batch by batch by :mod:`.streaming` instead, with the same checks.
 """
@@ -14,20 +15,60 @@ from .checks import (
     check_missing,
     refuse_merged_spellings,
 )
+from .csv_files import COMPRESSED_CSV, check_codec, compression, read_csv, unreadable_message
 from .errors import InputError
+from .table_text import first_line_is_data, no_header_hint
 
 #: Extensions that ``embed`` reads and writes.
 TABLE_FORMATS = (".csv", ".npy", ".parquet")
 
 
 def extension(path, allowed, option):
+    """The extension of an output `path` among `allowed` (``".csv"`` for a compressed
+    ``.csv`` file, where ``.csv`` is allowed), else an error naming `option`."""
+    compressed = ".csv" in allowed and compression(path) is not None
+    if compressed:
+        check_codec(path)
+        return ".csv"
     suffix = Path(path).suffix.lower()
     if suffix not in allowed:
         raise InputError(
             f"{option} {path}: unsupported extension {suffix or '(none)'!r}; use one of "
-            + ", ".join(allowed)
+            + ", ".join(allowed + (COMPRESSED_CSV if ".csv" in allowed else ()))
         )
     return suffix
+
+
+def input_suffix(path, no_header=False):
+    """The format of an input file: ``".csv"`` (compressed or not), ``".npy"`` or
+    ``".parquet"``.
+
+    `no_header` (``--no-header``) is refused for a ``.parquet`` file, which stores the
+    names of its columns, and means nothing more for a ``.npy`` file, whose columns are
+    named by position already.
+    """
+    if compression(path) is not None:
+        check_codec(path)
+        return ".csv"
+    suffix = Path(path).suffix.lower()
+    if suffix not in TABLE_FORMATS:
+        raise InputError(
+            f"input {path}: unsupported extension {suffix or '(none)'!r}; use one of "
+            + ", ".join(TABLE_FORMATS + COMPRESSED_CSV)
+        )
+    if no_header and suffix == ".parquet":
+        raise InputError(
+            f"--no-header applies to .csv files: {path} is a .parquet file, which stores the "
+            "names of its columns; leave out --no-header"
+        )
+    return suffix
+
+
+def header_warning(path, no_header=False):
+    """The warning to give when the header line of a CSV file looks like data, or None."""
+    if no_header or input_suffix(path) != ".csv" or not first_line_is_data(path):
+        return None
+    return f"warning: {no_header_hint(path)}"
 
 
 class Data(NamedTuple):
@@ -61,14 +102,17 @@ def load_input(path, label_column):
     return X, labels, names
 
 
-def load_data(path, label_column=None, id_column=None, drop_columns=()):
+def load_data(path, label_column=None, id_column=None, drop_columns=(), no_header=False):
     """Read and check the input, taking out the label and id columns and dropping others.
+
+    `no_header` says that the first line of a CSV file is data: its columns are then
+    named by position, ``"0"`` to ``"n-1"``.
 
     Returns
     -------
     data : Data
     """
-    X, labels, names, ids = _read_table(path, label_column, id_column, drop_columns)
+    X, labels, names, ids = _read_table(path, label_column, id_column, drop_columns, no_header)
     check_missing(X, names, path)
     if labels is not None:
         labels = check_labels(labels, label_column, path)
@@ -83,9 +127,9 @@ def dropped_columns(args):
     return list(dict.fromkeys(names))
 
 
-def _read_table(path, label_column, id_column=None, drop_columns=()):
+def _read_table(path, label_column, id_column=None, drop_columns=(), no_header=False):
     """Read the input file into a float matrix, labels, column names and ids."""
-    suffix = extension(path, TABLE_FORMATS, "input")
+    suffix = input_suffix(path, no_header)
     if not Path(path).is_file():
         raise InputError(f"input file not found: {path}")
     if Path(path).stat().st_size == 0:
@@ -101,11 +145,14 @@ def _read_table(path, label_column, id_column=None, drop_columns=()):
     try:
         if suffix == ".csv":
             # Ids are read as the text they are, so that "007" stays "007".
-            frame = pd.read_csv(path, dtype=None if id_column is None else {id_column: str})
+            dtype = None if id_column is None else {id_column: str}
+            frame = read_csv(path, no_header, dtype=dtype)
         else:
             frame = pd.read_parquet(path)
     except ImportError as error:
         raise InputError(f"reading .parquet files needs pyarrow: {error}") from error
+    except InputError:
+        raise
     except pd.errors.EmptyDataError:
         raise InputError(f"{path} holds no table: not even a header line") from None
     except pd.errors.ParserError as error:
@@ -115,22 +162,27 @@ def _read_table(path, label_column, id_column=None, drop_columns=()):
         malformed = first_malformed_line(path)
         if malformed is None:
             raise InputError(f"could not read {path}: {error}") from error
-        raise InputError(malformed_line_message(path, *malformed)) from None
+        raise InputError(malformed_line_message(path, *malformed, no_header)) from None
     except Exception as error:
-        raise InputError(f"could not read {path}: {error}") from error
+        raise InputError(unreadable_message(path, error)) from error
     if suffix == ".csv":
-        _refuse_extra_fields(path, frame)
-        _refuse_short_lines(path, frame)
+        _refuse_extra_fields(path, frame, no_header)
+        _refuse_short_lines(path, frame, no_header)
     if (
         suffix == ".csv"
         and label_column in frame.columns
         and frame[label_column].dtype.kind in "iu"
     ):
-        refuse_merged_spellings(path, label_column, frame[label_column])
-    return _split_frame(frame, path, label_column, id_column, drop_columns, csv=suffix == ".csv")
+        refuse_merged_spellings(path, label_column, frame[label_column], no_header)
+    hint = None
+    if suffix == ".csv" and not no_header and first_line_is_data(path):
+        hint = no_header_hint(path)
+    return _split_frame(
+        frame, path, label_column, id_column, drop_columns, csv=suffix == ".csv", hint=hint
+    )
 
 
-def _refuse_extra_fields(path, frame):
+def _refuse_extra_fields(path, frame, no_header=False):
     """Refuse data lines with more fields than the header, when every one has.
 
     pandas then takes the first fields of each line as the row's index, which would
@@ -149,10 +201,10 @@ def _refuse_extra_fields(path, frame):
             f"the data lines of {path} have more fields than its header: every row needs "
             "one field per column"
         )
-    raise InputError(malformed_line_message(path, *malformed))
+    raise InputError(malformed_line_message(path, *malformed, no_header))
 
 
-def _refuse_short_lines(path, frame):
+def _refuse_short_lines(path, frame, no_header=False):
     """Refuse a line with fewer fields than the header, which pandas pads with missing
     values.
 
@@ -171,7 +223,7 @@ def _refuse_short_lines(path, frame):
         return
     malformed = first_malformed_line(path, last_row=int(missing[-1]))
     if malformed is not None:
-        raise InputError(malformed_line_message(path, *malformed))
+        raise InputError(malformed_line_message(path, *malformed, no_header))
 
 
 def _load_npy(path):
@@ -206,11 +258,13 @@ def _load_npy(path):
     return array
 
 
-def _split_frame(frame, path, label_column=None, id_column=None, drop_columns=(), csv=False):
+def _split_frame(
+    frame, path, label_column=None, id_column=None, drop_columns=(), csv=False, hint=None
+):
     """Split a data frame into features, labels, names and ids, refusing features that
     are not numbers. `csv` says whether the frame was read from a CSV file, whose
     columns of text may hold numbers that pandas left as text (see
-    :func:`_numbers_from_text`)."""
+    :func:`_numbers_from_text`); `hint` ends the message about an unknown column."""
     import numpy as np
 
     frame.columns = [str(column) for column in frame.columns]
@@ -220,7 +274,7 @@ def _split_frame(frame, path, label_column=None, id_column=None, drop_columns=()
             + (f" (only a header: {', '.join(frame.columns[:10])})" if frame.shape[1] else "")
         )
     columns = list(frame.columns)
-    check_column_names(columns, path, label_column, id_column, drop_columns)
+    check_column_names(columns, path, label_column, id_column, drop_columns, hint)
     frame = frame.drop(columns=list(dict.fromkeys(drop_columns)))
     labels = None if label_column is None else frame.pop(label_column).to_numpy()
     ids = None if id_column is None else frame.pop(id_column).to_numpy()

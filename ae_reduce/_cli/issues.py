@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .._utils.targets import python_value
 from .errors import InputError
-from .inputs import dropped_columns, extension, load_data
+from .inputs import dropped_columns, extension, header_warning, load_data
 from .maps import image_shape, row_images, write_issue_map
 from .outputs import check_distinct_files, print_result, refuse_taken_names, write_table
 from .progress import fit_progress
@@ -31,8 +31,11 @@ def run(args, progress):
 
     _check_issue_arguments(args)
     X, labels, _, ids = load_data(
-        args.input, args.label_column, args.id_column, dropped_columns(args)
+        args.input, args.label_column, args.id_column, dropped_columns(args), args.no_header
     )
+    warning = header_warning(args.input, args.no_header)
+    if warning is not None:
+        progress(warning)
     n_classes = _check_issue_labels(args, labels)
     images = row_images(args, X)
     progress(f"{args.input}: {X.shape[0]} rows, {X.shape[1]} feature columns, {n_classes} classes")

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from .csv_files import compression, open_for_writing
 from .errors import InputError
 
 
@@ -102,13 +103,18 @@ def embedding_frame(Z, names, labels, label_column, ids=None, id_column=None):
 
 
 def write_table(frame, path):
-    """Write a DataFrame to a ``.csv`` or ``.parquet`` file, whole or not at all."""
+    """Write a DataFrame to a ``.csv`` (compressed when so named) or ``.parquet`` file,
+    whole or not at all."""
     from .._utils.files import replacing
     from .._utils.spreadsheet import spreadsheet_safe_frame
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
+    codec = compression(path)
     with replacing(path) as temporary:
-        if Path(path).suffix.lower() == ".csv":
+        if codec is not None:
+            with open_for_writing(temporary, codec) as handle:
+                spreadsheet_safe_frame(frame).to_csv(handle, index=False)
+        elif Path(path).suffix.lower() == ".csv":
             spreadsheet_safe_frame(frame).to_csv(temporary, index=False)
         else:
             frame.to_parquet(temporary, index=False)

@@ -22,6 +22,12 @@ exit status:
 """
 
 
+_INPUT_HELP = (
+    "data file, one row per sample: .csv (also compressed: .csv.gz, .csv.bz2, .csv.zst), "
+    ".npy or .parquet"
+)
+
+
 def _whole_number(minimum, expected):
     """An argparse type: an integer of at least `minimum`, else "expected <expected>"."""
 
@@ -82,7 +88,7 @@ def _layer_sizes(text):
 
 
 def _add_column_options(parser, id_use):
-    """Add --id-column and --drop-columns, which embed and issues share."""
+    """Add --id-column, --drop-columns and --no-header, which embed and issues share."""
     parser.add_argument(
         "--id-column",
         metavar="NAME",
@@ -96,6 +102,13 @@ def _add_column_options(parser, id_use):
         metavar="A,B,...",
         help="columns to leave out entirely (not features, not written); comma-separated, "
         "and the option may be repeated",
+    )
+    parser.add_argument(
+        "--no-header",
+        action="store_true",
+        help="the first line of a .csv file is data, not column names: the columns are "
+        "named by position, 0 to n-1, as in --label-column 784 (a .npy file's are "
+        "already; refused for .parquet, which names its columns)",
     )
 
 
@@ -235,12 +248,13 @@ def _add_embed(commands):
         ),
     )
     _add_quiet(parser)
-    parser.add_argument("input", help="data file: .csv, .npy or .parquet, one row per sample")
+    parser.add_argument("input", help=_INPUT_HELP)
     parser.add_argument(
         "-o",
         "--output",
         required=True,
-        help="where to write the embedding: .npy (the embedding only), .csv or .parquet "
+        help="where to write the embedding: .npy (the embedding only), .csv (also "
+        ".csv.gz, .csv.bz2, .csv.zst) or .parquet "
         "(the id column if given, then one column per component: tsne1, tsne2 with "
         "--tsne, else ae1, ae2, ... or supervised1, supervised2, ..., then the label "
         "column if given)",
@@ -361,9 +375,12 @@ def _add_issues(commands):
         ),
     )
     _add_quiet(parser)
-    parser.add_argument("input", help="data file: .csv, .npy or .parquet, one row per sample")
+    parser.add_argument("input", help=_INPUT_HELP)
     parser.add_argument(
-        "-o", "--output", required=True, help="where to write the rows: .csv or .parquet"
+        "-o",
+        "--output",
+        required=True,
+        help="where to write the rows: .csv (also .csv.gz, .csv.bz2, .csv.zst) or .parquet",
     )
     parser.add_argument(
         "--label-column", required=True, help="column holding the labels (classes) to check"

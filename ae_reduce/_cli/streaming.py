@@ -2,9 +2,10 @@
 
 Two independent choices keep memory flat without changing the result:
 
-* **Reading.** A ``.csv`` or ``.parquet`` file of at least ``settings.STREAM_BYTES`` is
-  read batch by batch through ``pyarrow.dataset`` (when pyarrow is installed and no
-  t-SNE map is asked for) instead of whole through pandas. Both readers give the same
+* **Reading.** A ``.csv`` (compressed or not) or ``.parquet`` file of at least
+  ``settings.STREAM_BYTES`` on disk is read batch by batch through ``pyarrow.dataset``
+  or, compressed, Arrow's streaming CSV reader (when pyarrow is installed and no t-SNE
+  map is asked for) instead of whole through pandas. Both readers give the same
   numbers, apply the same checks in the same words, count the same text as numbers (see
   :class:`ae_reduce._cli.table_text.ColumnCheck`), skip the same blank lines of a CSV
   file, refuse the same lines with the wrong number of fields, read lines of any length
@@ -26,6 +27,7 @@ from . import settings
 from .arrow_csv import (
     CSV_CONVERSION,
     CsvFile,
+    CsvStream,
     LineCheck,
     LongLine,
     NotNumbers,
@@ -43,9 +45,10 @@ from .checks import (
     missing_message,
     refuse_merged_spellings,
 )
+from .csv_files import compression, read_csv
 from .errors import InputError
 from .inputs import Data
-from .table_text import not_numeric_message
+from .table_text import first_line_is_data, no_header_hint, not_numeric_message
 
 
 def streams(args, suffix):
@@ -72,8 +75,8 @@ class Columns:
 
     Parameters
     ----------
-    dataset : pyarrow.dataset.Dataset
-        The file.
+    dataset : pyarrow.dataset.Dataset or CsvStream
+        The file (a :class:`CsvStream` for a compressed CSV file).
     path : str
         Its name, for messages.
     names : list of str
@@ -116,7 +119,9 @@ class Columns:
         except (NotNumbers, ValueError) as error:
             refuse_long_line(error)
             if not isinstance(error, NotNumbers) and not CSV_CONVERSION.search(str(error)):
-                raise InputError(read_error(self.path, error, self.lines)) from error
+                no_header = self.csv is not None and self.csv.no_header
+                message = read_error(self.path, error, self.lines, no_header)
+                raise InputError(message) from error
             # Arrow guessed the column's type from the file's first block and names
             # the value that did not convert (or a column read as text holds a value
             # that is not a number); the message shows the first value that is not a
@@ -126,10 +131,11 @@ class Columns:
             raise InputError(message) from None
 
 
-def read(path, suffix, label_column, id_column, drop_columns, scaler="auto"):
+def read(path, suffix, label_column, id_column, drop_columns, scaler="auto", no_header=False):
     """Read and check a large input as ``load_data`` does, keeping the features on disk.
 
     `scaler` (a name of ``--scaler``) is fitted by the pass that counts the rows.
+    `no_header` says that the first line of a CSV file is data.
 
     Returns
     -------
@@ -138,7 +144,7 @@ def read(path, suffix, label_column, id_column, drop_columns, scaler="auto"):
         ``settings.IN_MEMORY_BYTES`` as float32, else the features in memory, laid out as
         pandas lays them out (column-major) so that the two readers compute the same.
     """
-    csv = CsvFile(path) if suffix == ".csv" else None
+    csv = CsvFile(path, no_header) if suffix == ".csv" else None
     while True:
         try:
             X, names = _read_features(path, csv, label_column, id_column, drop_columns, scaler)
@@ -150,18 +156,18 @@ def read(path, suffix, label_column, id_column, drop_columns, scaler="auto"):
     labels = ids = None
     wanted = [column for column in (label_column, id_column) if column is not None]
     if wanted:
-        frame = _read_columns(path, suffix, wanted, id_column)
+        frame = _read_columns(path, suffix, wanted, id_column, no_header)
         if label_column is not None:
             labels = frame[label_column].to_numpy()
             if suffix == ".csv" and frame[label_column].dtype.kind in "iu":
-                refuse_merged_spellings(path, label_column, frame[label_column])
+                refuse_merged_spellings(path, label_column, frame[label_column], no_header)
             labels = check_labels(labels, label_column, path)
         if id_column is not None:
             ids = check_ids(frame[id_column].to_numpy(), id_column, path)
     return Data(X, labels, names, ids)
 
 
-def _read_columns(path, suffix, columns, id_column):
+def _read_columns(path, suffix, columns, id_column, no_header=False):
     """The label and id columns, read by pandas as the in-memory reader reads them."""
     try:
         import pandas as pd
@@ -169,9 +175,8 @@ def _read_columns(path, suffix, columns, id_column):
         raise InputError(f"reading {suffix} files needs pandas: pip install pandas") from error
 
     if suffix == ".csv":
-        return pd.read_csv(
-            path, usecols=columns, dtype=None if id_column is None else {id_column: str}
-        )
+        dtype = None if id_column is None else {id_column: str}
+        return read_csv(path, no_header, usecols=columns, dtype=dtype)
     return pd.read_parquet(path, columns=columns)
 
 
@@ -196,7 +201,8 @@ def _read_features(path, csv, label_column, id_column, drop_columns, scaler):
     except (OSError, ValueError) as error:
         refuse_long_line(error)
         if csv is None or not CSV_CONVERSION.search(str(error)):
-            raise InputError(read_error(path, error, lines)) from error
+            no_header = csv is not None and csv.no_header
+            raise InputError(read_error(path, error, lines, no_header)) from error
         # A value of the first block that Arrow read as a number (such as "0x10" in a
         # column of integers) but that does not convert to float64.
         dataset = None
@@ -205,7 +211,10 @@ def _read_features(path, csv, label_column, id_column, drop_columns, scaler):
     else:
         index = _index_columns(dataset.schema)
         columns = [name for name in dataset.schema.names if name not in index]
-    check_column_names(columns, path, label_column, id_column, drop_columns)
+    hint = None
+    if csv is not None and not csv.no_header and first_line_is_data(path):
+        hint = no_header_hint(path)
+    check_column_names(columns, path, label_column, id_column, drop_columns, hint)
     names = [name for name in columns if name not in taken]
     if dataset is None:
         raise InputError(not_numeric_in_csv(csv, names))
@@ -249,8 +258,9 @@ def _open_dataset(path, suffix, text_columns=(), lines=None, csv=None):
 
     Returns
     -------
-    dataset : pyarrow.dataset.Dataset
-        The file.
+    dataset : pyarrow.dataset.Dataset or CsvStream
+        The file (a :class:`CsvStream` for a compressed CSV file, which Arrow's datasets
+        do not all read).
     converted : set of str
         The other columns read as text, that :class:`TextColumns` converts: the column
         of a file of one column, and those that are all missing in the first block.
@@ -261,14 +271,18 @@ def _open_dataset(path, suffix, text_columns=(), lines=None, csv=None):
     if suffix == ".parquet":
         return ds.dataset(path, format="parquet"), set()
     read_options, parse_options = csv.options(LineCheck() if lines is None else lines)
-    guessed = ds.dataset(
-        path,
-        format=ds.CsvFileFormat(
-            read_options=read_options,
-            parse_options=parse_options,
-            convert_options=convert_options(),
-        ),
-    )
+
+    def open_csv(options):
+        if compression(path) is not None:
+            return CsvStream(path, read_options, parse_options, options)
+        return ds.dataset(
+            path,
+            format=ds.CsvFileFormat(
+                read_options=read_options, parse_options=parse_options, convert_options=options
+            ),
+        )
+
+    guessed = open_csv(convert_options())
     types, converted = {}, set()
     for field in guessed.schema:
         kind = field.type
@@ -279,15 +293,7 @@ def _open_dataset(path, suffix, text_columns=(), lines=None, csv=None):
             converted.add(field.name)
         elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
             types[field.name] = pa.float64()
-    dataset = ds.dataset(
-        path,
-        format=ds.CsvFileFormat(
-            read_options=read_options,
-            parse_options=parse_options,
-            convert_options=convert_options(column_types=types),
-        ),
-    )
-    return dataset, converted
+    return open_csv(convert_options(column_types=types)), converted
 
 
 def _index_columns(schema):

@@ -9,6 +9,8 @@ column is numeric:
   finds the first value that makes a column not numeric, :func:`earliest_problem` the
   one of several columns to show, :func:`not_numeric_message` says it, and
   :func:`to_numbers` converts a column it accepts.
+* **Header.** :func:`first_line_is_data` tells whether a header line looks like a
+  row of data, and :func:`no_header_hint` says so.
 * **Lines.** :func:`first_malformed_line` finds the first line of a CSV file whose
   number of fields is not the header's, :func:`physical_line` numbers Arrow's rows as
   a text editor numbers lines, and :func:`malformed_line_message` says it.
@@ -19,6 +21,7 @@ import re
 import numpy as np
 
 from .._io.source import CHUNK_ROWS
+from .csv_files import first_fields, open_binary, open_text
 
 #: Text that pandas reads as a missing value; the streaming reader reads it so too.
 NA_VALUES = (
@@ -269,7 +272,7 @@ def physical_line(path, row):
     text editor counts every line.
     """
     seen = 0
-    with open(path, "rb") as handle:
+    with open_binary(path) as handle:
         for number, line in enumerate(handle, 1):
             if line.strip(b"\r\n"):
                 seen += 1
@@ -287,7 +290,7 @@ def first_malformed_line(path, last_row=None):
     Parameters
     ----------
     path : str
-        The file, in UTF-8.
+        The file, in UTF-8, compressed or not.
     last_row : int, default=None
         The search ends after this data row (counting from 0); None searches the whole
         file.
@@ -303,7 +306,7 @@ def first_malformed_line(path, last_row=None):
 
     expected, row = None, -1
     try:
-        with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+        with open_text(path) as handle:
             reader = csv.reader(handle)
             for fields in reader:
                 if not fields or (len(fields) == 1 and not fields[0].strip()):
@@ -316,14 +319,34 @@ def first_malformed_line(path, last_row=None):
                     return reader.line_num, expected, len(fields)
                 if last_row is not None and row >= last_row:
                     break
-    except csv.Error:
-        pass  # text that pandas and Arrow read otherwise, if at all: nothing to point at
+    except (csv.Error, OSError, EOFError):
+        # Text that pandas and Arrow read otherwise, if at all, or a compressed file
+        # that ends early: nothing to point at.
+        pass
     return None
 
 
-def malformed_line_message(path, line, expected, found):
-    """The message about a line of a CSV file with the wrong number of fields."""
+def malformed_line_message(path, line, expected, found, no_header=False):
+    """The message about a line of a CSV file with the wrong number of fields;
+    `no_header` says that the file's first line is data, not a header."""
+    first = "the first line" if no_header else "the header"
     return (
-        f"line {line} of {path} has {found} field(s) where the header has {expected}: "
+        f"line {line} of {path} has {found} field(s) where {first} has {expected}: "
         "every row needs one field per column. Correct or remove that line"
+    )
+
+
+def first_line_is_data(path):
+    """Whether every field of the first line of a CSV file is a number: a row of data
+    rather than a header, most likely (column names such as wavelengths are numbers too,
+    which is why this only warns)."""
+    fields = first_fields(path)
+    return bool(fields) and all(_NUMBER.fullmatch(field) for field in fields)
+
+
+def no_header_hint(path):
+    """The advice given when the first line of `path` looks like data."""
+    return (
+        f"the first line of {path} looks like data (every field is a number); if the file "
+        "has no header, pass --no-header, which names the columns by position, 0 to n-1"
     )
