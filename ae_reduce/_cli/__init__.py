@@ -22,6 +22,7 @@ import warnings
 from .errors import InputError, Terminated, terminating_cleanly
 from .parser import build_parser
 from .progress import Progress, escaped
+from .warning_lines import WarningLines
 
 
 def main(argv=None):
@@ -50,7 +51,11 @@ def main(argv=None):
                 # Warnings (such as a fit that ran out of epochs) are advice: -q asks for
                 # results and errors only.
                 warnings.simplefilter("ignore")
-            return args.handler(args, progress)
+                return args.handler(args, progress)
+            # Each warning as one line that names the options, not the parameters.
+            options = {"--" + name.replace("_", "-") for name in vars(args)}
+            with WarningLines(progress, options):
+                return args.handler(args, progress)
     except InputError as error:
         progress.end_line()
         print(escaped(f"ae-reduce {args.command}: error: {error}"), file=sys.stderr)
