@@ -196,7 +196,7 @@ def test_embed_with_parametric_tsne(digits_csv, tmp_path, capsys):
     # Progress while it trains: the first check's line, and the last one's.
     assert "parametric t-SNE: iteration 50/50, loss " in captured.err
     # openTSNE's phases are not run, and nothing but the results reaches standard output.
-    assert "early exaggeration" not in captured.err
+    assert "t-SNE early exaggeration:" not in captured.err
     assert [line.split(":")[0] for line in captured.out.splitlines()] == [
         "Embedding",
         "Map picture",

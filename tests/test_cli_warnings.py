@@ -2,6 +2,7 @@
 
 import importlib.util
 import io
+import logging
 import os
 import re
 import subprocess
@@ -110,10 +111,14 @@ def test_a_repeated_warning_is_shown_once_and_counted():
         for _ in range(3):
             warnings.warn("a third-party library\nsays something", FutureWarning, stacklevel=1)
         warnings.warn("something else", UserWarning, stacklevel=1)
+        # A library that logs its warnings rather than issuing them.
+        logging.getLogger("some.library").warning("a logged %s", "warning")
+        logging.getLogger("some.library").info("information, not shown")
     lines = [STAMP.sub("", line) for line in stream.getvalue().splitlines()]
     assert lines == [
         "warning: a third-party library says something",
         "warning: something else",
+        "warning: a logged warning",
         "warning: the warning 'a third-party library says something' above was given 3 times",
     ]
     assert warnings.showwarning is not WarningLines.show

@@ -10,8 +10,9 @@ The modules, by concept: :mod:`.parser` (the options), one module per subcommand
 (reading and checking a data file), :mod:`.streaming`, :mod:`.arrow_csv` and
 :mod:`.from_file` (files larger than memory), :mod:`.table_text` (what text counts as a
 number), :mod:`.outputs` (the files and lines written), :mod:`.progress` (progress on
-standard error), :mod:`.errors` (what ends a command early) and :mod:`.settings` (the
-sizes that choose between reading whole and batch by batch).
+standard error), :mod:`.warning_lines` (warnings as one line each, naming the
+options), :mod:`.errors` (what ends a command early) and :mod:`.settings` (the sizes
+that choose between reading whole and batch by batch).
 """
 
 import os

@@ -5,9 +5,11 @@ The estimators' warnings are written for Python users: they name parameters
 command line :class:`WarningLines` shows each one as a single ``warning: ...`` line
 instead, naming the option that sets a parameter (``--tsne-iter 1250``), with no file,
 line number or source, and shows a warning repeated word for word (once per
-cross-fitted network, say) only once.
+cross-fitted network, say) only once. Warnings that libraries log (TensorFlow, absl,
+openTSNE) rather than issue through :mod:`warnings` become the same kind of line.
 """
 
+import logging
 import re
 import warnings
 
@@ -113,10 +115,31 @@ class WarningLines:
     def __enter__(self):
         self._saved = warnings.showwarning
         warnings.showwarning = self.show
+        # On the root logger, where every library's records arrive. TensorFlow adds a
+        # handler of its own to its logger only when the root logger has none, so its
+        # records come here too when it is imported during the command.
+        self._handler = _LogRecords(self)
+        logging.getLogger().addHandler(self._handler)
         return self
 
     def __exit__(self, *exc_info):
         warnings.showwarning = self._saved
+        logging.getLogger().removeHandler(self._handler)
         if exc_info[0] is None:
             self.summary()
         return False
+
+
+class _LogRecords(logging.Handler):
+    """Logged warnings and errors (not information) as the lines of `lines`."""
+
+    def __init__(self, lines):
+        super().__init__(logging.WARNING)
+        self.lines = lines
+
+    def emit(self, record):
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        self.lines.show(message, UserWarning, record.pathname, record.lineno)
