@@ -20,8 +20,9 @@ from sklearn.preprocessing import StandardScaler
 
 import ae_reduce
 from ae_reduce import KerasAutoencoderTransformer
+from ae_reduce._cli import main
 from ae_reduce._cli.parser import build_parser
-from ae_reduce._cli.progress import LOG_INTERVAL, Progress, fit_progress
+from ae_reduce._cli.progress import LOG_INTERVAL, Progress, TSNEPrinter, fit_progress
 from ae_reduce._cli.warning_lines import WarningLines, command_line_words
 
 pd = pytest.importorskip("pandas")
@@ -246,3 +247,44 @@ def test_each_step_of_the_parametric_map_is_reported(cross_fit_run):
     assert steps[1].startswith("parametric t-SNE: training the network, at most 40 iterations")
     assert any("iteration 40/40" in text for text in steps)
     assert steps[-1].startswith("parametric t-SNE: 40 iterations")
+
+
+def test_opentsne_phases_off_a_terminal_are_a_few_lines():
+    # One call every 50 iterations, a second apart: a line every 5 s, and the first and
+    # last of each phase, rather than one line per call.
+    stream, now = io.StringIO(), [0.0]
+    printer = TSNEPrinter(Progress(False, stream), (250, 1000), clock=lambda: now[0])
+    printer.stage("finding the neighbours of 240 rows and their affinities (perplexity 30)")
+    for total in (250, 1000):
+        printer.optimization_about_to_start()
+        for iteration in range(50, total + 1, 50):
+            now[0] += 1.0
+            printer(iteration, 1.0, None)
+    lines = [STAMP.sub("", line) for line in stream.getvalue().splitlines()]
+    assert (
+        lines[0] == "t-SNE: finding the neighbours of 240 rows and their affinities (perplexity 30)"
+    )
+    counters = [line.split(",")[0] for line in lines[1:]]
+    assert counters[0] == "t-SNE early exaggeration: iteration 50/250"
+    assert counters[1] == "t-SNE early exaggeration: iteration 250/250"
+    assert counters[2] == "t-SNE main phase: iteration 50/1000"
+    assert counters[-1] == "t-SNE main phase: iteration 1000/1000"
+    # Early exaggeration 50 and 250; main phase 50, then every 5 s 300, 550, 800, then 1000.
+    assert len(counters) == 7
+
+
+def test_embed_reports_the_neighbour_search_before_the_iterations(tmp_path, capsys):
+    np.save(tmp_path / "x.npy", load_digits().data[:240])
+    arguments = ["embed", str(tmp_path / "x.npy"), "-o", str(tmp_path / "map.npy"), "--tsne"]
+    arguments += ["--exaggeration-iter", "100", "--tsne-iter", "100", "--epochs", "2"]
+    arguments += ["--hidden-layer-sizes", "8", "--random-state", "0"]
+    assert main(arguments) == 0
+    texts = [STAMP.sub("", line) for line in capsys.readouterr().err.splitlines()]
+    tsne = [text for text in texts if text.startswith("t-SNE")]
+    assert tsne[0].startswith("t-SNE: finding the neighbours of 240 rows and their affinities")
+    assert [text.split(",")[0] for text in tsne[1:]] == [
+        "t-SNE early exaggeration: iteration 50/100",
+        "t-SNE early exaggeration: iteration 100/100",
+        "t-SNE main phase: iteration 50/100",
+        "t-SNE main phase: iteration 100/100",
+    ]

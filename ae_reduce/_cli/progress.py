@@ -325,7 +325,7 @@ class _FitLines:
         return versions
 
 
-class _TSNEPrinter:
+class TSNEPrinter:
     """An openTSNE callback that reports the step, the iteration and the KL divergence.
 
     Off a terminal, a line at most every `interval` seconds, and the first and the last
@@ -394,5 +394,5 @@ def report_progress(pipeline, progress, quiet):
         tsne.set_params(callbacks=[printer])
     else:
         iterations = (tsne.early_exaggeration_iter, tsne.n_iter)
-        printer = _TSNEPrinter(progress, iterations, tsne.callbacks_every_iters)
+        printer = TSNEPrinter(progress, iterations, tsne.callbacks_every_iters)
         tsne.set_params(callbacks=[printer])
