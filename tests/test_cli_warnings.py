@@ -96,6 +96,14 @@ def test_parameters_without_an_option_keep_their_value_or_name():
         "autoencoder: --epochs 3 ran out before val_loss went 20 epochs without improving "
         "(best epoch 3). Increase --epochs to let it converge."
     )
+    assert command_line_words(
+        "perplexity=200 is too large for 300 samples; using 99.6667, the largest value "
+        "that fits (n_samples - 1) / 3.",
+        options,
+    ) == (
+        "--perplexity 200 is too large for 300 samples; using 99.6667, the largest value "
+        "that fits (rows - 1) / 3."
+    )
     # A setting that the command line does not have stays as Python names it.
     assert command_line_words("use set_config(patch_keras_all_reduce=False)", options) == (
         "use set_config(patch_keras_all_reduce=False)"

@@ -30,6 +30,9 @@ OPTIONS = {
 #: Parameters that no option sets: ``patience=20 epochs`` reads ``20 epochs``.
 FIXED_PARAMETERS = ("patience", "min_delta", "validation_split", "n_train", "n_samples")
 
+#: Python names of counts, in words: ``(n_samples - 1) / 3`` reads ``(rows - 1) / 3``.
+COUNTS = {"n_samples": "rows", "n_train": "rows"}
+
 #: What the command line calls the estimators that warnings start with.
 ESTIMATORS = {
     "ParametricTSNE": "parametric t-SNE",
@@ -74,6 +77,8 @@ def command_line_words(message, options):
         if "_" in name:
             text = re.sub(rf"(?<![\w-]){name}\b", option, text)
         text = re.sub(rf"\b({_VERBS}) {name}\b", rf"\1 {option}", text)
+    for name, words in COUNTS.items():
+        text = re.sub(rf"\b{name}\b", words, text)
     for name, words in ESTIMATORS.items():
         text = re.sub(rf"^{name}: ", f"{words}: ", text)
     return text
