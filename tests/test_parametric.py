@@ -424,7 +424,11 @@ def test_folding_a_projection_keeps_the_outputs():
 def test_verbose_prints_the_iteration_losses_and_time_left(digits, capsys):
     params = {**QUICK, "n_iter": 150, "early_exaggeration_iter": 50, "verbose": 1}
     ParametricTSNE(**params).fit(digits[0][:200])
-    lines = [line for line in capsys.readouterr().out.splitlines() if "[ParametricTSNE]" in line]
+    printed = [line for line in capsys.readouterr().out.splitlines() if "[ParametricTSNE]" in line]
+    # First the steps that come before the first iteration, then the iterations.
+    assert printed[0].startswith("[ParametricTSNE] finding the neighbours of 180 rows")
+    assert printed[1].startswith("[ParametricTSNE] training the network, at most 200 iterations")
+    lines = printed[2:]
     assert [line.split(",")[0] for line in lines] == [
         f"[ParametricTSNE] iteration {k}/200" for k in (50, 100, 150, 200)
     ]

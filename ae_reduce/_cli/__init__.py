@@ -12,7 +12,8 @@ The modules, by concept: :mod:`.parser` (the options), one module per subcommand
 and files without a header line), :mod:`.table_text` (what text counts as a
 number), :mod:`.outputs` (the files and lines written), :mod:`.maps` (thumbnails
 and the map of ``issues`` on ``--html`` pages), :mod:`.progress` (progress on
-standard error), :mod:`.errors` (what ends a command early) and :mod:`.settings` (the
+standard error), :mod:`.warning_lines` (warnings as one line each, naming the
+options), :mod:`.errors` (what ends a command early) and :mod:`.settings` (the
 sizes that choose between reading whole and batch by batch).
 """
 
@@ -24,6 +25,7 @@ import warnings
 from .errors import InputError, Terminated, terminating_cleanly
 from .parser import build_parser
 from .progress import Progress, escaped
+from .warning_lines import WarningLines
 
 
 def main(argv=None):
@@ -52,7 +54,11 @@ def main(argv=None):
                 # Warnings (such as a fit that ran out of epochs) are advice: -q asks for
                 # results and errors only.
                 warnings.simplefilter("ignore")
-            return args.handler(args, progress)
+                return args.handler(args, progress)
+            # Each warning as one line that names the options, not the parameters.
+            options = {"--" + name.replace("_", "-") for name in vars(args)}
+            with WarningLines(progress, options):
+                return args.handler(args, progress)
     except InputError as error:
         progress.end_line()
         print(escaped(f"ae-reduce {args.command}: error: {error}"), file=sys.stderr)

@@ -134,7 +134,7 @@ def count_fits(reducer):
 REDRAW_INTERVAL = 0.1
 
 #: Seconds between two lines about one fit when standard error is not a terminal.
-LOG_INTERVAL = 30.0
+LOG_INTERVAL = 10.0
 
 #: Fewest seconds between two progress lines of a parametric map's training.
 PARAMETRIC_INTERVAL = 5.0
@@ -236,7 +236,9 @@ class _FitLines:
             if epoch == 0 or now - fit.last_shown >= REDRAW_INTERVAL:
                 self.progress.redraw(*self._bar(fit, now))
                 fit.last_shown = now
-        elif now - fit.last_shown >= LOG_INTERVAL:
+        elif now - fit.last_shown >= LOG_INTERVAL and not self._last_epoch(fit):
+            # The last epoch's line is train_end's, which says how the fit ended: a
+            # line here as well would print that epoch twice.
             self.progress(f"{self._label(fit)}: {self._line(fit, now)}")
             fit.last_shown = now
 
@@ -262,6 +264,14 @@ class _FitLines:
         return all(
             np.array_equal(before, after)
             for before, after in zip(start_weights, fit.model.get_weights(), strict=True)
+        )
+
+    def _last_epoch(self, fit):
+        """Whether the epoch that just ended is the fit's last: the most allowed, or
+        early stopping (whose callback runs first) ends the fit there."""
+        model = fit.model
+        return fit.epochs_done == self._epochs(fit) or bool(
+            model is not None and getattr(model, "stop_training", False)
         )
 
     @staticmethod
@@ -315,26 +325,49 @@ class _FitLines:
         return versions
 
 
-class _TSNEPrinter:
-    """An openTSNE callback that reports the phase, iteration and KL divergence."""
+class TSNEPrinter:
+    """An openTSNE callback that reports the step, the iteration and the KL divergence.
+
+    Off a terminal, a line at most every `interval` seconds, and the first and the last
+    of each phase; on a terminal, one line per phase redrawn in place.
+    """
 
     PHASES = ("early exaggeration", "main phase")
 
-    def __init__(self, progress, iterations):
+    def __init__(self, progress, iterations, every=50, interval=None, clock=time.perf_counter):
         self.progress = progress
         self.iterations = iterations
+        self.every = every
+        self.interval = PARAMETRIC_INTERVAL if interval is None else interval
+        self.clock = clock
         self.phase = -1
+        self.shown = None
+
+    def stage(self, description):
+        self.progress(f"t-SNE: {description}")
 
     def optimization_about_to_start(self):
         self.phase += 1
+        self.shown = None
 
     def __call__(self, iteration, kl_divergence, embedding):
         phase = min(self.phase, 1)
         total = self.iterations[phase]
-        self.progress(
+        now = self.clock()
+        last = iteration + self.every > total
+        line = (
             f"t-SNE {self.PHASES[phase]}: iteration {iteration}/{total}, "
             f"KL divergence {kl_divergence:.3f}"
         )
+        if self.progress.is_terminal():
+            if last or self.shown is None or now - self.shown >= REDRAW_INTERVAL:
+                self.progress.redraw(line)
+                self.shown = now
+            if last:
+                self.progress.end_line()
+        elif last or self.shown is None or now - self.shown >= self.interval:
+            self.progress(line)
+            self.shown = now
         return False
 
 
@@ -361,4 +394,5 @@ def report_progress(pipeline, progress, quiet):
         tsne.set_params(callbacks=[printer])
     else:
         iterations = (tsne.early_exaggeration_iter, tsne.n_iter)
-        tsne.set_params(callbacks=[_TSNEPrinter(progress, iterations)])
+        printer = TSNEPrinter(progress, iterations, tsne.callbacks_every_iters)
+        tsne.set_params(callbacks=[printer])

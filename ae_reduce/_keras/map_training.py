@@ -397,10 +397,14 @@ def train_map(config, *, build, models, X, affinities, cache_key, validation=Non
         and n_iter > 0
         and monitor.best_step > total - patience
     ):
+        # The iterations are counted from the start of the early exaggeration, as
+        # n_iter_ and the callbacks count them: say so, or the numbers disagree.
         warnings.warn(
             f"{config.estimator_name}: n_iter={n_iter} ran out before the monitored loss went "
             f"patience={patience} iterations without improving (best iteration "
-            f"{monitor.best_step}). Increase n_iter to let the map converge.",
+            f"{monitor.best_step} of the {total} run, counting the "
+            f"early_exaggeration_iter={config.early_exaggeration_iter} before n_iter). "
+            "Increase n_iter to let the map converge.",
             ConvergenceWarning,
             stacklevel=caller_stacklevel(),
         )

@@ -14,7 +14,7 @@ from .._keras.runtime import single_blas_thread
 from .._neural.base import BaseNeuralEstimator
 from .._utils.atomic import atomic_fit
 from .._utils.docstrings import fill_docstrings
-from .._utils.progress import IterationProgress
+from .._utils.progress import IterationProgress, announce_stage
 from .tsne import (
     N_JOBS_CONSTRAINT,
     SCALE_FREE_METRICS,
@@ -194,7 +194,10 @@ default="auto"
         training ``"loss"`` since the previous call and, with held-out rows, the
         monitored ``"val_loss"``. One that returns True ends training there; with
         ``early_stopping``, the weights with the lowest monitored loss so far are
-        kept.
+        kept. A callback with a ``stage`` method is also called as
+        ``callback.stage(description)`` as each step of :meth:`fit` begins (the
+        neighbour search and affinities, the starting map of ``init="tsne"``, the
+        training), since the steps before the first iteration can take a while.
 
     verbose : int, default=0
         Whether to print progress every 50 iterations: the iteration, the losses and
@@ -440,6 +443,11 @@ default="auto"
             self.perplexity, len(train), rows="training rows", count="n_train"
         )
         seed = int(random_state.randint(np.iinfo(np.int32).max))
+        announce_stage(
+            callbacks,
+            f"finding the neighbours of {len(train)} rows and their affinities "
+            f"(perplexity {perplexity:g})",
+        )
         affinities = openTSNE.affinity.PerplexityBasedNN(
             given[train],
             perplexity=perplexity,
@@ -461,7 +469,16 @@ default="auto"
                 validation = (_project(validation[0], *projection), validation[1])
         noise_stddev = self.noise * _neighbour_distance(X_train, affinities.P, random_state)
         noise_stddev /= np.sqrt(X_train.shape[1])
+        if self.init == "tsne":
+            announce_stage(callbacks, "drawing the openTSNE map that the network starts from")
         initial, targets = self._start(X_train, affinities, seed, openTSNE)
+        total = budget["early_exaggeration_iter"] + budget["n_iter"]
+        announce_stage(
+            callbacks,
+            f"training the network, at most {total} iterations "
+            f"({budget['early_exaggeration_iter']} of early exaggeration, then "
+            f"{budget['n_iter']}); the first also build the graph",
+        )
 
         models, result = self._train_network(
             X_train,

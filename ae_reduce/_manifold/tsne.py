@@ -27,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 from .._io.validation import frame_without_columns_as_array
 from .._utils.atomic import atomic_fit
 from .._utils.docstrings import fill_docstrings
+from .._utils.progress import announce_stage
 from .._utils.warnings import caller_stacklevel
 
 _FFT_METHODS = frozenset({"fft", "FFT", "interpolation"})
@@ -349,7 +350,9 @@ default="auto"
         optimisation there, before that iteration's step: the rest of the phase, and
         the normal phase too when it returns True during early exaggeration, are
         skipped, and the map is kept as it is (``n_iter_`` and ``kl_divergence_``
-        describe it). They are not kept in the fitted model.
+        describe it). They are not kept in the fitted model. A callback with a
+        ``stage`` method is also called as ``callback.stage(description)`` before the
+        neighbour search and affinities, which come before the first iteration.
 
     callbacks_every_iters : int, default=50
         Iterations between calls of ``callbacks``.
@@ -570,6 +573,12 @@ default="auto"
         scale = input_scale(X) if self.metric in SCALE_FREE_METRICS else 1.0
         if _ORDINARY_SCALES[0] <= scale <= _ORDINARY_SCALES[1]:
             scale = 1.0
+        if runner is not None:
+            announce_stage(
+                runner.callbacks,
+                f"finding the neighbours of {n_samples} rows and their affinities "
+                f"(perplexity {perplexity:g})",
+            )
         embedding = tsne.fit(X * scale if scale != 1 else X)
         _check_positions(embedding, "fit")
         # openTSNE's transform re-centres the map in place before placing new points.

@@ -48,6 +48,16 @@ class IterationProgress:
         self.first = None
         self.shown = None
 
+    def stage(self, description):
+        """Report that a step of the fit begins (see :func:`announce_stage`)."""
+        self._write(description)
+
+    def _write(self, line):
+        if self.write is None:
+            print(f"[{self.name}] {line}", flush=True)
+        else:
+            self.write(f"{self.name}: {line}")
+
     def __call__(self, iteration, n_iterations, logs):
         now = self.clock()
         if self.first is None:
@@ -62,9 +72,21 @@ class IterationProgress:
         if iteration > done and n_iterations > iteration:
             left = (n_iterations - iteration) * (now - then) / (iteration - done)
             parts.append(f"up to {format_duration(left)} left")
-        line = ", ".join(parts)
-        if self.write is None:
-            print(f"[{self.name}] {line}", flush=True)
-        else:
-            self.write(f"{self.name}: {line}")
+        self._write(", ".join(parts))
         return False
+
+
+def announce_stage(callbacks, description):
+    """Call ``stage(description)`` on each of `callbacks` that has that method.
+
+    Parameters
+    ----------
+    callbacks : list of callable
+        A fit's callbacks; those without a ``stage`` method are left alone.
+    description : str
+        The step of the fit that begins, in a few words.
+    """
+    for callback in callbacks:
+        stage = getattr(callback, "stage", None)
+        if callable(stage):
+            stage(description)
