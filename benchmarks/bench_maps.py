@@ -50,6 +50,7 @@ import importlib.metadata
 import os
 import pickle
 import platform
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -64,6 +65,10 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
 import ae_reduce
+
+# The pictures go through the documentation's own small-PNG writer.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs"))
+from make_figures import write_small_png
 
 METHODS = ("ae_reduce TSNE", "ParametricTSNE", "openTSNE", "UMAP", "ParametricUMAP")
 BASELINE = "openTSNE"
@@ -217,20 +222,6 @@ def print_table(results):
             f"fit {figures['fit s'] / base['fit s']:.2f}x, "
             f"pickle {figures['pickle MB'] / base['pickle MB']:.2f}x"
         )
-
-
-def write_small_png(fig, path, dpi):
-    """Save `fig` as a PNG of at most 128 colours (a third of the size), atomically."""
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    buffer.seek(0)
-    temporary = path.with_name(path.stem + ".tmp.png")
-    Image.open(buffer).convert("RGB").quantize(colors=128).save(temporary, optimize=True)
-    temporary.replace(path)
 
 
 def draw(dataset, maps, y_train, results, path):

@@ -24,7 +24,7 @@ TABLE_FORMATS = (".csv", ".npy", ".parquet")
 
 
 def extension(path, allowed, option):
-    """The extension of an output `path` among `allowed` (``".csv"`` for a compressed
+    """The extension of a file `path` among `allowed` (``".csv"`` for a compressed
     ``.csv`` file, where ``.csv`` is allowed), else an error naming `option`."""
     compressed = ".csv" in allowed and compression(path) is not None
     if compressed:
@@ -47,15 +47,7 @@ def input_suffix(path, no_header=False):
     names of its columns, and means nothing more for a ``.npy`` file, whose columns are
     named by position already.
     """
-    if compression(path) is not None:
-        check_codec(path)
-        return ".csv"
-    suffix = Path(path).suffix.lower()
-    if suffix not in TABLE_FORMATS:
-        raise InputError(
-            f"input {path}: unsupported extension {suffix or '(none)'!r}; use one of "
-            + ", ".join(TABLE_FORMATS + COMPRESSED_CSV)
-        )
+    suffix = extension(path, TABLE_FORMATS, "input")
     if no_header and suffix == ".parquet":
         raise InputError(
             f"--no-header applies to .csv files: {path} is a .parquet file, which stores the "

@@ -153,10 +153,9 @@ def _issue_table(args, probabilities, classes, codes, scores, issues, labels, id
     import numpy as np
     import pandas as pd
 
-    rows = np.arange(len(codes))
-    others = probabilities.copy()
-    others[rows, codes] = -np.inf
-    suggested = others.argmax(axis=1)
+    from .._inspection.label_issues import suggested_classes
+
+    suggested = suggested_classes(probabilities, codes)
     flagged = np.zeros(len(codes), dtype=bool)
     flagged[issues] = True
     order = np.asarray(issues)

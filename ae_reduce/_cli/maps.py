@@ -121,6 +121,7 @@ def write_issue_map(args, found, X, labels, ids, images):
     """
     import numpy as np
 
+    from .._inspection.label_issues import suggested_classes
     from .._utils.targets import class_name, python_value
     from ..plotting._html import export_html
     from .outputs import display_name
@@ -129,9 +130,7 @@ def write_issue_map(args, found, X, labels, ids, images):
     codes, issues, scores = found["codes"], found["issues"], found["scores"]
     Z = issue_coordinates(X, args.scaler, found["random_state"])
     rows = np.arange(len(codes))
-    others = probabilities.copy()
-    others[rows, codes] = -np.inf
-    suggested = others.argmax(axis=1)
+    suggested = suggested_classes(probabilities, codes)
     flagged = np.zeros(len(codes), dtype=bool)
     flagged[issues] = True
     predicted = probabilities.argmax(axis=1)

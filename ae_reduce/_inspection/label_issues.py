@@ -411,9 +411,33 @@ def label_quality_scores(probabilities, codes, rank_by="self_confidence"):
     given = probabilities[rows, codes]
     if rank_by == "self_confidence":
         return np.clip(given, 0.0, 1.0)
-    others = probabilities.copy()
-    others[rows, codes] = -np.inf
+    others = _other_classes(probabilities, codes)
     return np.clip((given - others.max(axis=1) + 1.0) / 2.0, 0.0, 1.0)
+
+
+def suggested_classes(probabilities, codes):
+    """Each row's most probable class other than its given one.
+
+    Parameters
+    ----------
+    probabilities : ndarray of shape (n_samples, n_classes)
+        Out-of-fold class probabilities.
+    codes : ndarray of shape (n_samples,)
+        The given labels as class codes (columns of `probabilities`).
+
+    Returns
+    -------
+    suggested : ndarray of shape (n_samples,)
+        Class codes, never the row's given one (with two classes or more).
+    """
+    return _other_classes(probabilities, codes).argmax(axis=1)
+
+
+def _other_classes(probabilities, codes):
+    """`probabilities` with each row's given class set to minus infinity."""
+    others = np.array(probabilities, copy=True)
+    others[np.arange(len(codes)), codes] = -np.inf
+    return others
 
 
 def confident_joint(probabilities, codes):
