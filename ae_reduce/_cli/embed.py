@@ -42,6 +42,7 @@ def run(args, progress):
     if warning is not None:
         progress(warning)
     _check_labels_for_outputs(args, labels)
+    _check_code_width(args, X.shape[1])
     images = row_images(args, X)
     pipeline = build_embed_pipeline(args, X.shape)
     names = output_names(pipeline)
@@ -118,6 +119,17 @@ def _check_embed_arguments(args):
                 raise InputError(f"{option} applies to the t-SNE map; add --tsne")
     image_shape(args)
     check_distinct_files(args)
+
+
+def _check_code_width(args, n_features):
+    """Refuse, before training, an autoencoder's code wider than its input."""
+    if args.supervised or args.n_components is None or args.n_components <= n_features:
+        return
+    raise InputError(
+        f"--n-components {args.n_components} is more than the {n_features} feature "
+        f"column(s) of {args.input}: the autoencoder's code is at most as wide as its "
+        f"input, so use --n-components {n_features} or less"
+    )
 
 
 def _check_labels_for_outputs(args, labels):
