@@ -760,6 +760,33 @@ def test_a_missing_label_is_refused_before_any_output(tmp_path, capsys):
     assert not (tmp_path / "map.html").exists()
 
 
+@pytest.mark.parametrize("tsne", [[], ["--tsne"]])
+def test_supervised_learns_a_float_label_as_a_value(tmp_path, tsne, capsys):
+    # Regression: a column of whole grams written as floats (3750.0), which the maps
+    # colour on a scale, was learnt as one class per value.
+    from ae_reduce._cli.embed import build_embed_pipeline
+    from ae_reduce._cli.inputs import dropped_columns, load_data
+    from ae_reduce._cli.parser import build_parser
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    frame["mass"] = np.round(3000 + 500 * X[:, 0] + 25 * np.arange(60)).astype(float)
+    frame["kind"] = np.arange(60) % 3
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    arguments = ["embed", str(data), "-o", str(tmp_path / "z.csv"), "--supervised", *tsne]
+    for label, task in (("mass", "regression"), ("kind", "auto")):
+        options = ["--label-column", label, "--drop-columns", ({"mass", "kind"} - {label}).pop()]
+        args = build_parser().parse_args([*arguments, *options])
+        dropped = dropped_columns(args)
+        features, labels, _, _ = load_data(str(data), label, None, dropped, False)
+        pipeline = build_embed_pipeline(args, features.shape, labels)
+        assert pipeline["reducer"].task == task
+    assert main([*arguments, *options, *FAST]) == 0
+    assert pd.read_csv(tmp_path / "z.csv")["kind"].tolist() == frame["kind"].tolist()
+
+
 def test_supervised_with_a_missing_label_speaks_of_the_command_line(tmp_path, capsys):
     X = np.random.default_rng(0).normal(size=(30, 4))
     X[:, -1] = np.arange(30) % 2

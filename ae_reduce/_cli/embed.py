@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from .._utils.targets import python_value
+from .._utils.targets import is_continuous, python_value
 from .errors import InputError
 from .inputs import (
     TABLE_FORMATS,
@@ -44,7 +44,7 @@ def run(args, progress):
     _check_labels_for_outputs(args, labels)
     _check_code_width(args, X.shape[1])
     images = row_images(args, X)
-    pipeline = build_embed_pipeline(args, X.shape)
+    pipeline = build_embed_pipeline(args, X.shape, labels)
     names = output_names(pipeline)
     if Path(args.output).suffix.lower() != ".npy":
         refuse_taken_names(
@@ -136,7 +136,6 @@ def _check_labels_for_outputs(args, labels):
     """Refuse, before training, labels that the chosen outputs cannot use."""
     import numpy as np
 
-    from .._utils.targets import is_continuous
     from ..plotting._html import MAX_CLASSES
 
     if labels is None or is_continuous(labels):
@@ -158,11 +157,17 @@ def _check_labels_for_outputs(args, labels):
         )
 
 
-def build_embed_pipeline(args, shape):
+def build_embed_pipeline(args, shape, labels=None):
+    """The pipeline that ``embed`` fits on features of `shape`, with `labels` (the label
+    column, or None) to learn with ``--supervised``."""
     from .._pipeline import make_reducer
 
     reducer = "supervised" if args.supervised else "autoencoder"
     reducer_params = {"epochs": args.epochs}
+    if args.supervised and labels is not None and is_continuous(labels):
+        # Float labels are measurements, as the maps colour them, even when every value
+        # is whole (grams, years): the network predicts the value, not one class each.
+        reducer_params["task"] = "regression"
     if args.hidden_layer_sizes is not None:
         reducer_params["hidden_layer_sizes"] = args.hidden_layer_sizes
     if args.tsne:
