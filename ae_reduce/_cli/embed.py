@@ -158,8 +158,23 @@ def _check_labels_for_outputs(args, labels):
 
 
 def build_embed_pipeline(args, shape, labels=None):
-    """The pipeline that ``embed`` fits on features of `shape`, with `labels` (the label
-    column, or None) to learn with ``--supervised``."""
+    """The pipeline that ``embed`` fits: scaler, reducer and, with ``--tsne``, the map.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of ``embed``.
+    shape : tuple of int
+        The (rows, feature columns) of the input, which size the defaults.
+    labels : ndarray or None, default=None
+        The label column. With ``--supervised``, a column of floats is learnt as a
+        value (a measurement, as the maps colour it), other columns as classes.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        The unfitted pipeline.
+    """
     from .._pipeline import make_reducer
 
     reducer = "supervised" if args.supervised else "autoencoder"
