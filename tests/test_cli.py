@@ -248,6 +248,43 @@ def test_perplexity_below_one_third_is_refused_before_training(value, parametric
     assert captured.out == ""
 
 
+@pytest.mark.parametrize("value", ["-1", "4294967296", "seven"])
+@pytest.mark.parametrize("command", ["embed", "issues", "demo"])
+def test_a_seed_out_of_range_is_refused_before_training(value, command, capsys):
+    # Regression: -1 reached the estimator, which refused "The 'random_state'
+    # parameter of KerasAutoencoderTransformer" with exit status 1.
+    arguments = {
+        "embed": ["embed", "x.csv", "-o", "z.npy"],
+        "issues": ["issues", "x.csv", "-o", "z.csv", "--label-column", "y"],
+        "demo": ["demo"],
+    }[command]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*arguments, "--random-state", value])
+    assert exit_info.value.code == 2
+    assert (
+        f"argument --random-state: expected a seed from 0 to 4294967295, got '{value}'"
+        in capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize("options", [[], ["--tsne"], ["--tsne", "--parametric"]])
+def test_a_code_wider_than_the_features_is_refused_before_training(tmp_path, options, capsys):
+    # Regression: the autoencoder refused "n_components=5 must be at most n_features=4"
+    # after the start of the fit, in Python's words, with exit status 1.
+    data = tmp_path / "x.csv"
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(30, 4)), columns=list("abcd"))
+    frame.to_csv(data, index=False)
+    arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), *options, *FAST]
+    assert main([*arguments, "--n-components", "5"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"ae-reduce embed: error: --n-components 5 is more than the 4 feature column(s) of "
+        f"{data}: the autoencoder's code is at most as wide as its input, so use "
+        "--n-components 4 or less\n"
+    )
+    assert not (tmp_path / "z.npy").exists()
+
+
 @pytest.mark.skipif(not HAS_OPENTSNE, reason="needs openTSNE")
 @pytest.mark.parametrize("parametric", [[], ["--parametric"]])
 def test_smallest_perplexity_maps_quietly(tmp_path, parametric, capsys):
@@ -532,23 +569,16 @@ def test_bad_option_values_are_usage_errors(tmp_path, capsys):
 
 
 def test_failures_while_fitting_exit_with_status_1(tmp_path, capsys):
-    X = np.random.RandomState(0).normal(size=(50, 4))
+    # Values near float32's largest, left unscaled, overflow the fit's linear algebra.
+    X = np.random.RandomState(0).normal(size=(50, 4)) * 1e30
     np.save(tmp_path / "x.npy", X)
-    # A code wider than the input is rejected by the autoencoder when it is fitted.
-    status = main(
-        [
-            "embed",
-            str(tmp_path / "x.npy"),
-            "-o",
-            str(tmp_path / "z.npy"),
-            "-q",
-            "--n-components",
-            "6",
-            *FAST,
-        ]
-    )
+    arguments = ["embed", str(tmp_path / "x.npy"), "-o", str(tmp_path / "z.npy"), "-q"]
+    status = main([*arguments, "--scaler", "none", *FAST])
     assert status == 1
-    assert "n_components=6 must be at most n_features=4" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert error.startswith("ae-reduce embed: error: ")
+    assert error.count("\n") == 1
+    assert not (tmp_path / "z.npy").exists()
 
 
 def _console_script():
@@ -728,6 +758,33 @@ def test_a_missing_label_is_refused_before_any_output(tmp_path, capsys):
     assert "label column 'kind'" in err and "1 missing" in err and "row 8" in err
     assert output.read_text() == "an earlier result\n"
     assert not (tmp_path / "map.html").exists()
+
+
+@pytest.mark.parametrize("tsne", [[], ["--tsne"]])
+def test_supervised_learns_a_float_label_as_a_value(tmp_path, tsne, capsys):
+    # Regression: a column of whole grams written as floats (3750.0), which the maps
+    # colour on a scale, was learnt as one class per value.
+    from ae_reduce._cli.embed import build_embed_pipeline
+    from ae_reduce._cli.inputs import dropped_columns, load_data
+    from ae_reduce._cli.parser import build_parser
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    frame["mass"] = np.round(3000 + 500 * X[:, 0] + 25 * np.arange(60)).astype(float)
+    frame["kind"] = np.arange(60) % 3
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    arguments = ["embed", str(data), "-o", str(tmp_path / "z.csv"), "--supervised", *tsne]
+    for label, task in (("mass", "regression"), ("kind", "auto")):
+        options = ["--label-column", label, "--drop-columns", ({"mass", "kind"} - {label}).pop()]
+        args = build_parser().parse_args([*arguments, *options])
+        dropped = dropped_columns(args)
+        features, labels, _, _ = load_data(str(data), label, None, dropped, False)
+        pipeline = build_embed_pipeline(args, features.shape, labels)
+        assert pipeline["reducer"].task == task
+    assert main([*arguments, *options, *FAST]) == 0
+    assert pd.read_csv(tmp_path / "z.csv")["kind"].tolist() == frame["kind"].tolist()
 
 
 def test_supervised_with_a_missing_label_speaks_of_the_command_line(tmp_path, capsys):

@@ -202,6 +202,23 @@ def test_compressed_csv_files_embed_as_the_plain_file(
 
 
 @needs_pyarrow
+@pytest.mark.parametrize("codec", ["gz", "bz2", "zst"])
+def test_compressed_extensions_are_read_in_any_case(
+    tmp_path, digits_frame, reference, monkeypatch, capsys, codec
+):
+    # Arrow knows the extensions in lower case only: the batch reader read a
+    # DIGITS.CSV.GZ file as text, and refused its compressed bytes.
+    expected, options = reference
+    plain = tmp_path / "digits.csv"
+    digits_frame.to_csv(plain, index=False)
+    data = _compress(plain, codec).rename(tmp_path / f"DIGITS.CSV.{codec.upper()}")
+    arguments = ["embed", str(data), "-o", str(tmp_path / "{reader}.csv"), *options]
+    assert _both_readers(monkeypatch, capsys, arguments) == [(0, ""), (0, "")]
+    for reader in ("whole", "batches"):
+        assert (tmp_path / f"{reader}.csv").read_bytes() == expected
+
+
+@needs_pyarrow
 @pytest.mark.parametrize("codec", ["snappy", "gzip", "zstd", "brotli"])
 def test_compressed_parquet_files_embed_as_the_csv_file(
     tmp_path, digits_frame, reference, monkeypatch, capsys, codec

@@ -499,3 +499,24 @@ def test_issues_writes_formula_labels_as_text(tmp_path):
     assert set(table["given_label"]) == {"'=a", "'+b", "c"}
     assert set(table["suggested_label"]) <= {"'=a", "'+b", "c"}
     assert table["plant"].str.startswith("'@p").all()
+
+
+def test_issues_map_reports_the_steps_of_its_t_sne(iris_csv, tmp_path, capsys):
+    # The map's t-SNE of thousands of rows takes half a minute: its neighbour search
+    # and iterations are reported as those of embed --tsne, not left silent.
+    arguments = ["issues", str(iris_csv), "--label-column", "species", "--id-column", "plant"]
+    arguments += ["--drop-columns", "collector", "-o", str(tmp_path / "issues.csv")]
+    arguments += ["--epochs", "2", "--random-state", "0"]
+    assert main([*arguments, "--cv", "3", "--html", str(tmp_path / "map.html")]) == 0
+    lines = [line.split("] ", 1)[-1] for line in capsys.readouterr().err.splitlines()]
+    start = lines.index("drawing the map of the rows (t-SNE of the scaled features)")
+    steps = [line.split(",")[0] for line in lines[start + 1 :] if line.startswith("t-SNE")]
+    assert steps[0].startswith("t-SNE: finding the neighbours of 150 rows")
+    assert steps[1:3] == [
+        "t-SNE early exaggeration: iteration 50/250",
+        "t-SNE early exaggeration: iteration 250/250",
+    ]
+    assert steps[-1] == "t-SNE main phase: iteration 500/500"
+
+    assert main([*arguments, "--cv", "3", "--html", str(tmp_path / "map.html"), "-q"]) == 0
+    assert capsys.readouterr().err == ""

@@ -112,6 +112,25 @@ def test_parameters_without_an_option_keep_their_value_or_name():
     assert command_line_words("cv=5 folds", options) == "cv=5 folds"
 
 
+def test_a_class_rarer_than_the_folds_is_told_in_the_command_lines_words(tmp_path, capsys):
+    # Regression: scikit-learn's "The least populated class in y has only 1 members,
+    # which is less than n_splits=5." reached the command line as it was.
+    X, y = load_digits(return_X_y=True)
+    y = y[:120].copy()
+    y[7] = 11
+    frame = pd.DataFrame(X[:120], columns=[f"p{i}" for i in range(64)])
+    frame["digit"] = y
+    frame.to_csv(tmp_path / "digits.csv", index=False)
+    arguments = ["embed", str(tmp_path / "digits.csv"), "-o", str(tmp_path / "z.npy")]
+    arguments += ["--supervised", "--label-column", "digit", "--epochs", "1"]
+    assert main([*arguments, "--hidden-layer-sizes", "8", "--random-state", "0"]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if "least populated" in line]
+    assert [STAMP.sub("", line) for line in lines] == [
+        "warning: the least populated class of --label-column has only 1 row(s), fewer "
+        "than the 5 cross-fitting folds, so some folds have none of its rows."
+    ]
+
+
 def test_a_repeated_warning_is_shown_once_and_counted():
     stream = io.StringIO()
     with warnings.catch_warnings(), WarningLines(Progress(False, stream), _embed_options()):

@@ -7,9 +7,10 @@ grows its blocks), and the first value that is not a number found and said in th
 words (:func:`not_numeric_in_csv`).
 """
 
+import contextlib
 import re
 
-from .csv_files import open_binary, positions, read_csv, unreadable_message
+from .csv_files import compression, open_binary, positions, read_csv, unreadable_message
 from .errors import InputError
 from .table_text import (
     BOOLEAN_KIND,
@@ -162,9 +163,9 @@ def _csv_header(path):
 
 
 class CsvStream:
-    """A compressed CSV file, read through Arrow's streaming CSV reader, which reads
-    ``.csv.gz``, ``.csv.bz2`` and ``.csv.zst`` files by their extension (Arrow's
-    datasets do not read the last).
+    """A compressed CSV file, read through Arrow's streaming CSV reader from a stream
+    decompressed as its extension says, in any case (``.csv.gz``, ``.csv.bz2``,
+    ``.csv.zst``; Arrow's datasets do not read the last).
 
     It offers what the batch reader uses of a ``pyarrow.dataset.Dataset``: ``schema``
     (Arrow's guess from the first block, read when it is made, so that an error there
@@ -185,10 +186,17 @@ class CsvStream:
         with self._open() as reader:
             self.schema = reader.schema
 
+    @contextlib.contextmanager
     def _open(self):
+        import pyarrow as pa
         import pyarrow.csv as pcsv
 
-        return pcsv.open_csv(self.path, *self.options)
+        # The compression is named rather than left to Arrow, which knows the
+        # extensions in lower case only: data.CSV.GZ would be read as text.
+        codec = compression(self.path)
+        with pa.input_stream(str(self.path), compression=codec) as source:
+            with pcsv.open_csv(source, *self.options) as reader:
+                yield reader
 
     def to_batches(self, columns=None, **_):
         """The file's record batches, of `columns` (all of them when None), in order.

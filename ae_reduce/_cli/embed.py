@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from .._utils.targets import python_value
+from .._utils.targets import is_continuous, python_value
 from .errors import InputError
 from .inputs import (
     TABLE_FORMATS,
@@ -42,8 +42,9 @@ def run(args, progress):
     if warning is not None:
         progress(warning)
     _check_labels_for_outputs(args, labels)
+    _check_code_width(args, X.shape[1])
     images = row_images(args, X)
-    pipeline = build_embed_pipeline(args, X.shape)
+    pipeline = build_embed_pipeline(args, X.shape, labels)
     names = output_names(pipeline)
     if Path(args.output).suffix.lower() != ".npy":
         refuse_taken_names(
@@ -120,11 +121,21 @@ def _check_embed_arguments(args):
     check_distinct_files(args)
 
 
+def _check_code_width(args, n_features):
+    """Refuse, before training, an autoencoder's code wider than its input."""
+    if args.supervised or args.n_components is None or args.n_components <= n_features:
+        return
+    raise InputError(
+        f"--n-components {args.n_components} is more than the {n_features} feature "
+        f"column(s) of {args.input}: the autoencoder's code is at most as wide as its "
+        f"input, so use --n-components {n_features} or less"
+    )
+
+
 def _check_labels_for_outputs(args, labels):
     """Refuse, before training, labels that the chosen outputs cannot use."""
     import numpy as np
 
-    from .._utils.targets import is_continuous
     from ..plotting._html import MAX_CLASSES
 
     if labels is None or is_continuous(labels):
@@ -146,11 +157,32 @@ def _check_labels_for_outputs(args, labels):
         )
 
 
-def build_embed_pipeline(args, shape):
+def build_embed_pipeline(args, shape, labels=None):
+    """The pipeline that ``embed`` fits: scaler, reducer and, with ``--tsne``, the map.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of ``embed``.
+    shape : tuple of int
+        The (rows, feature columns) of the input, which size the defaults.
+    labels : ndarray or None, default=None
+        The label column. With ``--supervised``, a column of floats is learnt as a
+        value (a measurement, as the maps colour it), other columns as classes.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        The unfitted pipeline.
+    """
     from .._pipeline import make_reducer
 
     reducer = "supervised" if args.supervised else "autoencoder"
     reducer_params = {"epochs": args.epochs}
+    if args.supervised and labels is not None and is_continuous(labels):
+        # Float labels are measurements, as the maps colour them, even when every value
+        # is whole (grams, years): the network predicts the value, not one class each.
+        reducer_params["task"] = "regression"
     if args.hidden_layer_sizes is not None:
         reducer_params["hidden_layer_sizes"] = args.hidden_layer_sizes
     if args.tsne:

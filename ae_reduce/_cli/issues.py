@@ -65,7 +65,7 @@ def run(args, progress):
             "scores": scores,
             "random_state": random_state,
         }
-        write_issue_map(args, found, X, labels, ids, images)
+        write_issue_map(args, found, X, labels, ids, images, progress)
     write_table(table, args.output)
     print_result(f"{'Label issues:':17s} {Path(args.output).resolve()}")
     if args.html is not None:

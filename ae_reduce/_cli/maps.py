@@ -89,18 +89,20 @@ def row_images(args, X):
     return pictures[..., 0] if channels == 1 else pictures
 
 
-def issue_coordinates(X, scaler, random_state):
+def issue_coordinates(X, scaler, random_state, progress=None):
     """2-D coordinates of the rows for the issues map: t-SNE of the scaled features.
 
     The features are scaled as the networks' were (`scaler`), reduced to 50
     principal components when wider, then mapped with openTSNE's t-SNE (perplexity 30,
-    or less for few rows).
+    or less for few rows). `progress`, when given, reports t-SNE's steps and
+    iterations as ``embed --tsne`` does: the map of thousands of rows takes a while.
     """
     import numpy as np
     from sklearn.decomposition import PCA
 
     from .._manifold.tsne import TSNE, largest_perplexity
     from .._preprocessing.scaling import make_scaler
+    from .progress import TSNEPrinter
 
     X = np.asarray(X, dtype=np.float32)
     step = make_scaler(scaler)
@@ -110,14 +112,18 @@ def issue_coordinates(X, scaler, random_state):
         X = PCA(50, random_state=random_state).fit_transform(X)
     perplexity = max(1.0, min(30.0, largest_perplexity(len(X))))
     tsne = TSNE(perplexity=perplexity, random_state=random_state)
+    if progress is not None and not getattr(progress, "quiet", False):
+        iterations = (tsne.early_exaggeration_iter, tsne.n_iter)
+        tsne.set_params(callbacks=[TSNEPrinter(progress, iterations, tsne.callbacks_every_iters)])
     return tsne.fit_transform(np.ascontiguousarray(X, dtype=np.float64))
 
 
-def write_issue_map(args, found, X, labels, ids, images):
+def write_issue_map(args, found, X, labels, ids, images, progress=None):
     """Write the ``--html`` map of ``ae-reduce issues``; return its path.
 
     `found` holds ``probabilities``, ``classes``, ``codes``, ``issues`` (the flagged
-    rows, most suspicious first) and ``scores`` (each row's label quality).
+    rows, most suspicious first) and ``scores`` (each row's label quality); `progress`
+    reports the map's t-SNE steps.
     """
     import numpy as np
 
@@ -128,7 +134,7 @@ def write_issue_map(args, found, X, labels, ids, images):
 
     probabilities, classes = found["probabilities"], found["classes"]
     codes, issues, scores = found["codes"], found["issues"], found["scores"]
-    Z = issue_coordinates(X, args.scaler, found["random_state"])
+    Z = issue_coordinates(X, args.scaler, found["random_state"], progress)
     rows = np.arange(len(codes))
     suggested = suggested_classes(probabilities, codes)
     flagged = np.zeros(len(codes), dtype=bool)

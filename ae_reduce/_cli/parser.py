@@ -15,8 +15,9 @@ exit status:
      output column, no data rows, a .csv line with more or fewer fields than the header,
      missing values, labels or ids, labels of mixed types, repeated ids, an
      --image-shape that is malformed, does not match the feature columns or comes
-     without --html; for issues, labels that are not classes or a class with fewer
-     rows than folds
+     without --html, an --n-components wider than the feature columns (autoencoder),
+     a --random-state outside 0 to 4294967295; for issues, labels that are not
+     classes or a class with fewer rows than folds
   130  interrupted (Ctrl-C)
   143  terminated (SIGTERM); as on Ctrl-C, temporary files are removed first
 """
@@ -28,15 +29,16 @@ _INPUT_HELP = (
 )
 
 
-def _whole_number(minimum, expected):
-    """An argparse type: an integer of at least `minimum`, else "expected <expected>"."""
+def _whole_number(minimum, expected, maximum=None):
+    """An argparse type: an integer of at least `minimum` (and at most `maximum`, when
+    given), else "expected <expected>"."""
 
     def parse(text):
         try:
             value = int(text)
         except ValueError:
             value = None
-        if value is None or value < minimum:
+        if value is None or value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
         return value
 
@@ -46,6 +48,8 @@ def _whole_number(minimum, expected):
 _positive_int = _whole_number(1, "a positive integer")
 _count = _whole_number(0, "a whole number of 0 or more")
 _fold_count = _whole_number(2, "a number of folds of 2 or more")
+# The estimators take seeds that numpy's RandomState takes: 0 to 2**32 - 1.
+_seed = _whole_number(0, f"a seed from 0 to {2**32 - 1}", maximum=2**32 - 1)
 
 
 def _perplexity(text):
@@ -208,7 +212,7 @@ def _add_demo(commands):
         "(default: %(default)s)",
     )
     parser.add_argument(
-        "--random-state", type=int, default=0, help="seed of the whole run (default: 0)"
+        "--random-state", type=_seed, default=0, help="seed of the whole run (default: 0)"
     )
     parser.set_defaults(handler=demo.run)
 
@@ -331,7 +335,7 @@ def _add_embed(commands):
     )
     parser.add_argument("--html", metavar="PAGE", help="also write an interactive map: .html")
     _add_image_shape_option(parser)
-    parser.add_argument("--random-state", type=int, help="seed, for a reproducible run")
+    parser.add_argument("--random-state", type=_seed, help="seed, for a reproducible run")
     parser.set_defaults(handler=embed.run)
 
 
@@ -413,5 +417,5 @@ def _add_issues(commands):
         "the hover text",
     )
     _add_image_shape_option(parser)
-    parser.add_argument("--random-state", type=int, help="seed, for a reproducible run")
+    parser.add_argument("--random-state", type=_seed, help="seed, for a reproducible run")
     parser.set_defaults(handler=issues.run)

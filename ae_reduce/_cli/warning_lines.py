@@ -41,6 +41,17 @@ ESTIMATORS = {
     "SupervisedEmbeddingTransformer": "supervised network",
 }
 
+#: scikit-learn's warning of a class rarer than the folds of a stratified split, which
+#: names its arguments (``y``, ``n_splits``), and the same in the command line's words.
+_RARE_CLASS = (
+    re.compile(
+        r"The least populated class in y has only (\d+) members?, which is less than "
+        r"n_splits=(\d+)\."
+    ),
+    r"the least populated class of --label-column has only \1 row(s), fewer than the \2 "
+    "cross-fitting folds, so some folds have none of its rows.",
+)
+
 #: Verbs after which a bare parameter name is the thing to change (``Increase epochs``).
 _VERBS = r"(?:[Ii]ncrease|[Dd]ecrease|[Rr]aise|[Ll]ower|[Rr]educe|[Ss]et)"
 
@@ -63,6 +74,8 @@ def command_line_words(message, options):
     """
     known = {name: option for name, option in OPTIONS.items() if option in options}
     text = " ".join(str(message).split())
+    if "--label-column" in options:
+        text = _RARE_CLASS[0].sub(_RARE_CLASS[1], text)
 
     def assignment(match):
         name, value = match.group(1), match.group(2)
