@@ -240,7 +240,6 @@ def test_compressed_parquet_files_embed_as_the_csv_file(
     "damage, codec",
     [
         (lambda data: gzip.compress(data)[: len(gzip.compress(data)) // 2], "gzip"),
-        (lambda data: data, "gzip"),  # not compressed at all
         (lambda data: bz2.compress(data)[:-40], "bzip2"),
     ],
 )
@@ -257,6 +256,24 @@ def test_a_damaged_compressed_file_is_one_line_of_error(
         assert error.startswith(f"ae-reduce embed: error: could not read {data}: "), error
         assert error.endswith(f"(is it a complete {codec} file?)\n"), error
         assert error.count("\n") == 1
+    assert not (tmp_path / "z.npy").exists()
+
+
+@needs_pyarrow
+@pytest.mark.parametrize(
+    "suffix, known_as", [(".gz", "gzip"), (".bz2", "bzip2"), (".zst", "Zstandard")]
+)
+def test_a_plain_file_named_as_compressed_is_told_so(
+    tmp_path, digits_frame, monkeypatch, capsys, suffix, known_as
+):
+    data = tmp_path / f"digits.csv{suffix}"
+    data.write_bytes(digits_frame.to_csv(index=False).encode())
+    arguments = ["embed", str(data), "-o", str(tmp_path / "z.npy"), *FAST]
+    expected = (
+        f"ae-reduce embed: error: could not read {data}: it is not a {known_as} file, as its "
+        f"extension {suffix} says (if it is plain text, name it .csv)\n"
+    )
+    assert _both_readers(monkeypatch, capsys, arguments) == [(2, expected), (2, expected)]
     assert not (tmp_path / "z.npy").exists()
 
 

@@ -36,14 +36,36 @@ def compression(path):
     return None
 
 
+#: The first bytes of a file of each compression.
+_MAGIC = {"gzip": b"\x1f\x8b", "bz2": b"BZh", "zstd": b"\x28\xb5\x2f\xfd"}
+
+
 def unreadable_message(path, error):
-    """The message about `error`, met while reading `path`: for a compressed file, the
-    question of whether it is whole, as a truncated file is the usual cause."""
+    """The message about `error`, met while reading `path`: for a compressed file, that
+    it is not compressed as its name says when its first bytes are not those of its
+    compression, else the question of whether it is whole, as a truncated file is the
+    usual cause."""
     codec = compression(path)
+    if codec is not None and not _starts_as(path, codec):
+        extension = Path(path).suffix
+        return (
+            f"could not read {path}: it is not a {_KNOWN_AS[codec]} file, as its "
+            f"extension {extension} says (if it is plain text, name it .csv)"
+        )
     message = f"could not read {path}: {error}"
     if codec is not None:
         message += f" (is it a complete {_KNOWN_AS[codec]} file?)"
     return message
+
+
+def _starts_as(path, codec):
+    """Whether the file at `path` begins with the bytes of `codec`'s files."""
+    magic = _MAGIC[codec]
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(magic)) == magic
+    except OSError:
+        return True
 
 
 def _pyarrow_for(path):
