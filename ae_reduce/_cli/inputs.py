@@ -17,7 +17,7 @@ from .checks import (
 )
 from .csv_files import COMPRESSED_CSV, check_codec, compression, read_csv, unreadable_message
 from .errors import InputError
-from .table_text import first_line_is_data, no_header_hint
+from .table_text import no_header_hint
 
 #: Extensions that ``embed`` reads and writes.
 TABLE_FORMATS = (".csv", ".npy", ".parquet")
@@ -58,9 +58,10 @@ def input_suffix(path, no_header=False):
 
 def header_warning(path, no_header=False):
     """The warning to give when the header line of a CSV file looks like data, or None."""
-    if no_header or input_suffix(path) != ".csv" or not first_line_is_data(path):
+    if input_suffix(path) != ".csv":
         return None
-    return f"warning: {no_header_hint(path)}"
+    hint = no_header_hint(path, no_header)
+    return None if hint is None else f"warning: {hint}"
 
 
 class Data(NamedTuple):
@@ -166,9 +167,7 @@ def _read_table(path, label_column, id_column=None, drop_columns=(), no_header=F
         and frame[label_column].dtype.kind in "iu"
     ):
         refuse_merged_spellings(path, label_column, frame[label_column], no_header)
-    hint = None
-    if suffix == ".csv" and not no_header and first_line_is_data(path):
-        hint = no_header_hint(path)
+    hint = no_header_hint(path, no_header) if suffix == ".csv" else None
     return _split_frame(
         frame, path, label_column, id_column, drop_columns, csv=suffix == ".csv", hint=hint
     )

@@ -98,24 +98,22 @@ def issue_coordinates(X, scaler, random_state, progress=None):
     iterations as ``embed --tsne`` does: the map of thousands of rows takes a while.
     """
     import numpy as np
-    from sklearn.decomposition import PCA
 
-    from .._manifold.tsne import TSNE, largest_perplexity
-    from .._preprocessing.scaling import make_scaler
-    from .progress import TSNEPrinter
+    from .._pipeline import make_tsne_pipeline
+    from .progress import report_progress
 
     X = np.asarray(X, dtype=np.float32)
-    step = make_scaler(scaler)
-    if step is not None:
-        X = step.fit_transform(X)
-    if X.shape[1] > 50 and X.shape[0] > 50:
-        X = PCA(50, random_state=random_state).fit_transform(X)
-    perplexity = max(1.0, min(30.0, largest_perplexity(len(X))))
-    tsne = TSNE(perplexity=perplexity, random_state=random_state)
-    if progress is not None and not getattr(progress, "quiet", False):
-        iterations = (tsne.early_exaggeration_iter, tsne.n_iter)
-        tsne.set_params(callbacks=[TSNEPrinter(progress, iterations, tsne.callbacks_every_iters)])
-    return tsne.fit_transform(np.ascontiguousarray(X, dtype=np.float64))
+    wide = X.shape[1] > 50 and X.shape[0] > 50
+    pipeline = make_tsne_pipeline(
+        "pca" if wide else None,
+        n_components=50,
+        shape=X.shape,
+        scaler=scaler,
+        random_state=random_state,
+    )
+    quiet = progress is None or getattr(progress, "quiet", False)
+    report_progress(pipeline, progress, quiet)
+    return pipeline.fit_transform(X)
 
 
 def write_issue_map(args, found, X, labels, ids, images, progress=None):

@@ -111,11 +111,9 @@ def write_table(frame, path):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     codec = compression(path)
     with replacing(path) as temporary:
-        if codec is not None:
+        if codec is not None or Path(path).suffix.lower() == ".csv":
             with open_for_writing(temporary, codec) as handle:
                 spreadsheet_safe_frame(frame).to_csv(handle, index=False)
-        elif Path(path).suffix.lower() == ".csv":
-            spreadsheet_safe_frame(frame).to_csv(temporary, index=False)
         else:
             frame.to_parquet(temporary, index=False)
 

@@ -48,7 +48,7 @@ from .checks import (
 from .csv_files import compression, read_csv
 from .errors import InputError
 from .inputs import Data
-from .table_text import first_line_is_data, no_header_hint, not_numeric_message
+from .table_text import no_header_hint, not_numeric_message
 
 
 def streams(args, suffix):
@@ -211,9 +211,7 @@ def _read_features(path, csv, label_column, id_column, drop_columns, scaler):
     else:
         index = _index_columns(dataset.schema)
         columns = [name for name in dataset.schema.names if name not in index]
-    hint = None
-    if csv is not None and not csv.no_header and first_line_is_data(path):
-        hint = no_header_hint(path)
+    hint = None if csv is None else no_header_hint(path, csv.no_header)
     check_column_names(columns, path, label_column, id_column, drop_columns, hint)
     names = [name for name in columns if name not in taken]
     if dataset is None:

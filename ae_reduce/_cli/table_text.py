@@ -10,7 +10,7 @@ column is numeric:
   one of several columns to show, :func:`not_numeric_message` says it, and
   :func:`to_numbers` converts a column it accepts.
 * **Header.** :func:`first_line_is_data` tells whether a header line looks like a
-  row of data, and :func:`no_header_hint` says so.
+  row of data, and :func:`no_header_hint` advises ``--no-header`` when it does.
 * **Lines.** :func:`first_malformed_line` finds the first line of a CSV file whose
   number of fields is not the header's, :func:`physical_line` numbers Arrow's rows as
   a text editor numbers lines, and :func:`malformed_line_message` says it.
@@ -344,8 +344,11 @@ def first_line_is_data(path):
     return bool(fields) and all(_NUMBER.fullmatch(field) for field in fields)
 
 
-def no_header_hint(path):
-    """The advice given when the first line of `path` looks like data."""
+def no_header_hint(path, no_header=False):
+    """The advice to pass --no-header when the first line of the CSV file `path` looks
+    like data, or None when it does not or when `no_header` (``--no-header``) is given."""
+    if no_header or not first_line_is_data(path):
+        return None
     return (
         f"the first line of {path} looks like data (every field is a number); if the file "
         "has no header, pass --no-header, which names the columns by position, 0 to n-1"

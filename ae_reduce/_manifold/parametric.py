@@ -14,7 +14,7 @@ from .._keras.runtime import single_blas_thread
 from .._neural.base import BaseNeuralEstimator
 from .._utils.atomic import atomic_fit
 from .._utils.docstrings import fill_docstrings
-from .._utils.progress import IterationProgress, announce_stage
+from .._utils.progress import IterationProgress, announce_stage, neighbours_stage
 from .tsne import (
     N_JOBS_CONSTRAINT,
     SCALE_FREE_METRICS,
@@ -443,11 +443,7 @@ default="auto"
             self.perplexity, len(train), rows="training rows", count="n_train"
         )
         seed = int(random_state.randint(np.iinfo(np.int32).max))
-        announce_stage(
-            callbacks,
-            f"finding the neighbours of {len(train)} rows and their affinities "
-            f"(perplexity {perplexity:g})",
-        )
+        announce_stage(callbacks, neighbours_stage(len(train), perplexity))
         affinities = openTSNE.affinity.PerplexityBasedNN(
             given[train],
             perplexity=perplexity,

@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 from .._io.validation import frame_without_columns_as_array
 from .._utils.atomic import atomic_fit
 from .._utils.docstrings import fill_docstrings
-from .._utils.progress import announce_stage
+from .._utils.progress import announce_stage, neighbours_stage
 from .._utils.warnings import caller_stacklevel
 
 _FFT_METHODS = frozenset({"fft", "FFT", "interpolation"})
@@ -574,11 +574,7 @@ default="auto"
         if _ORDINARY_SCALES[0] <= scale <= _ORDINARY_SCALES[1]:
             scale = 1.0
         if runner is not None:
-            announce_stage(
-                runner.callbacks,
-                f"finding the neighbours of {n_samples} rows and their affinities "
-                f"(perplexity {perplexity:g})",
-            )
+            announce_stage(runner.callbacks, neighbours_stage(n_samples, perplexity))
         embedding = tsne.fit(X * scale if scale != 1 else X)
         _check_positions(embedding, "fit")
         # openTSNE's transform re-centres the map in place before placing new points.

@@ -90,3 +90,10 @@ def announce_stage(callbacks, description):
         stage = getattr(callback, "stage", None)
         if callable(stage):
             stage(description)
+
+
+def neighbours_stage(n_rows, perplexity):
+    """The step that a t-SNE fit takes before its first iteration, in words."""
+    return (
+        f"finding the neighbours of {n_rows} rows and their affinities (perplexity {perplexity:g})"
+    )
