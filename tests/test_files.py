@@ -55,3 +55,17 @@ def test_a_new_file_gets_the_usual_permissions(tmp_path):
         os.umask(mask)
     assert stat.S_IMODE((tmp_path / "new.html").stat().st_mode) == 0o644
     assert (tmp_path / ("n" * 250)).read_text() == "a long name"
+
+
+def test_a_missing_folder_is_named_rather_than_a_temporary_file(tmp_path):
+    import numpy as np
+
+    from ae_reduce import export_html
+
+    target = tmp_path / "no such folder" / "map.html"
+    with pytest.raises(FileNotFoundError) as raised:
+        export_html(np.zeros((5, 2)), target)
+    message = str(raised.value)
+    assert "does not exist" in message and str(target) in message
+    assert ".tmp" not in message
+    assert not target.parent.exists()

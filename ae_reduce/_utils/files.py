@@ -6,6 +6,7 @@ cannot be encoded, an interrupt) leaves an existing file as it was instead of tr
 """
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
@@ -46,6 +47,11 @@ def replacing(path):
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             continue
+        except FileNotFoundError:
+            # Named after the user's path, not the temporary one they never chose.
+            raise FileNotFoundError(
+                errno.ENOENT, f"the folder {folder!r} does not exist", os.fspath(path)
+            ) from None
         os.close(descriptor)
         break
     try:
